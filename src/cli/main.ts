@@ -1,0 +1,44 @@
+/**
+ * Commander wiring only: each command lives in ./commands and does its own work. Errors are
+ * printed here, once, as one line, and mapped to exit codes by `exitCodeFor`.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT_CODES, SandboxError, exitCodeFor, formatError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { registerRender } from './commands/render.js';
+import { registerValidate } from './commands/validate.js';
+
+/** Builds the program; exported so tests can drive it in-process. */
+export function buildProgram(): Command {
+  const program = new Command('mcp-sandbox')
+    .description('Run MCP servers inside hardened gVisor containers, from reviewed YAML profiles.')
+    .version(VERSION)
+    .option('--debug', 'show stack traces for errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerValidate(program);
+  registerRender(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version end here too, with code 0; commander already printed its message.
+      return error.exitCode === 0 ? 0 : EXIT_CODES.USAGE;
+    }
+    // Errors already reported line by line (validate of several files) carry cause 'reported'.
+    if (!(error instanceof SandboxError && error.cause === 'reported')) {
+      process.stderr.write(`mcp-sandbox: ${formatError(error)}\n`);
+    }
+    if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return exitCodeFor(error);
+  }
+}

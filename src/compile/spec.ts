@@ -1,0 +1,104 @@
+/**
+ * `SandboxSpec`: the one model both emitters read. It is the profile translated into the
+ * engine's vocabulary (nano-CPUs, tmpfs option strings, a single entrypoint executable), so the
+ * docker argv and the Engine API body cannot drift apart: they are two spellings of this object.
+ */
+import { LABELS } from '../profile/defaults.js';
+import type { NamespaceMode, NetworkMode, NormalizedMount, NormalizedProfile, NormalizedSeccomp, PullPolicy } from '../profile/types.js';
+import { formatSize } from '../profile/units.js';
+
+export interface SandboxSpec {
+  /** Profile name, also the value of the mcp-sandbox.profile label. */
+  name: string;
+  image: string;
+  pull: PullPolicy;
+  /** The docker CLI takes one executable for --entrypoint; further entrypoint items lead `cmd`. */
+  entrypoint?: string;
+  cmd?: string[];
+  workdir?: string;
+  user?: string;
+  runtime: string;
+  network: NetworkMode;
+  namespaces: { pid: NamespaceMode; ipc: NamespaceMode; uts: NamespaceMode; userns: NamespaceMode };
+  readOnlyRoot: boolean;
+  /** Mount point -> option string, identical in argv and API body. */
+  tmpfs: Array<{ path: string; options: string }>;
+  mounts: NormalizedMount[];
+  /** Bytes; 0 = no limit. */
+  memory: number;
+  /** Bytes; -1 = unlimited swap; 0 = unset (only when memory is 0). */
+  memorySwap: number;
+  /** CPU quota in units of 1e-9 cores; 0 = no limit. */
+  nanoCpus: number;
+  /** -1 = no limit. */
+  pidsLimit: number;
+  capDrop: string[];
+  capAdd: string[];
+  noNewPrivileges: boolean;
+  seccomp: NormalizedSeccomp;
+  init: boolean;
+  privileged: boolean;
+  /** Literal values, sorted by name. */
+  env: Array<{ name: string; value: string }>;
+  /** Names only: values are supplied by whoever starts the container. */
+  secrets: string[];
+  /** Sorted by key; includes mcp-sandbox.profile. */
+  labels: Record<string, string>;
+}
+
+/** Extra inputs that are not part of the reviewed profile. */
+export interface CompileOptions {
+  /** Appended to the command (`mcp-sandbox run <profile> -- args…`). */
+  extraArgs?: string[];
+}
+
+/** Compiles a normalized profile into the sandbox model. Pure. */
+export function compileSpec(profile: NormalizedProfile, options: CompileOptions = {}): SandboxSpec {
+  const [executable, ...entryArgs] = profile.entrypoint ?? [];
+  const cmdParts = [...entryArgs, ...(profile.command ?? []), ...(options.extraArgs ?? [])];
+  const labels = sortKeys({ ...profile.labels, [LABELS.profile]: profile.name });
+  return {
+    name: profile.name,
+    image: profile.image,
+    pull: profile.pull,
+    ...(executable === undefined ? {} : { entrypoint: executable }),
+    ...(cmdParts.length > 0 ? { cmd: cmdParts } : {}),
+    ...(profile.workdir ? { workdir: profile.workdir } : {}),
+    ...(profile.user === undefined ? {} : { user: profile.user }),
+    runtime: profile.runtime,
+    network: profile.network,
+    namespaces: { ...profile.namespaces },
+    readOnlyRoot: profile.filesystem.readOnlyRoot,
+    tmpfs: profile.filesystem.tmpfs.map((t) => ({
+      path: t.path,
+      options: [
+        'rw',
+        ...(t.exec ? ['exec'] : ['noexec']),
+        'nosuid',
+        'nodev',
+        ...(t.size === undefined ? [] : [`size=${formatSize(t.size)}`]),
+        ...(t.mode === undefined ? [] : [`mode=${t.mode}`]),
+      ].join(','),
+    })),
+    mounts: profile.filesystem.mounts.map((m) => ({ ...m })),
+    memory: profile.resources.memory,
+    memorySwap: profile.resources.memorySwap,
+    nanoCpus: Math.round(profile.resources.cpus * 1e9),
+    pidsLimit: profile.resources.pids,
+    capDrop: [...profile.security.capDrop],
+    capAdd: [...profile.security.capAdd],
+    noNewPrivileges: profile.security.noNewPrivileges,
+    seccomp: profile.security.seccomp,
+    init: profile.security.init,
+    privileged: profile.security.privileged,
+    env: Object.keys(profile.env)
+      .sort()
+      .map((name) => ({ name, value: profile.env[name] as string })),
+    secrets: [...profile.secrets],
+    labels,
+  };
+}
+
+function sortKeys(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

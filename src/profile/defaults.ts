@@ -1,0 +1,43 @@
+/**
+ * The hardening defaults: the one place that decides what a profile gets when it says nothing.
+ * Every other module reads these; none restates them.
+ */
+
+/** Defaults for keys a profile may omit, in the profile's own units. */
+export const PROFILE_DEFAULTS = {
+  pull: 'missing',
+  /** gVisor: the server gets its own user-space kernel instead of the host's. */
+  runtime: 'runsc',
+  /** Loopback only: a poisoned prompt cannot make the server call out. */
+  network: 'none',
+  resources: {
+    memory: '512m',
+    cpus: 1,
+    /**
+     * Under runsc the host pids cgroup counts gVisor's sentry and gofer threads too: about 45
+     * for one idle node server. Hitting the limit kills the whole sandbox, not one fork. 256
+     * leaves room for a node server plus a few hundred guest threads (docs/engine.md).
+     */
+    pids: 256,
+  },
+  filesystem: {
+    readOnlyRoot: true,
+    tmpfs: [{ path: '/tmp', size: '64m', exec: false }],
+  },
+  security: {
+    capDrop: ['ALL'],
+    capAdd: [] as string[],
+    noNewPrivileges: true,
+    seccomp: 'default',
+    init: true,
+    privileged: false,
+  },
+  mountReadOnly: true,
+} as const;
+
+/** Label keys the launcher and renderers put on every container. */
+export const LABELS = {
+  profile: 'mcp-sandbox.profile',
+  launcherPid: 'mcp-sandbox.launcher-pid',
+  version: 'mcp-sandbox.version',
+} as const;

@@ -1,0 +1,102 @@
+/**
+ * YAML parsing that keeps source positions, so every later stage can point at `file:line:col`.
+ */
+import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import { SandboxError, type SourceLocation } from '../errors.js';
+
+/** One parsed YAML file and a way to find where a JSON pointer lives in it. */
+export interface SourceFile {
+  file: string;
+  /** Plain data of the document. */
+  data: unknown;
+  /**
+   * Position of the value at `pointer` (or, with `key`, of its key). Undefined when the file
+   * does not contain that path.
+   */
+  find(pointer: string, key?: boolean): SourceLocation | undefined;
+}
+
+/** Splits an RFC 6901 JSON pointer into its unescaped segments. */
+export function pointerSegments(pointer: string): string[] {
+  if (pointer === '' || pointer === '/') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** Builds a JSON pointer from segments. */
+export function toPointer(segments: ReadonlyArray<string | number>): string {
+  return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+
+/**
+ * Parses one YAML 1.2 document. Duplicate keys, several documents, aliases to nowhere and
+ * syntax errors are all reported at their position.
+ */
+export function parseYamlSource(file: string, text: string): SourceFile {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: '1.2' });
+  const at = (offset: number): SourceLocation => {
+    const pos = lineCounter.linePos(offset);
+    return { file, line: pos.line, column: pos.col };
+  };
+  const list = Array.isArray(docs) ? docs : [];
+  for (const doc of list) {
+    const first = doc.errors[0];
+    if (first) {
+      const what =
+        first.code === 'DUPLICATE_KEY'
+          ? `duplicate key "${/^\s*("[^"]*"|'[^']*'|[^:\n]+)/.exec(text.slice(first.pos[0]))?.[1]?.trim().replace(/^["']|["']$/g, '') ?? ''}": each key may appear once in a map`
+          : yamlMessage(first.message);
+      throw new SandboxError('PROFILE_INVALID', what, { location: at(first.pos[0]) });
+    }
+  }
+  if (list.length > 1) {
+    const second = list[1] as Document;
+    const offset = second.range?.[0] ?? 0;
+    throw new SandboxError('PROFILE_INVALID', 'a profile holds exactly one YAML document; found a second one', {
+      location: at(Math.max(0, text.lastIndexOf('---', offset) >= 0 ? text.lastIndexOf('---', offset) : offset)),
+      hint: 'split it into one file per server',
+    });
+  }
+  const doc = list[0] as Document | undefined;
+  let data: unknown = null;
+  try {
+    data = doc ? doc.toJS({ maxAliasCount: 100 }) : null;
+  } catch (error) {
+    // Unresolved aliases and alias bombs only surface when the document is converted.
+    throw new SandboxError('PROFILE_INVALID', yamlMessage((error as Error).message), { location: at(0) });
+  }
+  const root = doc?.contents ?? null;
+
+  const find = (pointer: string, key = false): SourceLocation | undefined => {
+    let node: unknown = root;
+    let keyNode: Node | undefined;
+    for (const segment of pointerSegments(pointer)) {
+      keyNode = undefined;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === segment);
+        if (!pair) return undefined;
+        keyNode = pair.key as Node;
+        node = pair.value;
+      } else if (isSeq(node)) {
+        const index = Number(segment);
+        if (!Number.isInteger(index) || index < 0 || index >= node.items.length) return undefined;
+        node = node.items[index];
+      } else {
+        return undefined;
+      }
+    }
+    const target = (key && keyNode ? keyNode : (node as Node | null)) ?? keyNode;
+    const offset = target?.range?.[0];
+    return offset === undefined ? undefined : at(offset);
+  };
+  return { file, data, find };
+}
+
+function yamlMessage(message: string): string {
+  // The yaml library ends messages with "at line X, column Y"; the location is printed already.
+  const text = message.replace(/\s+at line \d+, column \d+:?[\s\S]*$/, '').trim();
+  return `invalid YAML: ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+}

@@ -1,0 +1,117 @@
+/**
+ * The profile as written in YAML (`Profile`) and after normalization (`NormalizedProfile`).
+ * `schema/profile.schema.json` is the source of truth for the shape; these types mirror it.
+ * Normalization keeps the same keys, so a JSON pointer means the same thing in both.
+ */
+
+export type NetworkMode = 'none' | 'bridge' | 'host';
+export type PullPolicy = 'never' | 'missing' | 'always';
+export type NamespaceMode = 'private' | 'host';
+
+export interface TmpfsEntry {
+  path: string;
+  size?: string | number;
+  exec?: boolean;
+  mode?: string;
+}
+
+export interface MountEntry {
+  type?: 'bind' | 'volume';
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+/** A profile as loaded from YAML, after `extends` is merged and the schema passed. */
+export interface Profile {
+  version: 1;
+  name: string;
+  description?: string;
+  extends?: string;
+  image: string;
+  pull?: PullPolicy;
+  command?: string[];
+  entrypoint?: string[];
+  workdir?: string;
+  user?: string | number;
+  runtime?: string;
+  network?: NetworkMode;
+  namespaces?: { pid?: NamespaceMode; ipc?: NamespaceMode; uts?: NamespaceMode; userns?: NamespaceMode };
+  resources?: { memory?: string | number; memorySwap?: string | number; cpus?: number; pids?: number };
+  filesystem?: { readOnlyRoot?: boolean; tmpfs?: TmpfsEntry[]; mounts?: MountEntry[] };
+  security?: {
+    capDrop?: string[];
+    capAdd?: string[];
+    noNewPrivileges?: boolean;
+    seccomp?: string;
+    init?: boolean;
+    privileged?: boolean;
+  };
+  env?: Record<string, string | number | boolean>;
+  secrets?: string[];
+  labels?: Record<string, string>;
+  justifications?: Record<string, string>;
+  build?: { base: 'node' | 'python'; package: string };
+}
+
+export interface NormalizedTmpfs {
+  path: string;
+  /** Bytes; undefined means no size cap (the kernel's default of half of RAM). */
+  size?: number;
+  exec: boolean;
+  mode?: string;
+}
+
+export interface NormalizedMount {
+  type: 'bind' | 'volume';
+  /** Absolute host path for binds (~, ${VAR} and relative paths resolved); volume name otherwise. */
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** Seccomp after normalization: a file is read so both emitters can use its content. */
+export type NormalizedSeccomp =
+  | { kind: 'default' }
+  | { kind: 'unconfined' }
+  | { kind: 'file'; path: string; content: string };
+
+/** Every field present, defaults applied, sizes in bytes, paths absolute. */
+export interface NormalizedProfile {
+  version: 1;
+  name: string;
+  description?: string;
+  image: string;
+  pull: PullPolicy;
+  command?: string[];
+  entrypoint?: string[];
+  workdir?: string;
+  user?: string;
+  runtime: string;
+  network: NetworkMode;
+  namespaces: { pid: NamespaceMode; ipc: NamespaceMode; uts: NamespaceMode; userns: NamespaceMode };
+  resources: {
+    /** Bytes; 0 = no limit. */
+    memory: number;
+    /** Bytes of memory plus swap; -1 = unlimited swap. */
+    memorySwap: number;
+    /** Cores; 0 = no limit. */
+    cpus: number;
+    /** -1 = no limit. */
+    pids: number;
+  };
+  filesystem: { readOnlyRoot: boolean; tmpfs: NormalizedTmpfs[]; mounts: NormalizedMount[] };
+  security: {
+    capDrop: string[];
+    capAdd: string[];
+    noNewPrivileges: boolean;
+    seccomp: NormalizedSeccomp;
+    init: boolean;
+    privileged: boolean;
+  };
+  env: Record<string, string>;
+  secrets: string[];
+  labels: Record<string, string>;
+  justifications: Record<string, string>;
+  build?: { base: 'node' | 'python'; package: string };
+}
