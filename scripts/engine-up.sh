@@ -140,12 +140,16 @@ os.makedirs(os.path.dirname(file), exist_ok=True)
 open(file + ".tmp", "w").write(out); os.replace(file + ".tmp", file)
 print("changed")
 '
+merge_failed() { # exit 2: the merger already said why
+  (($1 == 2)) && exit 1
+  die "could not update $DAEMON_JSON"
+}
 if command -v node >/dev/null 2>&1; then
   merged=$("${SUDO[@]}" node -e "$merge_js" "$DAEMON_JSON" "$RUNSC_PATH" "$runsc_args" "$runsc_net_args") ||
-    die "could not update $DAEMON_JSON"
+    merge_failed $?
 elif command -v python3 >/dev/null 2>&1; then
   merged=$("${SUDO[@]}" python3 -c "$merge_py" "$DAEMON_JSON" "$RUNSC_PATH" "$runsc_args" "$runsc_net_args") ||
-    die "could not update $DAEMON_JSON"
+    merge_failed $?
 else
   die "need node or python3 to edit $DAEMON_JSON"
 fi
@@ -215,15 +219,16 @@ fi
 # 4. Leftover gVisor processes
 # ---------------------------------------------------------------------------------------------
 # Failed runsc starts can leave runsc-sandbox / runsc-gofer behind. Each one carries its
-# container id in their arguments; kill those (older than 30 s) whose container is not running.
+# container id in their arguments; kill those (older than 30 s) whose container is gone or exited.
 reaped=0
-if running=$(timeout 10 docker ps -q --no-trunc 2>/dev/null); then
+if running=$(timeout 10 docker ps -q --no-trunc --filter status=created --filter status=running \
+  --filter status=paused --filter status=restarting 2>/dev/null); then
   # Their comm is "exe"; argv[0] is runsc-sandbox / runsc-gofer.
   for p in $(pgrep -f '^runsc-(sandbox|gofer) ' 2>/dev/null || true); do
     [[ -r /proc/$p/cmdline ]] || continue
     # Leave young processes alone: their container may be starting right now.
     age=$(ps -o etimes= -p "$p" 2>/dev/null | tr -d ' ' || true)
-    [[ -n $age ]] && ((age >= 30)) || continue
+    [[ -n $age ]] && ((age >= ${MCP_SANDBOX_REAP_MIN_AGE:-30})) || continue
     cid=$(tr '\0' '\n' </proc/$p/cmdline | grep -oE '[0-9a-f]{64}' | tail -n1 || true)
     [[ -n $cid ]] || continue
     if ! grep -qx "$cid" <<<"$running"; then

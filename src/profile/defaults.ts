@@ -14,11 +14,11 @@ export const PROFILE_DEFAULTS = {
     memory: '512m',
     cpus: 1,
     /**
-     * Under runsc the host pids cgroup counts gVisor's sentry and gofer threads too: about 45
-     * for one idle node server. Hitting the limit kills the whole sandbox, not one fork. 256
-     * leaves room for a node server plus a few hundred guest threads (docs/engine.md).
+     * Under runsc the host pids cgroup counts gVisor's own threads: about 55 for one idle node
+     * server, plus about 8 per guest process still running. Hitting the limit kills the whole
+     * sandbox, not one fork. 512 leaves room for ~50 concurrent children (measured, docs/engine.md).
      */
-    pids: 256,
+    pids: 512,
   },
   filesystem: {
     readOnlyRoot: true,
