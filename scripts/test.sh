@@ -20,6 +20,11 @@ problems=()
 note() { echo "test.sh: $*" >&2; }
 fail() { note "FAILED: $*"; problems+=("$*"); status=1; }
 
+# 0. Dependencies: a fresh clone has none; `npm test` alone must be enough.
+if [[ ! -d node_modules/jest || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund >&2 || { note "npm ci failed"; exit 1; }
+fi
+
 # 1. Engine and images ----------------------------------------------------------------------
 engine=ok
 if ! bash scripts/engine-up.sh; then
