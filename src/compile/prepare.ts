@@ -14,7 +14,7 @@ export interface PreparedSandbox {
 
 /** Resolves, loads and compiles a profile argument (a path or a name). */
 export function prepareSandbox(arg: string, options: LoadOptions & CompileOptions = {}): PreparedSandbox {
-  const file = resolveProfileArg(arg, options.env);
+  const file = resolveProfileArg(arg, options.env, undefined, options.home);
   const loaded = loadProfile(file, options);
   return { loaded, spec: compileSpec(loaded.profile, options) };
 }

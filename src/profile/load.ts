@@ -59,6 +59,8 @@ function readLayers(file: string, read: (file: string) => string): SourceFile[] 
   const seen: string[] = [];
   let current = file;
   let from: SourceLocation | undefined;
+  // The extends value as written, for messages: the user recognises it; the resolved path goes in the hint.
+  let written = '';
   for (;;) {
     if (seen.includes(current)) {
       const chain = [...seen.slice(seen.indexOf(current)), current].map((f) => path.basename(f)).join(' -> ');
@@ -75,7 +77,10 @@ function readLayers(file: string, read: (file: string) => string): SourceFile[] 
       const code = (error as NodeJS.ErrnoException).code;
       const what = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(error)})`;
       if (!from) throw new SandboxError('PROFILE_NOT_FOUND', `profile ${current} ${what}`);
-      throw new SandboxError('PROFILE_INVALID', `extends: ${current} ${what}`, { location: from, hint: 'paths are relative to the profile that extends' });
+      throw new SandboxError('PROFILE_INVALID', `extends: base profile ${JSON.stringify(written)} ${what}`, {
+        location: from,
+        hint: `looked for ${current}; paths are relative to the profile that extends`,
+      });
     }
     const layer = parseYamlSource(current, text);
     const data = layer.data;
@@ -93,6 +98,7 @@ function readLayers(file: string, read: (file: string) => string): SourceFile[] 
     if (typeof parent !== 'string' || parent.length === 0) {
       throw new SandboxError('PROFILE_INVALID', `extends must be a path to a base profile, got ${JSON.stringify(parent)}`, { location: from });
     }
+    written = parent;
     current = path.resolve(path.dirname(current), parent);
   }
 }

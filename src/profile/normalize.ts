@@ -8,7 +8,7 @@ import path from 'node:path';
 import { SandboxError } from '../errors.js';
 import { PROFILE_DEFAULTS } from './defaults.js';
 import type { NormalizedMount, NormalizedProfile, NormalizedSeccomp, NormalizedTmpfs, Profile } from './types.js';
-import { parseSize } from './units.js';
+import { formatSize, parseSize } from './units.js';
 import type { Locate } from './validate.js';
 import { toPointer } from './source.js';
 
@@ -31,6 +31,9 @@ export function normalizeProfile(profile: Profile, ctx: NormalizeContext): Norma
   const fail = (pointer: string, message: string, hint?: string): never => {
     throw new SandboxError('PROFILE_INVALID', message, { location: ctx.locate(pointer), hint });
   };
+  const failAtKey = (pointer: string, message: string, hint?: string): never => {
+    throw new SandboxError('PROFILE_INVALID', message, { location: ctx.locate(pointer, true), hint });
+  };
   const size = (pointer: string, value: string | number): number => {
     const bytes = parseSize(value);
     return bytes === undefined ? fail(pointer, `${JSON.stringify(value)} is not a size`, 'expected e.g. 512m') : bytes;
@@ -41,12 +44,18 @@ export function normalizeProfile(profile: Profile, ctx: NormalizeContext): Norma
   const memory = size('/resources/memory', resources.memory ?? defaults.resources.memory);
   let memorySwap: number;
   if (resources.memorySwap === -1) memorySwap = -1;
-  else if (memory === 0) memorySwap = 0;
-  else if (resources.memorySwap === undefined) memorySwap = memory;
-  else {
+  else if (resources.memorySwap === undefined) memorySwap = memory === 0 ? 0 : memory;
+  else if (memory === 0) {
+    // The engine refuses a swap limit without a memory limit; say so here, at the line.
+    memorySwap = fail('/resources/memorySwap', 'resources.memorySwap needs a memory limit, but resources.memory is 0 (no limit)', 'set resources.memory, or remove memorySwap');
+  } else {
     memorySwap = size('/resources/memorySwap', resources.memorySwap);
     if (memorySwap < memory) {
-      fail('/resources/memorySwap', `resources.memorySwap (${memorySwap} bytes) is smaller than resources.memory (${memory} bytes)`, 'memorySwap counts memory plus swap: set it equal to memory for no swap');
+      fail(
+        '/resources/memorySwap',
+        `resources.memorySwap (${formatSize(memorySwap)}) is smaller than resources.memory (${formatSize(memory)})`,
+        'memorySwap counts memory plus swap: set it equal to memory for no swap',
+      );
     }
   }
   const pids = resources.pids ?? defaults.resources.pids;
@@ -72,7 +81,7 @@ export function normalizeProfile(profile: Profile, ctx: NormalizeContext): Norma
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(profile.env ?? {})) env[name] = String(value);
   for (const key of Object.keys(profile.labels ?? {})) {
-    if (key.startsWith('mcp-sandbox.')) fail(toPointer(['labels', key]), `label "${key}" is reserved for mcp-sandbox`, 'choose a key outside the mcp-sandbox. prefix');
+    if (key.startsWith('mcp-sandbox.')) failAtKey(toPointer(['labels', key]), `label "${key}" is reserved for mcp-sandbox`, 'choose a key outside the mcp-sandbox. prefix');
   }
 
   return {
@@ -149,12 +158,37 @@ function seccomp(value: string, ctx: NormalizeContext, fail: Fail): NormalizedSe
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    return fail(pointer, `cannot read seccomp profile ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'use default, unconfined, or a path relative to the profile');
+    const code = (error as NodeJS.ErrnoException).code;
+    const what = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(error)})`;
+    return fail(pointer, `seccomp profile ${JSON.stringify(value)} ${what}`, `looked for ${file}; use default, unconfined, or a path relative to the profile`);
   }
   try {
-    // Compact JSON, as the docker CLI sends it in SecurityOpt.
-    return { kind: 'file', path: file, content: JSON.stringify(JSON.parse(text)) };
-  } catch (error) {
-    return fail(pointer, `seccomp profile ${file} is not valid JSON: ${(error as Error).message}`);
+    JSON.parse(text);
+  } catch {
+    // Not JSON.parse's own message: its wording changes between Node versions.
+    return fail(pointer, `seccomp profile ${JSON.stringify(value)} is not valid JSON`, `check ${file} with a JSON linter`);
   }
+  // Compacted byte for byte as the docker CLI does (Go's json.Compact), so both emitters send
+  // the same SecurityOpt string; JSON.stringify(JSON.parse()) would rewrite numbers and escapes.
+  return { kind: 'file', path: file, content: compactJson(text) };
+}
+
+/** Drops insignificant whitespace from valid JSON text, keeping everything else as written. */
+export function compactJson(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (c !== ' ' && c !== '\t' && c !== '\n' && c !== '\r') {
+      out += c;
+    }
+  }
+  return out;
 }

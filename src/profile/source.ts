@@ -1,7 +1,7 @@
 /**
  * YAML parsing that keeps source positions, so every later stage can point at `file:line:col`.
  */
-import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import { SandboxError, type SourceLocation } from '../errors.js';
 
 /** One parsed YAML file and a way to find where a JSON pointer lives in it. */
@@ -65,8 +65,19 @@ export function parseYamlSource(file: string, text: string): SourceFile {
   try {
     data = doc ? doc.toJS({ maxAliasCount: 100 }) : null;
   } catch (error) {
-    // Unresolved aliases and alias bombs only surface when the document is converted.
-    throw new SandboxError('PROFILE_INVALID', yamlMessage((error as Error).message), { location: at(0) });
+    // Unresolved aliases and alias bombs only surface when the document is converted; point
+    // at the first alias that does not resolve rather than at the top of the file.
+    let offset = 0;
+    if (doc) {
+      visit(doc, {
+        Alias(_key, node) {
+          if (node.resolve(doc) !== undefined) return undefined;
+          offset = node.range?.[0] ?? 0;
+          return visit.BREAK;
+        },
+      });
+    }
+    throw new SandboxError('PROFILE_INVALID', yamlMessage((error as Error).message), { location: at(offset) });
   }
   const root = doc?.contents ?? null;
 

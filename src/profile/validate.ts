@@ -44,7 +44,9 @@ export function validateProfile(data: unknown, locate: Locate): asserts data is 
   throw new SandboxError('PROFILE_INVALID', message, { location: locate(pointer, key), hint });
 }
 
-const KEYWORD_RANK = ['additionalProperties', 'propertyNames', 'required', 'const', 'enum', 'type', 'pattern'];
+// At equal depth, errors from a oneOf branch compete: a wrong type or pattern says more than
+// "must be -1" from the special-value branch of resources.memorySwap, so const ranks last.
+const KEYWORD_RANK = ['additionalProperties', 'propertyNames', 'required', 'enum', 'type', 'pattern', 'const'];
 
 function mostSpecific(errors: ErrorObject[]): ErrorObject {
   const useful = errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf' && e.keyword !== 'anyOf');

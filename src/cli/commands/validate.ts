@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatError, displayPath, SandboxError } from '../../errors.js';
+import { EXIT_CODES, formatError, displayPath, SandboxError, type ErrorCode } from '../../errors.js';
 import { loadProfile } from '../../profile/load.js';
 import { resolveProfileArg } from '../../profile/resolve.js';
 
@@ -10,8 +10,11 @@ export function registerValidate(program: Command): void {
     .description('load and check profiles; prints one line per file')
     .argument('<profile...>', 'profile paths or names')
     .action((args: string[]) => {
+      const debug = program.opts<{ debug?: boolean }>().debug === true;
       let failed = 0;
-      let firstError: unknown;
+      // The exit code of the worst failure: a missing file (2, usage) outranks an invalid one (1),
+      // so a typo in a CI script's file list is not mistaken for a profile that needs fixing.
+      let code: ErrorCode | undefined;
       for (const arg of args) {
         try {
           const loaded = loadProfile(resolveProfileArg(arg));
@@ -19,13 +22,13 @@ export function registerValidate(program: Command): void {
         } catch (error) {
           if (!(error instanceof SandboxError)) throw error;
           failed++;
-          firstError ??= error;
+          if (code === undefined || EXIT_CODES[error.code] > EXIT_CODES[code]) code = error.code;
           process.stderr.write(`${formatError(error)}\n`);
+          if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
         }
       }
       if (failed > 0) {
-        const code = args.length === 1 && firstError instanceof SandboxError ? firstError.code : 'PROFILE_INVALID';
-        throw new SandboxError(code, `${failed} of ${args.length} profile${args.length === 1 ? '' : 's'} invalid`, { cause: 'reported' });
+        throw new SandboxError(code ?? 'PROFILE_INVALID', `${failed} of ${args.length} profile${args.length === 1 ? '' : 's'} invalid`, { cause: 'reported' });
       }
     });
 }
