@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, SandboxError, exitCodeFor, formatError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerDesktop } from './commands/desktop.js';
 import { registerRender } from './commands/render.js';
 import { registerValidate } from './commands/validate.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerValidate(program);
   registerRender(program);
+  registerDesktop(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -1,0 +1,343 @@
+/**
+ * Installing, removing and checking our entries in a client's config file.
+ *
+ * Safety rules, in order: a file that does not parse is never touched (the error names
+ * file:line:col); an entry of the same name that we did not write is refused unless `force`;
+ * nothing is written when nothing changes (so no backup either); otherwise the original bytes
+ * are copied to `<file>.bak-YYYYMMDDTHHMMSSZ` first and the new text replaces the file
+ * atomically (temp file in the same directory, fsync, rename, original mode kept).
+ * Edits are minimal text edits (json-edit.ts): comments and untouched bytes survive, and
+ * install followed by uninstall gives back the original bytes.
+ */
+import { closeSync, copyFileSync, chmodSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { Node } from 'jsonc-parser';
+import { SandboxError } from '../errors.js';
+import { offsetToLineColumn, parseClientConfig, readClientConfig, type ServerEntry } from './config-file.js';
+import { entryDifferences, entryProfile, isOurEntry } from './entries.js';
+import { applyEdit, detectStyle, findProperty, insertPropertyEdit, isEmptyObject, removePropertyEdit, replaceValueEdit, rootNode, type TextStyle } from './json-edit.js';
+import type { ClientFormat } from './paths.js';
+
+export type EntryAction = 'added' | 'updated' | 'replaced' | 'unchanged' | 'removed' | 'absent' | 'foreign';
+
+export interface ChangeResult {
+  file: string;
+  /** Per entry name, what happened to it. */
+  actions: Array<{ name: string; action: EntryAction }>;
+  /** Whether the file was written (or deleted). */
+  changed: boolean;
+  /** The backup of the previous bytes, when the file existed and changed. */
+  backup?: string;
+  /** Uninstall deleted a file that held nothing but our entries. */
+  deleted?: boolean;
+}
+
+export interface InstallOptions {
+  /** Replace same-name entries that we did not write. */
+  force?: boolean;
+  /** Clock for backup names (tests). */
+  now?: Date;
+}
+
+/** Where a symlinked config really lives, so the link survives the atomic rename. */
+function targetOf(file: string): string {
+  try {
+    if (lstatSync(file).isSymbolicLink()) return realpathSync(file);
+  } catch {
+    // does not exist yet
+  }
+  return file;
+}
+
+function serversNode(text: string, format: ClientFormat, file: string): Node | undefined {
+  const root = rootNode(text);
+  const property = root ? findProperty(root, format.serversKey) : undefined;
+  const value = property?.children?.[1];
+  if (value && value.type !== 'object') {
+    throw new SandboxError('CONFIG_CONFLICT', `"${format.serversKey}" is not an object`, {
+      location: { file, ...offsetToLineColumn(text, value.offset) },
+      hint: 'fix the file by hand',
+    });
+  }
+  return value;
+}
+
+function locationOf(file: string, text: string, format: ClientFormat, name: string): { file: string; line: number; column: number } {
+  const property = findProperty(serversNode(text, format, file) as Node, name);
+  return { file, ...offsetToLineColumn(text, property?.offset ?? 0) };
+}
+
+/** Adds `key: value` to the servers object, creating the object (and the document) if needed. */
+function insertEntry(text: string, format: ClientFormat, name: string, entry: ServerEntry, style: TextStyle, file: string): string {
+  if (/^\s*$/.test(text)) text = `{}${style.eol}`;
+  const servers = serversNode(text, format, file);
+  if (servers) return applyEdit(text, insertPropertyEdit(text, servers, name, entry, style));
+  return applyEdit(text, insertPropertyEdit(text, rootNode(text) as Node, format.serversKey, { [name]: entry }, style));
+}
+
+/** Our fields over the existing entry: keys the user added stay, filled-in env values stay. */
+function mergeEntry(existing: ServerEntry, wanted: ServerEntry): ServerEntry {
+  const merged: ServerEntry = { ...existing };
+  for (const [key, value] of Object.entries(wanted)) {
+    if (key !== 'env') merged[key] = value;
+  }
+  if (wanted.env) {
+    const env = existing.env && typeof existing.env === 'object' ? { ...existing.env } : {};
+    for (const name of Object.keys(wanted.env)) if (!(name in env)) env[name] = '';
+    merged.env = env;
+  }
+  return merged;
+}
+
+/** Merges `entries` (name -> entry) into the config file. */
+export function installEntries(configFile: string, format: ClientFormat, entries: Record<string, ServerEntry>, options: InstallOptions = {}): ChangeResult {
+  const file = targetOf(configFile);
+  const config = readClientConfig(file, format.jsonc);
+  const original = config.text;
+  const style = detectStyle(original);
+  const existingServers = config.data[format.serversKey];
+  if (existingServers !== undefined) serversNode(original, format, file); // type check with location
+  const servers = (existingServers ?? {}) as Record<string, unknown>;
+
+  const foreign = Object.keys(entries).filter((name) => name in servers && !isOurEntry(servers[name]));
+  if (foreign.length > 0 && !options.force) {
+    throw new SandboxError(
+      'CONFIG_CONFLICT',
+      `${foreign.map((n) => `"${n}"`).join(', ')} already ${foreign.length === 1 ? 'exists' : 'exist'} and ${foreign.length === 1 ? 'was' : 'were'} not written by mcp-sandbox; nothing changed`,
+      { location: locationOf(file, original, format, foreign[0] as string), hint: 'rename the profile, remove the entry, or pass --force to replace it' },
+    );
+  }
+
+  let text = original;
+  const actions: ChangeResult['actions'] = [];
+  for (const [name, wanted] of Object.entries(entries)) {
+    const existing = servers[name];
+    if (existing === undefined) {
+      text = insertEntry(text, format, name, wanted, style, file);
+      actions.push({ name, action: 'added' });
+      continue;
+    }
+    const ours = isOurEntry(existing);
+    const desired = ours && typeof existing === 'object' ? mergeEntry(existing as ServerEntry, wanted) : wanted;
+    if (JSON.stringify(desired) === JSON.stringify(existing)) {
+      actions.push({ name, action: 'unchanged' });
+      continue;
+    }
+    const property = findProperty(serversNode(text, format, file) as Node, name) as Node;
+    text = applyEdit(text, replaceValueEdit(text, property.children?.[1] as Node, desired, style));
+    actions.push({ name, action: ours ? 'updated' : 'replaced' });
+  }
+  if (!text.endsWith(style.eol) && !config.exists) text += style.eol;
+  if (text === original) return { file, actions, changed: false };
+
+  parseClientConfig(file, text, format.jsonc); // never write what we could not read back
+  const backup = config.exists ? writeBackup(file, options.now) : undefined;
+  writeFileAtomic(file, text);
+  return { file, actions, changed: true, ...(backup ? { backup } : {}) };
+}
+
+/**
+ * Removes our entries: those named in `names` (all of ours when omitted). A named entry we
+ * did not write is left alone (action 'foreign') unless `force`.
+ */
+export function uninstallEntries(configFile: string, format: ClientFormat, names?: string[], options: InstallOptions = {}): ChangeResult {
+  const file = targetOf(configFile);
+  const config = readClientConfig(file, format.jsonc);
+  if (!config.exists) return { file, actions: (names ?? []).map((name) => ({ name, action: 'absent' })), changed: false };
+  const original = config.text;
+  const existingServers = config.data[format.serversKey];
+  if (existingServers !== undefined) serversNode(original, format, file);
+  const servers = (existingServers ?? {}) as Record<string, unknown>;
+  const targets = names ?? Object.keys(servers).filter((name) => isOurEntry(servers[name]));
+
+  let text = original;
+  const actions: ChangeResult['actions'] = [];
+  for (const name of targets) {
+    if (!(name in servers)) {
+      actions.push({ name, action: 'absent' });
+      continue;
+    }
+    if (!isOurEntry(servers[name]) && !options.force) {
+      actions.push({ name, action: 'foreign' });
+      continue;
+    }
+    const edit = removePropertyEdit(text, serversNode(text, format, file) as Node, name);
+    if (edit) text = applyEdit(text, edit);
+    actions.push({ name, action: 'removed' });
+  }
+  if (text === original) return { file, actions, changed: false };
+
+  // An emptied servers object, and then an emptied file, go too when we created them.
+  const origin = originOf(file, format);
+  const servers2 = serversNode(text, format, file);
+  if (servers2 && isEmptyObject(text, servers2) && origin.serversKeyOurs) {
+    const edit = removePropertyEdit(text, rootNode(text) as Node, format.serversKey);
+    if (edit) text = applyEdit(text, edit);
+  }
+  const deleteFile = origin.fileOurs && /^\s*\{\s*\}\s*$/.test(text);
+
+  parseClientConfig(file, text, format.jsonc);
+  const backup = writeBackup(file, options.now);
+  if (deleteFile) unlinkSync(file);
+  else writeFileAtomic(file, text);
+  return { file, actions, changed: true, backup, ...(deleteFile ? { deleted: true } : {}) };
+}
+
+function safeParse(file: string, format: ClientFormat): Record<string, unknown> | undefined {
+  try {
+    return parseClientConfig(file, readFileSync(file, 'utf8'), format.jsonc);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether we created the servers key and the file, judged by the oldest backup: that is the
+ * file as it was before our first change. No backup means the file did not exist then; a
+ * backup that holds only our entries was taken after we had created the file.
+ */
+function originOf(file: string, format: ClientFormat): { serversKeyOurs: boolean; fileOurs: boolean } {
+  const oldest = backups(file)[0];
+  if (!oldest) return { serversKeyOurs: true, fileOurs: true };
+  const data = safeParse(oldest, format);
+  if (!data) return { serversKeyOurs: false, fileOurs: false };
+  const servers = data[format.serversKey];
+  if (servers === undefined) return { serversKeyOurs: true, fileOurs: false };
+  const onlyOurs =
+    typeof servers === 'object' && servers !== null && Object.keys(servers).length > 0 && Object.values(servers).every((entry) => isOurEntry(entry));
+  return { serversKeyOurs: onlyOurs, fileOurs: onlyOurs && Object.keys(data).length === 1 };
+}
+
+/** One of our installed entries, with the profile its arguments name. */
+export interface InstalledEntry {
+  name: string;
+  entry: ServerEntry;
+  profile?: string;
+}
+
+/** Every entry in the file, ours or not. A missing file has none. */
+export function readEntries(configFile: string, format: ClientFormat): { file: string; exists: boolean; entries: Array<InstalledEntry & { ours: boolean }> } {
+  const file = targetOf(configFile);
+  const config = readClientConfig(file, format.jsonc);
+  const raw = config.data[format.serversKey];
+  if (raw !== undefined) serversNode(config.text, format, file);
+  const servers = (raw ?? {}) as Record<string, unknown>;
+  return {
+    file,
+    exists: config.exists,
+    entries: Object.entries(servers).map(([name, entry]) => {
+      const profile = entryProfile(entry);
+      return { name, entry: entry as ServerEntry, ours: isOurEntry(entry), ...(profile ? { profile } : {}) };
+    }),
+  };
+}
+
+export type DriftStatus = 'ok' | 'missing' | 'differs' | 'foreign' | 'extra' | 'broken';
+
+export interface DriftLine {
+  name: string;
+  status: DriftStatus;
+  detail?: string;
+}
+
+/**
+ * Compares installed entries with `wanted` (name -> entry). With `reportExtra`, our entries
+ * not in `wanted` are drift too.
+ */
+export function checkEntries(configFile: string, format: ClientFormat, wanted: Record<string, ServerEntry>, reportExtra: boolean): DriftLine[] {
+  const { entries } = readEntries(configFile, format);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const lines: DriftLine[] = [];
+  for (const [name, entry] of Object.entries(wanted)) {
+    const installed = byName.get(name);
+    if (!installed) lines.push({ name, status: 'missing' });
+    else if (!installed.ours) lines.push({ name, status: 'foreign', detail: 'an entry of this name was not written by mcp-sandbox' });
+    else {
+      const differences = entryDifferences(installed.entry, entry);
+      lines.push(differences.length ? { name, status: 'differs', detail: differences.join('; ') } : { name, status: 'ok' });
+    }
+  }
+  if (reportExtra) {
+    for (const installed of entries) {
+      if (installed.ours && !(installed.name in wanted)) {
+        lines.push({ name: installed.name, status: 'extra', detail: `installed by mcp-sandbox${installed.profile ? ` for ${installed.profile}` : ''} but not generated by the given profiles` });
+      }
+    }
+  }
+  return lines;
+}
+
+/** `<file>.bak-YYYYMMDDTHHMMSSZ` (with -N when that exists), same mode as the original. */
+export function writeBackup(file: string, now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+  let backup = `${file}.bak-${stamp}`;
+  for (let n = 1; existsSync(backup); n++) backup = `${file}.bak-${stamp}-${n}`;
+  copyFileSync(file, backup);
+  chmodSync(backup, statSync(file).mode & 0o777);
+  return backup;
+}
+
+const BACKUP = /^\.bak-(\d{8}T\d{6}Z)(?:-(\d+))?$/;
+
+/** The backups of `file`, oldest first. */
+export function backups(file: string): string[] {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.bak-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith(prefix) && BACKUP.test(n.slice(path.basename(file).length)));
+  } catch {
+    return [];
+  }
+  const key = (n: string): [string, number] => {
+    const m = BACKUP.exec(n.slice(path.basename(file).length)) as RegExpExecArray;
+    return [m[1] as string, Number(m[2] ?? 0)];
+  };
+  names.sort((a, b) => {
+    const [sa, na] = key(a);
+    const [sb, nb] = key(b);
+    return sa === sb ? na - nb : sa < sb ? -1 : 1;
+  });
+  return names.map((n) => path.join(dir, n));
+}
+
+/**
+ * Replaces `file` with `text` so readers see the old or the new file, never half of one:
+ * temp file in the same directory (same filesystem), fsync, rename over, fsync the directory.
+ * The original mode is kept; a new file gets the default mode.
+ */
+export function writeFileAtomic(file: string, text: string): void {
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true });
+  let mode: number | undefined;
+  try {
+    mode = statSync(file).mode & 0o7777;
+  } catch {
+    mode = undefined;
+  }
+  const temp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+  const fd = openSync(temp, 'wx', mode ?? 0o666);
+  try {
+    try {
+      writeSync(fd, text);
+      if (mode !== undefined) chmodSync(temp, mode); // umask may have narrowed it
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  try {
+    const dirFd = openSync(dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  } catch {
+    // Directory fsync is not supported everywhere (Windows); the rename already happened.
+  }
+}
