@@ -8,6 +8,9 @@ import { VERSION } from '../version.js';
 import { registerDesktop } from './commands/desktop.js';
 import { registerRender } from './commands/render.js';
 import { registerValidate } from './commands/validate.js';
+import { registerRun } from './commands/run.js';
+import { registerPs } from './commands/ps.js';
+import { registerGc } from './commands/gc.js';
 
 /** Builds the program; exported so tests can drive it in-process. */
 export function buildProgram(): Command {
@@ -19,6 +22,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerValidate(program);
   registerRender(program);
+  registerRun(program);
+  registerPs(program);
+  registerGc(program);
   registerDesktop(program);
   for (const command of program.commands) command.exitOverride();
   return program;

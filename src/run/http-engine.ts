@@ -1,0 +1,289 @@
+/**
+ * `EngineClient` on node:http over the engine's socket: the dozen Engine API calls the launcher
+ * needs and nothing more. Paths are unversioned so the daemon answers in its own API version
+ * (no negotiation round trip on the hot path; every field used here is stable since API 1.25).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { CreateBody } from '../compile/engine-body.js';
+import { describeEndpoint, type EngineEndpoint } from './endpoint.js';
+import {
+  EngineApiError,
+  EngineConnectionError,
+  type ContainerInspect,
+  type ContainerSummary,
+  type EngineClient,
+  type EngineInfo,
+  type EngineVersion,
+  type WaitHandle,
+  type WaitResult,
+} from './engine-client.js';
+
+interface RequestOptions {
+  method?: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** ms; 0 = none (long-lived requests such as wait). */
+  timeout?: number;
+}
+
+const DEFAULT_TIMEOUT = 30_000;
+
+export class HttpEngineClient implements EngineClient {
+  readonly endpoint: EngineEndpoint;
+  private readonly agent: http.Agent;
+  private readonly label: string;
+
+  constructor(endpoint: EngineEndpoint) {
+    this.endpoint = endpoint;
+    this.label = describeEndpoint(endpoint);
+    const agentOptions = { keepAlive: true, maxSockets: 8 };
+    this.agent = endpoint.kind === 'tcp' && endpoint.tls ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  }
+
+  async ping(): Promise<void> {
+    await this.request('GET', '/_ping', { timeout: 5_000 });
+  }
+
+  async version(): Promise<EngineVersion> {
+    return (await this.json('GET', '/version', { timeout: 10_000 })) as EngineVersion;
+  }
+
+  async info(): Promise<EngineInfo> {
+    return (await this.json('GET', '/info', { timeout: 10_000 })) as EngineInfo;
+  }
+
+  async createContainer(body: CreateBody, name?: string): Promise<{ id: string; warnings: string[] }> {
+    const result = (await this.json('POST', '/containers/create', { body, query: { name } })) as { Id: string; Warnings?: string[] | null };
+    return { id: result.Id, warnings: result.Warnings ?? [] };
+  }
+
+  attach(id: string): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const req = this.raw('POST', `/containers/${encodeURIComponent(id)}/attach`, {
+        query: { stream: 1, stdin: 1, stdout: 1, stderr: 1 },
+        headers: { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/vnd.docker.raw-stream' },
+        agent: false,
+      });
+      req.on('upgrade', (res, socket, head) => {
+        // Bytes the engine sent along with the 101 belong to the stream.
+        if (head.length > 0) socket.unshift(head);
+        socket.setNoDelay?.(true);
+        void res;
+        resolve(socket);
+      });
+      // An engine that does not upgrade answers with a plain response (an error or a proxy).
+      req.on('response', (res) => {
+        void readAll(res).then((text) => reject(new EngineApiError(res.statusCode ?? 0, messageOf(text) || `attach answered ${res.statusCode}`)));
+      });
+      req.on('error', (error) => reject(this.connectionError(error)));
+      req.end();
+    });
+  }
+
+  wait(id: string, condition: 'next-exit' | 'not-running' | 'removed'): Promise<WaitHandle> {
+    return new Promise((resolveHandle, rejectHandle) => {
+      let settleResult!: { resolve: (r: WaitResult) => void; reject: (e: unknown) => void };
+      const result = new Promise<WaitResult>((resolve, reject) => {
+        settleResult = { resolve, reject };
+      });
+      // Callers may never look at the result (cancelled waits); don't let that crash the process.
+      result.catch(() => undefined);
+      let registered = false;
+      const req = this.raw('POST', `/containers/${encodeURIComponent(id)}/wait`, { query: { condition }, agent: false });
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          void readAll(res).then((text) => rejectHandle(new EngineApiError(status, messageOf(text) || `wait answered ${status}`)));
+          return;
+        }
+        // The engine writes the headers once the wait is registered, and the body at exit.
+        registered = true;
+        resolveHandle({ result, cancel: () => req.destroy() });
+        readAll(res).then(
+          (text) => {
+            try {
+              settleResult.resolve(JSON.parse(text) as WaitResult);
+            } catch {
+              settleResult.reject(new EngineConnectionError(this.label, 'the engine closed the wait without a result'));
+            }
+          },
+          (error: unknown) => settleResult.reject(error),
+        );
+      });
+      req.on('error', (error) => {
+        if (registered) settleResult.reject(this.connectionError(error));
+        else rejectHandle(this.connectionError(error));
+      });
+      req.end();
+    });
+  }
+
+  async start(id: string): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/start`, { timeout: 120_000 });
+  }
+
+  async stop(id: string, timeoutSeconds: number): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/stop`, {
+      query: { t: timeoutSeconds },
+      timeout: (timeoutSeconds + 30) * 1000,
+    }).catch(ignoreStatus(304));
+  }
+
+  async kill(id: string, signal = 'KILL'): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal } }).catch(ignoreStatus(409));
+  }
+
+  async remove(id: string, options: { force?: boolean } = {}): Promise<void> {
+    await this.request('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { force: options.force ? 1 : undefined, v: 1 } }).catch(
+      (error: unknown) => {
+        // Already gone, or AutoRemove already in progress: the container is going away either way.
+        if (error instanceof EngineApiError && (error.statusCode === 404 || /already in progress/.test(error.message))) return;
+        throw error;
+      },
+    );
+  }
+
+  async inspectContainer(id: string): Promise<ContainerInspect> {
+    return (await this.json('GET', `/containers/${encodeURIComponent(id)}/json`)) as ContainerInspect;
+  }
+
+  async listContainers(options: { all?: boolean; labels?: string[] }): Promise<ContainerSummary[]> {
+    const filters = options.labels && options.labels.length > 0 ? JSON.stringify({ label: options.labels }) : undefined;
+    return (await this.json('GET', '/containers/json', { query: { all: options.all ? 1 : undefined, filters } })) as ContainerSummary[];
+  }
+
+  async inspectImage(ref: string): Promise<{ Id: string; [key: string]: unknown } | undefined> {
+    try {
+      return (await this.json('GET', `/images/${encodeURIComponent(ref)}/json`)) as { Id: string };
+    } catch (error) {
+      if (error instanceof EngineApiError && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async pullImage(ref: string): Promise<void> {
+    const { name, tag } = splitImageRef(ref);
+    const text = await this.request('POST', '/images/create', { query: { fromImage: name, tag }, timeout: 15 * 60_000 });
+    // A pull answers 200 and reports failures inside the progress stream.
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      let event: { error?: string; errorDetail?: { message?: string } };
+      try {
+        event = JSON.parse(line) as typeof event;
+      } catch {
+        continue;
+      }
+      if (event.error || event.errorDetail) throw new EngineApiError(500, event.errorDetail?.message ?? event.error ?? 'pull failed');
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  // --- plumbing ------------------------------------------------------------------------------
+
+  private async json(method: string, path: string, options: RequestOptions = {}): Promise<unknown> {
+    const text = await this.request(method, path, options);
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  }
+
+  private request(method: string, path: string, options: RequestOptions = {}): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+      const req = this.raw(method, path, {
+        query: options.query,
+        headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {},
+      });
+      const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+      if (timeout > 0) {
+        req.setTimeout(timeout, () => req.destroy(new Error(`no answer to ${method} ${path} within ${timeout / 1000} s`)));
+      }
+      req.on('response', (res) => {
+        readAll(res).then((text) => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) resolve(text);
+          else reject(new EngineApiError(status, messageOf(text) || `${method} ${path} answered ${status}`));
+        }, reject);
+      });
+      req.on('error', (error) => reject(this.connectionError(error)));
+      req.end(payload);
+    });
+  }
+
+  private raw(
+    method: string,
+    path: string,
+    options: { query?: RequestOptions['query']; headers?: Record<string, string>; agent?: false },
+  ): http.ClientRequest {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) search.set(key, String(value));
+    const fullPath = search.size > 0 ? `${path}?${search.toString()}` : path;
+    const headers = { Host: 'docker', ...(options.headers ?? {}) };
+    const agent = options.agent === false ? false : this.agent;
+    const endpoint = this.endpoint;
+    if (endpoint.kind === 'unix') {
+      return http.request({ socketPath: endpoint.socketPath, method, path: fullPath, headers, agent });
+    }
+    if (endpoint.tls) {
+      return https.request({
+        host: endpoint.host,
+        port: endpoint.port,
+        method,
+        path: fullPath,
+        headers,
+        agent,
+        ca: endpoint.tls.ca,
+        cert: endpoint.tls.cert,
+        key: endpoint.tls.key,
+        rejectUnauthorized: endpoint.tls.verify,
+      });
+    }
+    return http.request({ host: endpoint.host, port: endpoint.port, method, path: fullPath, headers, agent });
+  }
+
+  private connectionError(error: unknown): Error {
+    if (error instanceof EngineApiError || error instanceof EngineConnectionError) return error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code ?? (error instanceof Error ? error.message : String(error));
+    return new EngineConnectionError(this.label, reason, { cause: error });
+  }
+}
+
+/** `repo[:tag]` or `repo@digest` -> the fromImage/tag pair of POST /images/create. */
+export function splitImageRef(ref: string): { name: string; tag: string } {
+  const at = ref.indexOf('@');
+  if (at >= 0) return { name: ref.slice(0, at), tag: ref.slice(at + 1) };
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon > slash) return { name: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { name: ref, tag: 'latest' };
+}
+
+function ignoreStatus(status: number): (error: unknown) => void {
+  return (error: unknown) => {
+    if (error instanceof EngineApiError && (error.statusCode === status || error.statusCode === 404)) return;
+    throw error;
+  };
+}
+
+function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stream.on('error', reject);
+  });
+}
+
+function messageOf(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown };
+    if (typeof parsed.message === 'string') return parsed.message;
+  } catch {
+    // not JSON
+  }
+  return text.trim().split('\n')[0] ?? '';
+}

@@ -1,0 +1,139 @@
+/**
+ * `mcp-sandbox run`: everything between the profile argument and the stdio session. Kept out of
+ * the commander file so it can be driven in-process, and lean: it loads no Docker SDK.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { toCreateBody, type CreateBody } from '../compile/engine-body.js';
+import { prepareSandbox } from '../compile/prepare.js';
+import type { SandboxSpec } from '../compile/spec.js';
+import { SandboxError } from '../errors.js';
+import { LABELS } from '../profile/defaults.js';
+import { VERSION } from '../version.js';
+import { describeEndpoint, resolveEndpoint } from './endpoint.js';
+import type { EngineClient } from './engine-client.js';
+import { HttpEngineClient } from './http-engine.js';
+import { LAUNCHER_HOST_LABEL, collectOrphans } from './sandboxes.js';
+import { resolveSecrets, secretSources } from './secrets.js';
+import { SHUTDOWN_SIGNALS, runSession, type SessionIo, type ShutdownSignal } from './session.js';
+import { loadUserConfig, mapRuntime } from './user-config.js';
+
+export interface LaunchOptions {
+  extraArgs?: string[];
+  dryRun?: boolean;
+  verbose?: boolean;
+  env?: NodeJS.ProcessEnv;
+  io?: SessionIo;
+  /** Injected in tests; defaults to the node:http client on the resolved endpoint. */
+  engine?: EngineClient;
+}
+
+const PREFIX = 'mcp-sandbox: ';
+
+export function processIo(): SessionIo {
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    onSignal(handler: (signal: ShutdownSignal) => void): () => void {
+      const listeners = SHUTDOWN_SIGNALS.map((signal) => {
+        const listener = (): void => handler(signal);
+        process.on(signal, listener);
+        return [signal, listener] as const;
+      });
+      return () => {
+        for (const [signal, listener] of listeners) process.off(signal, listener);
+      };
+    },
+  };
+}
+
+/** The container the launcher would create: the spec's body with runtime labels and mapping applied. */
+export function launchBody(spec: SandboxSpec, runtime: string, secretValues: Record<string, string>): CreateBody {
+  const body = toCreateBody(
+    { ...spec, runtime },
+    {
+      secretValues,
+      labels: { [LABELS.launcherPid]: String(process.pid), [LAUNCHER_HOST_LABEL]: hostname(), [LABELS.version]: VERSION },
+    },
+  );
+  // Removed explicitly after exit, once State.OOMKilled has been read (see session.ts).
+  body.HostConfig.AutoRemove = false;
+  return body;
+}
+
+/** Runs a profile; resolves to the launcher's exit code. */
+export async function launch(profileArg: string, options: LaunchOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  const io = options.io ?? processIo();
+  const debug = (message: string): void => {
+    if (options.verbose) io.stderr.write(`${PREFIX}${message}\n`);
+  };
+  const warn = (message: string): void => {
+    io.stderr.write(`${PREFIX}${message}\n`);
+  };
+
+  const { spec } = prepareSandbox(profileArg, { env, extraArgs: options.extraArgs ?? [] });
+  const config = loadUserConfig(env);
+  const runtime = mapRuntime(config, spec.runtime, spec.network);
+  if (runtime !== spec.runtime) debug(`runtime ${spec.runtime} (network ${spec.network}) mapped to ${runtime} by ${config.file}`);
+
+  if (options.dryRun) {
+    const endpoint = options.engine?.endpoint ?? resolveEndpoint({ env });
+    const plan = {
+      engine: describeEndpoint(endpoint),
+      name: `mcp-sandbox-${spec.name}-<pid>-<random>`,
+      // Names and where they would come from; values are never printed.
+      secrets: secretSources(spec.secrets, { env }),
+      stopGrace: config.stopGrace,
+      create: launchBody(spec, runtime, {}),
+    };
+    io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    return 0;
+  }
+
+  const secretValues = resolveSecrets(spec.secrets, { env });
+  const endpoint = options.engine?.endpoint ?? resolveEndpoint({ env });
+  // Local bind sources can be checked for free; on a remote engine the create call reports them.
+  if (endpoint.kind === 'unix') {
+    for (const mount of spec.mounts) {
+      if (mount.type === 'bind' && !existsSync(mount.source)) {
+        throw new SandboxError('MOUNT_SOURCE_MISSING', `mount source ${mount.source} (for ${mount.target}) does not exist`, {
+          hint: 'create it, or fix filesystem.mounts in the profile',
+        });
+      }
+    }
+  }
+  const engine = options.engine ?? new HttpEngineClient(endpoint);
+  debug(`engine ${describeEndpoint(endpoint)} (${endpoint.source}), image ${spec.image}, runtime ${runtime}, network ${spec.network}`);
+
+  let orphanSweep: Promise<unknown> | undefined;
+  try {
+    const result = await runSession({
+      engine,
+      body: launchBody(spec, runtime, secretValues),
+      name: `mcp-sandbox-${spec.name}-${process.pid}-${randomBytes(3).toString('hex')}`,
+      pull: spec.pull,
+      stopGrace: config.stopGrace,
+      io,
+      debug,
+      warn,
+      onStarted: (id) => {
+        // Off the critical path: the server is already starting.
+        orphanSweep = collectOrphans(engine, { profile: spec.name, exclude: id }).then(
+          (removed) => {
+            for (const entry of removed) debug(`removed orphan ${entry.id.slice(0, 12)} (launcher ${entry.launcherPid} gone)${entry.error ? `: ${entry.error}` : ''}`);
+          },
+          (error: unknown) => debug(`orphan sweep failed: ${(error as Error).message}`),
+        );
+      },
+    });
+    debug(`exit ${result.exitCode} (${result.reason})`);
+    return result.exitCode;
+  } finally {
+    if (orphanSweep) await Promise.race([orphanSweep, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    if (!options.engine) engine.close();
+    if (io.stdin === process.stdin) process.stdin.destroy();
+  }
+}
