@@ -48,6 +48,7 @@ export function loadProfile(file: string, options: LoadOptions = {}): LoadedProf
     ...defaults,
     ...(options.env ? { env: options.env } : {}),
     ...(options.home ? { home: options.home } : {}),
+    ...(options.readFile ? { readFile: options.readFile } : {}),
   };
   const profile = normalizeProfile(merged, ctx);
   return { file: absolute, raw: merged, profile, locate, files: layers.map((l) => l.file) };

@@ -19,6 +19,8 @@ export interface NormalizeContext {
   locate: Locate;
   /** Directory of the file that defined a pointer: relative paths resolve against it. */
   baseDir(pointer: string): string;
+  /** Reads a file (the seccomp profile); defaults to the filesystem. */
+  readFile?: (file: string) => string;
 }
 
 /** Builds the default context for a profile file. */
@@ -156,7 +158,7 @@ function seccomp(value: string, ctx: NormalizeContext, fail: Fail): NormalizedSe
   const file = expandHostPath(value, pointer, ctx, fail);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = ctx.readFile ? ctx.readFile(file) : readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const what = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(error)})`;
