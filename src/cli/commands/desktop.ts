@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { prepareSandbox } from '../../compile/prepare.js';
 import { displayPath, formatError, SandboxError } from '../../errors.js';
@@ -43,7 +44,10 @@ export function registerDesktop(program: Command): void {
     .option('--env-placeholders', 'write "env": {"NAME": ""} for declared secrets, to fill in by hand')
     .action((args: string[], options: DesktopOptions) => {
       const format = CLIENT_FORMATS[options.client];
-      const configFile = options.configPath ? path.resolve(options.configPath) : clientConfigPath(options.client);
+      // HOME is read from the same environment as XDG_CONFIG_HOME and APPDATA, so a temporary
+      // HOME (tests, sandboxed shells) moves every client path together.
+      const home = process.platform === 'win32' ? homedir() : process.env.HOME || homedir();
+      const configFile = options.configPath ? path.resolve(options.configPath) : clientConfigPath(options.client, { home });
       const entryOptions = (): EntryOptions => ({
         launcher: options.npx ? NPX_LAUNCHER : resolveLauncher(),
         envPlaceholders: options.envPlaceholders ?? false,
