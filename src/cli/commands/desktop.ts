@@ -54,7 +54,7 @@ export function registerDesktop(program: Command): void {
       });
 
       if (options.uninstall) {
-        const result = uninstallEntries(configFile, format, args.length ? args.map((a) => profileRef(a).name) : undefined, { force: options.force ?? false });
+        const result = uninstallEntries(configFile, format, args.length ? args.map(entryName) : undefined, { force: options.force ?? false });
         report(result, options.client);
         const foreign = result.actions.filter((a) => a.action === 'foreign');
         if (foreign.length > 0) {
@@ -101,6 +101,16 @@ export function registerDesktop(program: Command): void {
 function profileRef(arg: string): ProfileRef {
   const { loaded } = prepareSandbox(arg);
   return { name: loaded.profile.name, file: loaded.file, secrets: loaded.profile.secrets };
+}
+
+/** For --uninstall: a profile's name, or the argument itself when it names no profile (deleted file). */
+function entryName(arg: string): string {
+  try {
+    return profileRef(arg).name;
+  } catch (error) {
+    if (error instanceof SandboxError && error.code === 'PROFILE_NOT_FOUND' && !arg.includes('/') && !/\.ya?ml$/.test(arg)) return arg;
+    throw error;
+  }
 }
 
 function noteSecrets(refs: ProfileRef[]): void {

@@ -166,3 +166,14 @@ test('usage errors: no profile, an invalid profile, conflicting modes', async ()
   expect(existsSync(claudeConfig())).toBe(false);
   expect((await cli(EVERYTHING, '--install', '--check')).code).toBe(EXIT_CODES.USAGE);
 });
+
+test('uninstall by entry name works after the profile file is gone', async () => {
+  const file = path.join(home, 'cfg.json');
+  writeFileSync(file, '{"mcpServers": {}}');
+  const profile = path.join(home, 'tmp-profile.yaml');
+  writeFileSync(profile, readFileSync(EVERYTHING, 'utf8').replace('name: everything-test', 'name: short-lived'));
+  await cli(profile, '--install', '--config-path', file);
+  rmSync(profile);
+  expect((await cli('short-lived', '--uninstall', '--config-path', file)).code).toBe(0);
+  expect(readFileSync(file, 'utf8')).toBe('{"mcpServers": {}}');
+});
