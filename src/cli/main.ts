@@ -7,6 +7,7 @@ import { EXIT_CODES, SandboxError, exitCodeFor, formatError } from '../errors.js
 import { VERSION } from '../version.js';
 import { registerDesktop } from './commands/desktop.js';
 import { registerRender } from './commands/render.js';
+import { registerBuild } from './commands/build.js';
 import { registerValidate } from './commands/validate.js';
 import { registerRun } from './commands/run.js';
 import { registerPs } from './commands/ps.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerValidate(program);
   registerRender(program);
+  registerBuild(program);
   registerRun(program);
   registerPs(program);
   registerGc(program);
