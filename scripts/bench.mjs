@@ -1,0 +1,314 @@
+#!/usr/bin/env node
+// `npm run bench`: raw `docker run -i` (the argv `render --format json` prints) versus
+// `mcp-sandbox run` on the same profile, under runsc and under runc, paired runs in alternating
+// order, driven by the MCP SDK's stdio client against server-everything in the local test image.
+// Prints a markdown table and writes it into BENCHMARKS.md between the bench markers.
+//
+// Environment: BENCH_PAIRS (default 7), BENCH_ECHOES (default 200), BENCH_RUNTIMES (default
+// "runsc,runc"), BENCH_NO_WRITE=1 (print only), BENCH_IMAGE (default mcp-sandbox-test/node:local).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin', 'mcp-sandbox.js');
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 7);
+const ECHOES = Number(process.env.BENCH_ECHOES ?? 200);
+const RUNTIMES = (process.env.BENCH_RUNTIMES ?? 'runsc,runc').split(',').filter(Boolean);
+const IMAGE = process.env.BENCH_IMAGE ?? 'mcp-sandbox-test/node:local';
+const ENTRY = '/app/node_modules/@modelcontextprotocol/server-everything/dist/index.js';
+const MB = 1024 * 1024;
+const CLOSE_CAP_MS = 20_000;
+
+const log = (line) => process.stderr.write(`bench: ${line}\n`);
+
+function sh(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : `unknown (${(r.stderr || r.error?.message || '').trim().split('\n')[0]})`;
+}
+
+function machine() {
+  const mem = /MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'));
+  return {
+    date: sh('date', ['-u']),
+    nproc: sh('nproc', []),
+    memory: mem ? `${(Number(mem[1]) / 1024 / 1024).toFixed(1)} GiB` : 'unknown',
+    kernel: sh('uname', ['-r']),
+    runsc: sh('runsc', ['--version']).split('\n')[0],
+    dockerd: sh('dockerd', ['--version']),
+    docker: sh('docker', ['--version']),
+    node: process.version,
+  };
+}
+
+// --- statistics ------------------------------------------------------------------------------
+
+function quantile(values, q) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+const median = (values) => quantile(values, 0.5);
+
+// --- one session -----------------------------------------------------------------------------
+
+function readStatusKb(pid, field) {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts one server with `command args`, measures it, closes it. All times in ms, RSS in MB. */
+async function session(command, args) {
+  const transport = new StdioClientTransport({ command, args, stderr: 'pipe', cwd: ROOT });
+  let stderr = '';
+  const client = new Client({ name: 'mcp-sandbox-bench', version: '1.0.0' });
+  const t0 = performance.now();
+  const connecting = client.connect(transport);
+  transport.stderr?.on('data', (chunk) => {
+    stderr += chunk.toString('utf8');
+  });
+  let peakRss = 0;
+  let poll;
+  try {
+    // Poll VmRSS from the moment the process exists; VmHWM before close is the authoritative peak.
+    poll = setInterval(() => {
+      const pid = transport.pid;
+      if (pid) peakRss = Math.max(peakRss, readStatusKb(pid, 'VmRSS') ?? 0);
+    }, 10);
+    await connecting;
+    const initialize = performance.now() - t0;
+
+    const echoes = [];
+    for (let i = 0; i < ECHOES; i += 1) {
+      const s = performance.now();
+      const result = await client.callTool({ name: 'echo', arguments: { message: `ping ${i}` } });
+      echoes.push(performance.now() - s);
+      if (i === 0 && !JSON.stringify(result).includes('ping 0')) throw new Error(`unexpected echo answer: ${JSON.stringify(result).slice(0, 200)}`);
+    }
+    const big = 'x'.repeat(MB);
+    const bigTimes = [];
+    for (let i = 0; i < 3; i += 1) {
+      const s = performance.now();
+      const result = await client.callTool({ name: 'echo', arguments: { message: big } }, undefined, { timeout: 60_000 });
+      bigTimes.push(performance.now() - s);
+      const text = result.content?.[0]?.text ?? '';
+      if (!text.endsWith(big)) throw new Error(`1 MB echo came back with ${text.length} characters`);
+    }
+
+    const pid = transport.pid;
+    const hwm = readStatusKb(pid, 'VmHWM') ?? 0;
+    peakRss = Math.max(peakRss, hwm);
+    clearInterval(poll);
+    poll = undefined;
+
+    // Close: stdin EOF to process exit, on the child itself (the SDK's close() adds its own timers).
+    const child = transport._process;
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const s = performance.now();
+    child.stdin.end();
+    const cap = new Promise((resolve) => setTimeout(() => resolve(undefined), CLOSE_CAP_MS).unref());
+    const exit = await Promise.race([exited, cap]);
+    const close = performance.now() - s;
+    if (!exit) {
+      child.kill('SIGKILL');
+      throw new Error(`did not exit within ${CLOSE_CAP_MS / 1000} s of stdin EOF`);
+    }
+    await client.close().catch(() => undefined);
+    return {
+      initialize,
+      echoP50: median(echoes),
+      echoP95: quantile(echoes, 0.95),
+      mb: median(bigTimes),
+      close,
+      rss: peakRss / 1024,
+      exit: exit.code ?? exit.signal,
+    };
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw new Error(`${command} ${args.slice(0, 3).join(' ')}…: ${error.message}\nstderr:\n${stderr.slice(-2000)}`);
+  } finally {
+    if (poll) clearInterval(poll);
+  }
+}
+
+// --- profiles --------------------------------------------------------------------------------
+
+function profileText(runtime) {
+  return [
+    'version: 1',
+    `name: bench-everything-${runtime}`,
+    'description: server-everything from the local test image (benchmark)',
+    `image: ${IMAGE}`,
+    'pull: never',
+    `runtime: ${runtime}`,
+    'entrypoint: [node]',
+    `command: [${ENTRY}, stdio]`,
+    'user: "10001"',
+    '',
+  ].join('\n');
+}
+
+function renderArgv(profile, env) {
+  const out = execFileSync(process.execPath, [BIN, 'render', profile, '--format', 'json'], { cwd: ROOT, encoding: 'utf8', env });
+  const argv = JSON.parse(out);
+  if (!Array.isArray(argv) || argv[0] !== 'docker') throw new Error(`render printed ${out.slice(0, 200)}`);
+  return argv;
+}
+
+function leftovers(profileName) {
+  const out = spawnSync('docker', ['ps', '-aq', '--filter', `label=mcp-sandbox.profile=${profileName}`], { encoding: 'utf8' }).stdout ?? '';
+  const ids = out.split('\n').filter(Boolean);
+  if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+  return ids.length;
+}
+
+// --- lint benchmark (written by the lint developer, optional) ---------------------------------
+
+function lintBench() {
+  const script = path.join(ROOT, 'scripts', 'bench-lint.mjs');
+  if (!existsSync(script)) return undefined;
+  log('running scripts/bench-lint.mjs');
+  const r = spawnSync(process.execPath, [script], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  const text = (r.stdout || '').trim();
+  if (r.status !== 0) return `scripts/bench-lint.mjs failed (exit ${r.status}): ${(r.stderr || '').trim().split('\n').slice(-1)[0] ?? ''}`;
+  return text || '(scripts/bench-lint.mjs printed nothing)';
+}
+
+// --- main ------------------------------------------------------------------------------------
+
+const METRICS = [
+  ['initialize', 'spawn → `initialize` answered (ms)', 'ratio'],
+  ['echoP50', 'echo round trip p50 (ms)', 'delta'],
+  ['echoP95', 'echo round trip p95 (ms)', 'delta'],
+  ['mb', '1 MB echo round trip (ms)', 'ratio'],
+  ['close', 'close: stdin EOF → exit (ms)', 'ratio'],
+  ['rss', 'peak RSS, launcher vs docker CLI (MB)', 'ratio'],
+];
+
+const fmt = (v) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)) : 'n/a');
+
+async function benchRuntime(runtime, dir) {
+  const profile = path.join(dir, `bench-everything-${runtime}.yaml`);
+  writeFileSync(profile, profileText(runtime));
+  // No user config: the profile's runtime is the engine runtime, for raw and launcher alike.
+  const env = { ...process.env, MCP_SANDBOX_CONFIG: path.join(dir, 'no-config.yaml') };
+  process.env.MCP_SANDBOX_CONFIG = env.MCP_SANDBOX_CONFIG;
+  const argv = renderArgv(profile, env);
+  const variants = {
+    raw: { command: argv[0], args: argv.slice(1) },
+    run: { command: process.execPath, args: [BIN, 'run', profile] },
+  };
+  log(`${runtime}: warm-up`);
+  await session(variants.raw.command, variants.raw.args);
+  await session(variants.run.command, variants.run.args);
+  const results = { raw: [], run: [] };
+  for (let i = 0; i < PAIRS; i += 1) {
+    const order = i % 2 === 0 ? ['raw', 'run'] : ['run', 'raw'];
+    for (const which of order) {
+      const r = await session(variants[which].command, variants[which].args);
+      results[which].push(r);
+    }
+    const last = (w) => results[w][results[w].length - 1];
+    log(`${runtime} pair ${i + 1}/${PAIRS} (${order.join(' first, ')}): initialize raw ${fmt(last('raw').initialize)} ms, run ${fmt(last('run').initialize)} ms; rss raw ${fmt(last('raw').rss)} MB, run ${fmt(last('run').rss)} MB`);
+  }
+  const left = leftovers(`bench-everything-${runtime}`);
+  const summary = {};
+  for (const [key] of METRICS) {
+    const raw = median(results.raw.map((r) => r[key]));
+    const run = median(results.run.map((r) => r[key]));
+    // Per-pair ratios, then their median: pairs share the machine's state at that moment.
+    const pairRatio = median(results.raw.map((r, i) => results.run[i][key] / r[key]));
+    summary[key] = { raw, run, ratio: run / raw, pairRatio, delta: run - raw };
+  }
+  const exits = [...new Set([...results.raw, ...results.run].map((r) => String(r.exit)))];
+  return { runtime, summary, leftovers: left, exits, argv };
+}
+
+function table(all) {
+  const head = ['metric'];
+  const sep = ['---'];
+  for (const { runtime } of all) {
+    head.push(`${runtime} raw`, `${runtime} run`, `${runtime} run/raw`);
+    sep.push('---:', '---:', '---:');
+  }
+  const rows = [`| ${head.join(' | ')} |`, `| ${sep.join(' | ')} |`];
+  for (const [key, label, kind] of METRICS) {
+    const cells = [label];
+    for (const { summary } of all) {
+      const s = summary[key];
+      const compare = kind === 'delta' ? `${s.delta >= 0 ? '+' : ''}${fmt(s.delta)} ms` : `${s.ratio.toFixed(2)}×`;
+      cells.push(fmt(s.raw), fmt(s.run), compare);
+    }
+    rows.push(`| ${cells.join(' | ')} |`);
+  }
+  return rows.join('\n');
+}
+
+function verdicts(all) {
+  const lines = [];
+  for (const { runtime, summary } of all) {
+    const initTarget = runtime === 'runc' ? 1.1 : 1.05;
+    const check = (ok, text) => lines.push(`- ${ok ? '✓' : '✗'} ${runtime}: ${text}`);
+    check(summary.initialize.ratio <= initTarget, `initialize ratio ${summary.initialize.ratio.toFixed(3)} (median of per-pair ratios ${summary.initialize.pairRatio.toFixed(3)}; target ≤ ${initTarget})`);
+    check(summary.echoP50.delta <= 0.2, `echo p50 ${summary.echoP50.delta >= 0 ? '+' : ''}${summary.echoP50.delta.toFixed(3)} ms vs raw (target ≤ +0.2 ms)`);
+    check(summary.rss.run <= 50, `launcher peak RSS ${summary.rss.run.toFixed(1)} MB (target ≤ 50 MB; docker CLI ${summary.rss.raw.toFixed(1)} MB)`);
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  if (!existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js missing: run `npm run build` first');
+  const m = machine();
+  log(`${PAIRS} pairs per runtime, ${ECHOES} echoes per session, runtimes ${RUNTIMES.join(', ')}`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'mcp-sandbox-bench-'));
+  const all = [];
+  try {
+    for (const runtime of RUNTIMES) all.push(await benchRuntime(runtime, dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const lint = lintBench();
+  const section = [
+    `Run of ${m.date}: ${PAIRS} paired runs per runtime (order alternating raw/run), ${ECHOES} echoes and 3 × 1 MB echoes per session, after one warm-up pair; medians.`,
+    '',
+    `Machine: ${m.nproc} CPUs, ${m.memory}, kernel ${m.kernel}, ${m.runsc}, ${m.dockerd}, client ${m.docker}, node ${m.node}.`,
+    '',
+    'raw = `docker run -i` with the argv of `mcp-sandbox render <profile> --format json`; run = `mcp-sandbox run <profile>`. Profile: server-everything (`stdio`) in `' + IMAGE + '`, user 10001, the hardened defaults; the runc column uses a copy with `runtime: runc`.',
+    '',
+    table(all),
+    '',
+    'Targets:',
+    '',
+    verdicts(all),
+    '',
+    `Exit codes seen: ${[...new Set(all.flatMap((a) => a.exits))].join(', ')}; containers left behind: ${all.reduce((n, a) => n + a.leftovers, 0)}.`,
+    ...(lint === undefined ? [] : ['', '### Lint benchmark (`scripts/bench-lint.mjs`)', '', '```', lint, '```']),
+  ].join('\n');
+  process.stdout.write(`${section}\n`);
+  if (process.env.BENCH_NO_WRITE === '1') return;
+  const file = path.join(ROOT, 'BENCHMARKS.md');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : `# Benchmarks\n\n\`npm run bench\` (scripts/bench.mjs) rewrites the section between the markers.\n\n${start}\n${end}\n`;
+  if (!text.includes(start) || !text.includes(end)) text += `\n${start}\n${end}\n`;
+  text = `${text.slice(0, text.indexOf(start) + start.length)}\n${section}\n${text.slice(text.indexOf(end))}`;
+  writeFileSync(file, text);
+  log(`wrote ${path.relative(process.cwd(), file) || file}`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench: ${error.stack ?? error}\n`);
+  process.exit(1);
+});
