@@ -52,7 +52,7 @@ export function classifyCreateError(error: unknown, context: { endpoint: EngineE
 
 export function imageMissing(image: string): SandboxError {
   return new SandboxError('IMAGE_MISSING', `image ${image} is not present and the profile says pull: never`, {
-    hint: `build or load it (docker pull ${image}), or set pull: missing`,
+    hint: `build or load it first (e.g. docker pull ${image}), or set pull: missing in the profile`,
   });
 }
 
