@@ -9,6 +9,8 @@ import { registerDesktop } from './commands/desktop.js';
 import { registerRender } from './commands/render.js';
 import { registerBuild } from './commands/build.js';
 import { registerValidate } from './commands/validate.js';
+import { registerLint } from './commands/lint.js';
+import { registerImport } from './commands/import.js';
 import { registerRun } from './commands/run.js';
 import { registerPs } from './commands/ps.js';
 import { registerGc } from './commands/gc.js';
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerValidate(program);
   registerRender(program);
+  registerLint(program);
+  registerImport(program);
   registerBuild(program);
   registerRun(program);
   registerPs(program);

@@ -1,0 +1,56 @@
+import { Option, type Command } from 'commander';
+import path from 'node:path';
+import { CLIENT_IDS, clientConfigPath, type ClientId } from '../../clients/paths.js';
+import { SandboxError } from '../../errors.js';
+import { lintClientConfig } from '../../lint/client.js';
+import { findProjectConfig, loadLintConfig } from '../../lint/config.js';
+import { defaultRuleContext, type FileReport } from '../../lint/engine.js';
+import { formatJson, formatText } from '../../lint/format.js';
+import { exitCodeForReports, lintPaths } from '../../lint/run.js';
+import { formatSarif } from '../../lint/sarif.js';
+
+interface LintOptions {
+  format: 'text' | 'json' | 'sarif';
+  client?: ClientId;
+  config?: string;
+  maxWarnings?: string;
+  strict?: boolean;
+}
+
+/** `mcp-sandbox lint [paths…]`: the security linter for profiles and client configs. */
+export function registerLint(program: Command): void {
+  program
+    .command('lint')
+    .description('check profiles (files, directories, globs) or an MCP client config for weak sandboxing')
+    .argument('[paths...]', 'profiles, directories or globs; with --client, the config file (default: the client\'s own)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+    .addOption(new Option('--client <client>', 'lint an MCP client config instead of profiles').choices([...CLIENT_IDS]))
+    .option('--config <file>', 'project config (default: the nearest .mcp-sandbox.yaml)')
+    .option('--max-warnings <n>', 'fail when there are more than n warnings')
+    .option('--strict', 'fail on any warning')
+    .action((paths: string[], options: LintOptions) => {
+      let maxWarnings: number | undefined;
+      if (options.maxWarnings !== undefined) {
+        maxWarnings = Number(options.maxWarnings);
+        if (!Number.isInteger(maxWarnings) || maxWarnings < 0) throw new SandboxError('USAGE', `--max-warnings must be a whole number, got "${options.maxWarnings}"`);
+      }
+      const config = loadLintConfig(options.config ?? findProjectConfig());
+      const ctx = defaultRuleContext();
+      let reports: FileReport[];
+      if (options.client) {
+        const client = options.client;
+        const files = paths.length > 0 ? paths.map((p) => path.resolve(p)) : [clientConfigPath(client)];
+        reports = files.map((file) => lintClientConfig(file, { client, config, ctx }));
+      } else {
+        if (paths.length === 0) throw new SandboxError('USAGE', 'nothing to lint', { hint: 'give profile files, directories or globs, or --client <client>' });
+        const result = lintPaths(paths, { config, ctx });
+        if (result.missing.length > 0) {
+          throw new SandboxError('INPUT_UNREADABLE', `no such file, directory or glob match: ${result.missing.join(', ')}`);
+        }
+        reports = result.reports;
+      }
+      const output = options.format === 'json' ? formatJson(reports) : options.format === 'sarif' ? formatSarif(reports, config) : formatText(reports);
+      process.stdout.write(`${output}\n`);
+      process.exitCode = exitCodeForReports(reports, { ...(maxWarnings !== undefined ? { maxWarnings } : {}), ...(options.strict ? { strict: true } : {}) });
+    });
+}

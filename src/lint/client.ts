@@ -1,0 +1,154 @@
+/**
+ * Linting an MCP client config (`mcpServers` / `servers`): entries that run a server directly
+ * on the host, literal secrets in `env`, and `docker run` entries parsed into a profile and put
+ * through the same rules as a profile file. Positions point at the entry (or the exact argument)
+ * in the config, found with jsonc-parser on the original text.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
+import { parseClientConfig, offsetToLineColumn } from '../clients/config-file.js';
+import { isDockerRun, parseDockerRun, type DockerRunParse } from '../clients/docker-run.js';
+import { CLIENT_FORMATS, type ClientId } from '../clients/paths.js';
+import { SandboxError, type SourceLocation } from '../errors.js';
+import { normalizeProfile } from '../profile/normalize.js';
+import { pointerSegments, toPointer } from '../profile/source.js';
+import type { NormalizedProfile } from '../profile/types.js';
+import { validateProfile } from '../profile/validate.js';
+import { DEFAULT_LINT_CONFIG, defaultRuleContext, enabledRules, loadFailureReport, runRules, severityOf, sortFindings, type FileReport, type LintConfig, type ReportedFinding } from './engine.js';
+import type { ClientEntry, RuleContext } from './types.js';
+
+/** A config's text with a way to locate JSON pointers in it. */
+export interface ConfigText {
+  file: string;
+  data: Record<string, unknown>;
+  locate(pointer: string): SourceLocation;
+}
+
+/** Parses config text (JSONC accepted: reading is lenient) and indexes positions. */
+export function readConfigText(file: string, text: string): ConfigText {
+  const data = parseClientConfig(file, text, true);
+  const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
+  const locate = (pointer: string): SourceLocation => {
+    let segments: Array<string | number> = pointerSegments(pointer);
+    for (;;) {
+      const node: Node | undefined = tree ? findNodeAtLocation(tree, segments.map((s) => (/^\d+$/.test(String(s)) ? Number(s) : s))) : undefined;
+      if (node) {
+        // For an object member, point at its key: that is where an editor shows the entry.
+        const at = node.parent?.type === 'property' && node.parent.children?.[1] === node && node.type === 'object' ? node.parent : node;
+        return { file, ...offsetToLineColumn(text, at.offset) };
+      }
+      if (segments.length === 0) return { file, line: 1, column: 1 };
+      segments = segments.slice(0, -1);
+    }
+  };
+  return { file, data, locate };
+}
+
+/** The servers map key this file uses. */
+function serversKey(data: Record<string, unknown>, client?: ClientId): 'mcpServers' | 'servers' {
+  if (client) return CLIENT_FORMATS[client].serversKey;
+  return data.servers !== undefined && data.mcpServers === undefined ? 'servers' : 'mcpServers';
+}
+
+function toEntry(name: string, value: Record<string, unknown>): ClientEntry {
+  const env: Record<string, string> = {};
+  if (value.env && typeof value.env === 'object' && !Array.isArray(value.env)) {
+    for (const [k, v] of Object.entries(value.env as Record<string, unknown>)) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  const type = typeof value.type === 'string' ? value.type : undefined;
+  return {
+    name,
+    ...(typeof value.command === 'string' ? { command: value.command } : {}),
+    args: Array.isArray(value.args) ? value.args.map((a) => String(a)) : [],
+    env,
+    remote: typeof value.url === 'string' || (type !== undefined && type !== 'stdio'),
+  };
+}
+
+export interface ClientLintOptions {
+  client?: ClientId;
+  config?: LintConfig;
+  ctx?: RuleContext;
+  /** Environment for ${VAR} in docker mount sources; defaults to the process's. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Lints one client config file. */
+export function lintClientConfig(file: string, options: ClientLintOptions = {}): FileReport {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return loadFailureReport(file, new SandboxError('INPUT_UNREADABLE', `cannot read client config ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`));
+  }
+  try {
+    return lintClientText(file, text, options);
+  } catch (error) {
+    return loadFailureReport(file, error, options.config);
+  }
+}
+
+/** Lints config text; throws SandboxError when it is not valid JSON. */
+export function lintClientText(file: string, text: string, options: ClientLintOptions = {}): FileReport {
+  const config = options.config ?? DEFAULT_LINT_CONFIG;
+  const ctx = options.ctx ?? defaultRuleContext();
+  const parsed = readConfigText(file, text);
+  const key = serversKey(parsed.data, options.client);
+  const servers = parsed.data[key];
+  const findings: ReportedFinding[] = [];
+  if (servers === null || typeof servers !== 'object' || Array.isArray(servers)) return { file, findings };
+  const rules = enabledRules(config);
+  for (const [name, value] of Object.entries(servers as Record<string, unknown>)) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
+    const base = toPointer([key, name]);
+    const entry = toEntry(name, value as Record<string, unknown>);
+    const report = (rule: string, pointer: string, message: string, severity = severityOf(rules.find((r) => r.id === rule) as never, config)): void => {
+      const location = parsed.locate(pointer);
+      findings.push({ rule, severity, message, path: pointer, line: location.line, column: location.column, suppressed: false });
+    };
+    for (const rule of rules) {
+      for (const finding of rule.checkEntry?.(entry, ctx) ?? []) report(rule.id, base + finding.pointer, finding.message);
+    }
+    if (!entry.remote && isDockerRun(entry.command, entry.args)) {
+      const parse = parseDockerRun(entry.args, { name });
+      let profile: NormalizedProfile;
+      const argPointer = (profilePointer: string): string => {
+        const index = originOf(parse, profilePointer);
+        return index === undefined ? base : `${base}/args/${index}`;
+      };
+      try {
+        profile = loadParsed(parse, argPointer, parsed, path.dirname(path.resolve(file)), ctx.home, options.env ?? process.env);
+      } catch (error) {
+        if (!(error instanceof SandboxError)) throw error;
+        report('MS000', base, `server "${name}": its docker run line does not make a valid profile: ${error.message}`, 'error');
+        continue;
+      }
+      for (const finding of runRules(profile, (pointer) => ({ pointer: argPointer(pointer), location: parsed.locate(argPointer(pointer)) }), config, ctx)) {
+        findings.push({ ...finding, message: `server "${name}": ${finding.message}` });
+      }
+    }
+  }
+  return { file, findings: sortFindings(findings) };
+}
+
+/** The argument that set a profile pointer (or its nearest ancestor). */
+function originOf(parse: DockerRunParse, pointer: string): number | undefined {
+  let segments = pointerSegments(pointer);
+  for (;;) {
+    const index = parse.origins.get(toPointer(segments));
+    if (index !== undefined) return index;
+    if (segments.length === 0) return undefined;
+    segments = segments.slice(0, -1);
+  }
+}
+
+/** Schema and normalize stages for a parsed docker run line. */
+function loadParsed(parse: DockerRunParse, argPointer: (p: string) => string, parsed: ConfigText, baseDir: string, home: string, env: NodeJS.ProcessEnv): NormalizedProfile {
+  const locate = (pointer: string): SourceLocation => parsed.locate(argPointer(pointer));
+  validateProfile(parse.profile, locate);
+  // VS Code's own variables, so mounts written with them resolve to something meaningful.
+  const vars = { ...env, workspaceFolder: env.workspaceFolder ?? path.dirname(baseDir), userHome: env.userHome ?? home };
+  return normalizeProfile(parse.profile, { env: vars, home, locate, baseDir: () => baseDir });
+}

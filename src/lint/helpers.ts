@@ -1,0 +1,136 @@
+/**
+ * Shared pieces of rule logic (paths, secrets, image references). Kept out of rules/ so that
+ * directory holds exactly one file per rule.
+ */
+import path from 'node:path';
+import type { RuleContext } from './types.js';
+
+/** True when `child` is `parent` or lies below it (POSIX host paths, already absolute). */
+export function isWithin(child: string, parent: string): boolean {
+  const relative = path.posix.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
+}
+
+export interface SensitivePath {
+  path: string;
+  /** What it is, for the message. */
+  label: string;
+  /** True: the path itself or anything below it is sensitive. False: only the path itself. */
+  subtree: boolean;
+}
+
+const SYSTEM_DIRS = ['/etc', '/proc', '/sys', '/dev', '/boot', '/usr', '/var/run', '/run', '/root', '/var/lib/docker'];
+const HOME_DIRS = ['.ssh', '.aws', '.gnupg', '.kube', '.docker', '.config', '.azure', '.netrc', '.npmrc', '.pypirc', '.git-credentials'];
+
+/** Host paths a server must never see, with ~ expanded against the real home directory. */
+export function sensitivePaths(ctx: RuleContext): SensitivePath[] {
+  const list: SensitivePath[] = [{ path: '/', label: 'the host root filesystem', subtree: false }];
+  for (const dir of SYSTEM_DIRS) {
+    // Root's home is /root: there it is the home directory, handled below like any other home.
+    if (dir === '/root' && isWithin(ctx.home, dir)) continue;
+    list.push({ path: dir, label: `host system directory ${dir}`, subtree: true });
+  }
+  list.push({ path: ctx.home, label: `the home directory ${ctx.home}`, subtree: false });
+  for (const dir of HOME_DIRS) list.push({ path: path.posix.join(ctx.home, dir), label: `~/${dir} (credentials or configuration)`, subtree: true });
+  for (const file of ctx.clientConfigPaths) list.push({ path: file, label: `an AI client's own config (${file})`, subtree: true });
+  return list;
+}
+
+/** Engine sockets: whoever can reach one controls the host. */
+export function isEngineSocket(source: string): boolean {
+  return /(^|\/)(docker|containerd|podman|crio|dockershim)\.sock$/.test(source);
+}
+
+/**
+ * Why a bind source is sensitive, or undefined. A mount of a parent of a sensitive path
+ * exposes it as well, so ancestors count too (mounting /home exposes ~/.ssh).
+ */
+export function sensitiveReason(source: string, ctx: RuleContext): string | undefined {
+  if (isEngineSocket(source)) return 'an engine socket: access to it is root on the host';
+  const list = sensitivePaths(ctx);
+  for (const entry of list) if (source === entry.path) return `it is ${entry.label}`;
+  for (const entry of list) if (entry.subtree && isWithin(source, entry.path)) return `it lies inside ${entry.label}`;
+  for (const entry of list) if (entry.path !== '/' && isWithin(entry.path, source)) return `it contains ${entry.label}`;
+  return undefined;
+}
+
+/** Shows enough of a secret to find it, never the whole value. */
+export function redact(value: string): string {
+  const clean = value.replace(/\s+/g, ' ');
+  return clean.length <= 8 ? '…' : `${clean.slice(0, 4)}…(${clean.length} chars)`;
+}
+
+/** Values that are references resolved elsewhere, not literals (VS Code inputs, env expansion). */
+export function isReference(value: string): boolean {
+  return /^\$\{[^}]+\}$/.test(value.trim()) || /^\$[A-Za-z_][A-Za-z0-9_]*$/.test(value.trim());
+}
+
+const SECRET_PATTERNS: Array<{ kind: string; pattern: RegExp }> = [
+  { kind: 'private key block', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/ },
+  { kind: 'GitHub token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})\b/ },
+  { kind: 'Anthropic API key', pattern: /\bsk-ant-[A-Za-z0-9_-]{20,}/ },
+  { kind: 'OpenAI-style API key', pattern: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/ },
+  { kind: 'AWS access key id', pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}\b/ },
+  { kind: 'Slack token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/ },
+  { kind: 'Slack webhook URL', pattern: /hooks\.slack\.com\/services\/[A-Za-z0-9/]+/ },
+  { kind: 'Google API key', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/ },
+  { kind: 'Stripe secret key', pattern: /\b[rs]k_live_[A-Za-z0-9]{16,}/ },
+  { kind: 'GitLab token', pattern: /\bglpat-[A-Za-z0-9_-]{20,}/ },
+  { kind: 'npm token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/ },
+  { kind: 'JSON Web Token', pattern: /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/ },
+  { kind: 'URL with an embedded password', pattern: /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i },
+];
+
+/** Shannon entropy in bits per character. */
+export function entropy(value: string): number {
+  const counts = new Map<string, number>();
+  for (const char of value) counts.set(char, (counts.get(char) ?? 0) + 1);
+  let bits = 0;
+  for (const count of counts.values()) {
+    const p = count / value.length;
+    bits -= p * Math.log2(p);
+  }
+  return bits;
+}
+
+/** The kind of secret a literal looks like, or undefined. */
+export function secretKind(name: string, value: string): string | undefined {
+  if (isReference(value)) return undefined;
+  for (const { kind, pattern } of SECRET_PATTERNS) if (pattern.test(value)) return kind;
+  if (/AWS_SECRET/i.test(name) && /^[A-Za-z0-9/+]{40}$/.test(value)) return 'AWS secret access key';
+  // Random-looking tokens: long, no separators a path, sentence or URL would have, mixed
+  // character classes and near-uniform characters.
+  if (/^[A-Za-z0-9+/=_-]{24,}$/.test(value)) {
+    const classes = [/[a-z]/, /[A-Z]/, /[0-9]/].filter((re) => re.test(value)).length;
+    if (classes >= 2 && entropy(value) >= 4.0) return 'high-entropy string';
+  }
+  if (/^[a-f0-9]{32,}$/i.test(value) && entropy(value) >= 3.3) return 'high-entropy hex string';
+  return undefined;
+}
+
+/** Names that conventionally hold credentials. `_FILE`/`_PATH` names point at one instead. */
+export function isSecretName(name: string): boolean {
+  if (/(_FILE|_PATH|_DIR|_URL_FILE)$/i.test(name)) return false;
+  return /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH)/i.test(name);
+}
+
+/** An image reference split into parts; the registry host stays in `name`. */
+export interface ImageRef {
+  name: string;
+  tag?: string;
+  digest?: string;
+}
+
+export function parseImageRef(image: string): ImageRef {
+  const at = image.indexOf('@');
+  const digest = at >= 0 ? image.slice(at + 1) : undefined;
+  const rest = at >= 0 ? image.slice(0, at) : image;
+  const slash = rest.lastIndexOf('/');
+  const colon = rest.lastIndexOf(':');
+  const hasTag = colon > slash;
+  return {
+    name: hasTag ? rest.slice(0, colon) : rest,
+    ...(hasTag ? { tag: rest.slice(colon + 1) } : {}),
+    ...(digest ? { digest } : {}),
+  };
+}

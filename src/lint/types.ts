@@ -1,0 +1,86 @@
+/**
+ * The shapes every lint rule and the engine share. A rule is data (id, severity, references,
+ * remediation) plus a pure check over a normalized profile, so rules can be tested, documented
+ * and exported to SARIF without running anything.
+ */
+import type { NormalizedProfile } from '../profile/types.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
+
+/** What a check reports: where (a JSON pointer into the profile) and what, naming the value. */
+export interface Finding {
+  pointer: string;
+  message: string;
+}
+
+/** A server entry of an MCP client config, as the client-entry checks see it. */
+export interface ClientEntry {
+  /** Key under mcpServers/servers. */
+  name: string;
+  command?: string;
+  args: string[];
+  env: Record<string, string>;
+  /** Remote (url/http/sse) entries run nothing locally. */
+  remote: boolean;
+}
+
+/** The outside facts a check may read; built once per lint run so checks stay pure. */
+export interface RuleContext {
+  /** The real home directory: ~ in sensitive paths expands against it. */
+  home: string;
+  /** Config files and directories of AI clients (a server must not see or edit them). */
+  clientConfigPaths: string[];
+  /** Every known rule id, for checks about justifications. */
+  ruleIds: ReadonlySet<string>;
+}
+
+export interface RuleReferences {
+  /** CIS Docker Benchmark v1.6.0 recommendation number, e.g. "5.4". */
+  cis?: string;
+  /** OWASP Docker Security Cheat Sheet rule, e.g. "Rule #3". */
+  owasp?: string;
+}
+
+export interface Rule {
+  /** MS + 3 digits; the hundreds digit is the family. */
+  id: string;
+  /** kebab-case name; the rule's file is `<id lowercased>-<name>.ts`. */
+  name: string;
+  title: string;
+  severity: Severity;
+  references: RuleReferences;
+  /** Why it matters, for the docs page and SARIF help. */
+  rationale: string;
+  /** One sentence ending with a period. */
+  remediation: string;
+  /** URL of docs/rules/<id>.md. */
+  docs: string;
+  /** False for rules about justifications themselves (a justification cannot silence them). */
+  suppressible: boolean;
+  check(profile: NormalizedProfile, ctx: RuleContext): Finding[];
+  /** Checks a client config entry directly; pointers are relative to the entry. */
+  checkEntry?(entry: ClientEntry, ctx: RuleContext): Finding[];
+}
+
+export const RULE_FAMILIES: Record<string, string> = {
+  '0': 'lint',
+  '1': 'runtime and isolation',
+  '2': 'network',
+  '3': 'filesystem',
+  '4': 'user and privileges',
+  '5': 'resources',
+  '6': 'secrets and env',
+  '7': 'image',
+};
+
+/** Where rule pages are published; the same files live in docs/rules/. */
+export const DOCS_BASE = 'https://github.com/mcp-sandbox/mcp-sandbox/blob/main/docs/rules/';
+
+type RuleSpec = Omit<Rule, 'docs' | 'suppressible' | 'references'> & { references?: RuleReferences; suppressible?: boolean };
+
+/** Fills in the derived fields, so each rule file states only what is particular to it. */
+export function defineRule(spec: RuleSpec): Rule {
+  return { references: {}, suppressible: true, ...spec, docs: `${DOCS_BASE}${spec.id}.md` };
+}
