@@ -103,6 +103,25 @@ describe('install then uninstall restores the original bytes', () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  test('any removal order gives back the original bytes', () => {
+    const names = ['alpha', 'beta', 'gamma'];
+    const orders = [names, ['beta', 'alpha', 'gamma'], ['gamma', 'beta', 'alpha'], ['beta', 'gamma', 'alpha']];
+    for (const original of [...Object.values(ORIGINALS), '{\n  "mcpServers": {\n    "a": {} // trailing comment\n  }\n}\n']) {
+      for (const order of orders) {
+        const file = path.join(dir, 'c.json');
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir);
+        writeFileSync(file, original);
+        installEntries(file, { ...desktop, jsonc: true }, entriesFor('claude-desktop', ...names));
+        for (const name of order) {
+          uninstallEntries(file, { ...desktop, jsonc: true }, [name]);
+          expect(() => parse(readFileSync(file, 'utf8'))).not.toThrow();
+        }
+        expect(readFileSync(file, 'utf8')).toBe(original);
+      }
+    }
+  });
+
   test('uninstall of named entries removes only those', () => {
     const file = path.join(dir, 'c.json');
     writeFileSync(file, ORIGINALS['pretty, other servers'] as string);
