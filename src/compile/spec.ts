@@ -32,6 +32,7 @@ export interface SandboxSpec {
   nanoCpus: number;
   /** -1 = no limit. */
   pidsLimit: number;
+  /** As the docker CLI sends them: CAP_ prefix (except ALL), deduplicated, sorted. */
   capDrop: string[];
   capAdd: string[];
   noNewPrivileges: boolean;
@@ -85,18 +86,36 @@ export function compileSpec(profile: NormalizedProfile, options: CompileOptions 
     memorySwap: profile.resources.memorySwap,
     nanoCpus: Math.round(profile.resources.cpus * 1e9),
     pidsLimit: profile.resources.pids,
-    capDrop: [...profile.security.capDrop],
-    capAdd: [...profile.security.capAdd],
+    ...effectiveCapabilities(profile.security.capAdd, profile.security.capDrop),
     noNewPrivileges: profile.security.noNewPrivileges,
     seccomp: profile.security.seccomp,
     init: profile.security.init,
     privileged: profile.security.privileged,
+    // A name that is also a secret gets the secret, never the literal: the docker CLI keeps the
+    // last --env of a name while the API would pass both. (Lint reports it as MS602.)
     env: Object.keys(profile.env)
+      .filter((name) => !profile.secrets.includes(name))
       .sort()
       .map((name) => ({ name, value: profile.env[name] as string })),
     secrets: [...profile.secrets],
     labels,
   };
+}
+
+/**
+ * Capabilities as the docker CLI sends them (cli/opts EffectiveCapAddCapDrop): upper case with
+ * the CAP_ prefix (ALL stays ALL), deduplicated and sorted; ALL in a list replaces the rest of
+ * it; a capability both added and dropped is added. The body uses the same lists, so the two
+ * emitters create identical containers.
+ */
+export function effectiveCapabilities(add: readonly string[], drop: readonly string[]): { capAdd: string[]; capDrop: string[] } {
+  const canonical = (names: readonly string[]): string[] => {
+    const set = new Set(names.map((n) => n.trim().toUpperCase()).map((n) => (n === 'ALL' || n.startsWith('CAP_') ? n : `CAP_${n}`)));
+    return set.has('ALL') ? ['ALL'] : [...set].sort();
+  };
+  const capAdd = canonical(add);
+  const capDrop = canonical(drop).filter((c) => !capAdd.includes(c));
+  return { capAdd, capDrop };
 }
 
 function sortKeys(record: Record<string, string>): Record<string, string> {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { split } from 'shlex';
 import { toDockerArgv, toShellCommand } from '../../../src/compile/docker-argv.js';
 import { toCreateBody } from '../../../src/compile/engine-body.js';
-import { compileSpec, type SandboxSpec } from '../../../src/compile/spec.js';
+import { compileSpec, effectiveCapabilities, type SandboxSpec } from '../../../src/compile/spec.js';
 import { loadProfile } from '../../../src/profile/load.js';
 import { REPO, compileFile } from './shipped.js';
 
@@ -213,7 +213,7 @@ describe('security and namespaces', () => {
     );
     const argv = toDockerArgv(spec);
     expect(argv).toEqual(
-      expect.arrayContaining(['--runtime=runc', '--network=host', '--pid=host', '--ipc=host', '--uts=host', '--userns=host', '--cap-drop=NET_RAW', '--cap-add=CHOWN', '--security-opt=seccomp=unconfined', '--privileged', '--init=false']),
+      expect.arrayContaining(['--runtime=runc', '--network=host', '--pid=host', '--ipc=host', '--uts=host', '--userns=host', '--cap-drop=CAP_NET_RAW', '--cap-add=CAP_CHOWN', '--security-opt=seccomp=unconfined', '--privileged', '--init=false']),
     );
     expect(argv).not.toContain('--read-only');
     expect(argv).not.toContain('--security-opt=no-new-privileges');
@@ -225,8 +225,8 @@ describe('security and namespaces', () => {
       UTSMode: 'host',
       UsernsMode: 'host',
       ReadonlyRootfs: false,
-      CapDrop: ['NET_RAW'],
-      CapAdd: ['CHOWN'],
+      CapDrop: ['CAP_NET_RAW'],
+      CapAdd: ['CAP_CHOWN'],
       SecurityOpt: ['seccomp=unconfined'],
       Privileged: true,
       Init: false,
@@ -237,6 +237,22 @@ describe('security and namespaces', () => {
     const spec = specOf('security:\n  seccomp: ./sec.json\n');
     expect(toDockerArgv(spec)).toContain('--security-opt=seccomp=/virtual/sec.json');
     expect(toCreateBody(spec).HostConfig.SecurityOpt).toEqual(['no-new-privileges', 'seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']);
+  });
+
+  it.each([
+    [[], ['ALL'], [], ['ALL']],
+    [['net_bind_service', 'CAP_CHOWN', 'NET_BIND_SERVICE'], ['ALL'], ['CAP_CHOWN', 'CAP_NET_BIND_SERVICE'], ['ALL']],
+    [['CHOWN'], ['CHOWN', 'NET_RAW'], ['CAP_CHOWN'], ['CAP_NET_RAW']],
+    [['ALL', 'CHOWN'], ['ALL'], ['ALL'], []],
+    [[], ['NET_RAW', 'ALL'], [], ['ALL']],
+  ])('capabilities add %p drop %p are sent as the docker CLI sends them: add %p drop %p', (add, drop, capAdd, capDrop) => {
+    expect(effectiveCapabilities(add, drop)).toEqual({ capAdd, capDrop });
+  });
+
+  it('a name in both env and secrets is passed as the secret only', () => {
+    const spec = specOf('env: { TOKEN: literal, OTHER: x }\nsecrets: [TOKEN]\n');
+    expect(toDockerArgv(spec).filter((a) => a.startsWith('--env='))).toEqual(['--env=OTHER=x', '--env=TOKEN']);
+    expect(toCreateBody(spec, { secretValues: { TOKEN: 's' } }).Env).toEqual(['OTHER=x', 'TOKEN=s']);
   });
 
   it('user, workdir, env and labels', () => {
