@@ -29,6 +29,8 @@ export const EXIT_CODES = {
   INPUT_UNREADABLE: 2,
   /** A client config that could not be changed safely (malformed, foreign entry, drift). */
   CONFIG_CONFLICT: 3,
+  /** `doctor` found at least one failing check (each printed with its fix). */
+  DOCTOR_FAILED: 4,
   /** Launcher failures before the server ran. */
   ENGINE_UNREACHABLE: 120,
   RUNTIME_MISSING: 121,

@@ -14,6 +14,7 @@ import { registerImport } from './commands/import.js';
 import { registerRun } from './commands/run.js';
 import { registerPs } from './commands/ps.js';
 import { registerGc } from './commands/gc.js';
+import { registerDoctor } from './commands/doctor.js';
 
 /** Builds the program; exported so tests can drive it in-process. */
 export function buildProgram(): Command {
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerPs(program);
   registerGc(program);
+  registerDoctor(program);
   registerDesktop(program);
   for (const command of program.commands) command.exitOverride();
   return program;

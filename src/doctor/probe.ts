@@ -1,0 +1,126 @@
+/**
+ * A short-lived probe container for `doctor`: create → attach → wait(next-exit) → start →
+ * collect output → inspect → remove, through the same `EngineClient` the launcher uses, so a
+ * passing probe means the launcher's own path works on this engine.
+ */
+import { randomBytes } from 'node:crypto';
+import type { CreateBody } from '../compile/engine-body.js';
+import { Demuxer } from '../run/demux.js';
+import type { EngineClient } from '../run/engine-client.js';
+import { VERSION } from '../version.js';
+
+export const DOCTOR_LABEL = 'mcp-sandbox.doctor';
+
+export interface ProbeSpec {
+  image: string;
+  runtime: string;
+  network: 'none' | 'bridge' | 'host';
+  /** Run with `sh -c`. */
+  script: string;
+  /** Bytes; 0 = none. */
+  memory?: number;
+  /** -1 = none. */
+  pidsLimit?: number;
+  timeoutMs?: number;
+}
+
+export interface ProbeResult {
+  /** Set when create or start failed: the engine's message. */
+  startError?: string;
+  exitCode?: number;
+  oomKilled?: boolean;
+  output: string;
+  timedOut: boolean;
+  /** ms from create to exit. */
+  elapsed: number;
+}
+
+/** The hardened create body for a probe: the launcher's defaults, without a profile. */
+export function probeBody(spec: ProbeSpec): CreateBody {
+  const memory = spec.memory ?? 0;
+  return {
+    Image: spec.image,
+    Entrypoint: ['sh', '-c'],
+    Cmd: [spec.script],
+    User: '',
+    Env: [],
+    Labels: { [DOCTOR_LABEL]: VERSION },
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: false,
+    StdinOnce: false,
+    Tty: false,
+    HostConfig: {
+      AutoRemove: false,
+      Runtime: spec.runtime,
+      NetworkMode: spec.network,
+      ReadonlyRootfs: true,
+      Tmpfs: {},
+      Mounts: [],
+      Memory: memory,
+      MemorySwap: memory,
+      NanoCpus: 0,
+      PidsLimit: spec.pidsLimit ?? -1,
+      CapDrop: ['ALL'],
+      CapAdd: [],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      Init: false,
+    },
+  };
+}
+
+/** Runs a probe to completion and always removes its container. Never throws. */
+export async function runProbe(engine: EngineClient, spec: ProbeSpec): Promise<ProbeResult> {
+  const started = Date.now();
+  const chunks: Buffer[] = [];
+  const elapsed = (): number => Date.now() - started;
+  let id: string | undefined;
+  let cancelWait: (() => void) | undefined;
+  let socket: import('node:stream').Duplex | undefined;
+  try {
+    try {
+      id = (await engine.createContainer(probeBody(spec), `mcp-sandbox-doctor-${process.pid}-${randomBytes(3).toString('hex')}`)).id;
+      socket = await engine.attach(id);
+      const collect = (chunk: Buffer, done: () => void): void => {
+        chunks.push(Buffer.from(chunk));
+        done();
+      };
+      const ended = new Promise<void>((resolve) => {
+        socket!.on('end', resolve).on('close', resolve).on('error', () => resolve());
+      });
+      socket.pipe(new Demuxer(collect, collect));
+      const wait = await engine.wait(id, 'next-exit');
+      cancelWait = wait.cancel;
+      await engine.start(id);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), spec.timeoutMs ?? 30_000);
+      });
+      const outcome = await Promise.race([wait.result, timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        await engine.kill(id).catch(() => undefined);
+        return { output: Buffer.concat(chunks).toString('utf8'), timedOut: true, elapsed: elapsed() };
+      }
+      // The last output frames may trail the wait answer by a moment.
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 500).unref())]);
+      const inspect = await engine.inspectContainer(id).catch(() => undefined);
+      return {
+        exitCode: outcome.StatusCode,
+        oomKilled: inspect?.State.OOMKilled ?? false,
+        output: Buffer.concat(chunks).toString('utf8'),
+        timedOut: false,
+        elapsed: elapsed(),
+      };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { startError: message.split('\n')[0] ?? message, output: Buffer.concat(chunks).toString('utf8'), timedOut: false, elapsed: elapsed() };
+    }
+  } finally {
+    cancelWait?.();
+    socket?.destroy();
+    if (id) await engine.remove(id, { force: true }).catch(() => undefined);
+  }
+}
