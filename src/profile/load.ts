@@ -136,8 +136,15 @@ function makeLocate(layers: SourceFile[]): Locate {
 export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const result: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
-    const previous = result[key];
-    result[key] = isPlainObject(previous) && isPlainObject(value) ? deepMerge(previous, value) : value;
+    const previous = Object.hasOwn(result, key) ? result[key] : undefined;
+    // defineProperty, not assignment: a "__proto__" key must stay a key (and be reported as
+    // unknown), not replace the prototype and smuggle its contents past the schema.
+    Object.defineProperty(result, key, {
+      value: isPlainObject(previous) && isPlainObject(value) ? deepMerge(previous, value) : value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return result;
 }

@@ -81,7 +81,10 @@ export function normalizeProfile(profile: Profile, ctx: NormalizeContext): Norma
 
   const security = profile.security ?? {};
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(profile.env ?? {})) env[name] = String(value);
+  for (const [name, value] of Object.entries(profile.env ?? {})) {
+    // A variable may be called __proto__; assignment would drop it silently.
+    Object.defineProperty(env, name, { value: String(value), enumerable: true, writable: true, configurable: true });
+  }
   for (const key of Object.keys(profile.labels ?? {})) {
     if (key.startsWith('mcp-sandbox.')) failAtKey(toPointer(['labels', key]), `label "${key}" is reserved for mcp-sandbox`, 'choose a key outside the mcp-sandbox. prefix');
   }

@@ -81,6 +81,13 @@ describe('extends', () => {
     expect(deepMerge(base, over)).toEqual({ a: { x: 1, y: [3] }, b: 'base', c: [] });
     expect(base).toEqual({ a: { x: 1, y: [1, 2] }, b: 'base', c: [1] });
   });
+
+  it('deepMerge keeps a __proto__ key as a key', () => {
+    const over = JSON.parse('{"__proto__": {"network": "host"}}') as Record<string, unknown>;
+    const merged = deepMerge({}, over);
+    expect(Object.keys(merged)).toEqual(['__proto__']);
+    expect((merged as { network?: string }).network).toBeUndefined();
+  });
 });
 
 describe('host path expansion', () => {
@@ -232,6 +239,12 @@ describe('other fields', () => {
 
   it('env values become strings', () => {
     expect(loadText(`${HEAD}env:\n  N: 42\n  B: true\n  S: "x y"\n`).profile.env).toEqual({ N: '42', B: 'true', S: 'x y' });
+  });
+
+  it('an env variable called __proto__ is kept as a variable', () => {
+    const env = loadText(`${HEAD}env:\n  __proto__: x\n`).profile.env;
+    expect(Object.keys(env)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(env)).toBe(Object.prototype);
   });
 
   it('capability names are normalised to the engine spelling', () => {
