@@ -79,6 +79,18 @@ export function normalizeProfile(profile: Profile, ctx: NormalizeContext): Norma
     return { type, source, target: mount.target, readOnly: mount.readOnly ?? defaults.mountReadOnly };
   });
 
+  // One mount per container path: the engine refuses two binds on a path ("Duplicate mount
+  // point") and silently keeps one of two tmpfs; a tmpfs over a mount hides the mount.
+  const taken = new Map<string, string>();
+  const claim = (target: string, pointer: string, field: string): void => {
+    const key = path.posix.normalize(target).replace(/(.)\/+$/, '$1');
+    const previous = taken.get(key);
+    if (previous) fail(pointer, `${field} ${JSON.stringify(target)} is already used by ${previous}`, 'use one mount per container path');
+    taken.set(key, field);
+  };
+  tmpfs.forEach((t, i) => claim(t.path, `/filesystem/tmpfs/${i}/path`, `filesystem.tmpfs[${i}].path`));
+  mounts.forEach((m, i) => claim(m.target, `/filesystem/mounts/${i}/target`, `filesystem.mounts[${i}].target`));
+
   const security = profile.security ?? {};
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(profile.env ?? {})) {
