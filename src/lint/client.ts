@@ -109,7 +109,10 @@ export function lintClientText(file: string, text: string, options: ClientLintOp
       findings.push({ rule, severity, message, path: pointer, line: location.line, column: location.column, suppressed: false });
     };
     for (const rule of rules) {
-      for (const finding of rule.checkEntry?.(entry, ctx) ?? []) report(rule.id, base + finding.pointer, finding.message);
+      for (const finding of rule.checkEntry?.(entry, ctx) ?? []) {
+        const message = finding.message.startsWith('server "') ? finding.message : `server "${name}": ${finding.message}`;
+        report(rule.id, base + finding.pointer, message);
+      }
     }
     if (!entry.remote && isDockerRun(entry.command, entry.args)) {
       const parse = parseDockerRun(entry.args, { name });
