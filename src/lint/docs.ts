@@ -27,8 +27,25 @@ export function withRuleTable(document: string, table: string): string {
   return `${document.slice(0, start + TABLE_START.length)}\n${table}\n${document.slice(end)}`;
 }
 
+/** Example inputs for a docs page (the rule's fixtures, without their expectation comments). */
+export interface RuleExamples {
+  fail: string;
+  pass: string;
+  /** yaml for profiles, jsonc for client configs. */
+  language: 'yaml' | 'jsonc';
+}
+
+function exampleBlock(text: string, language: string): string[] {
+  const body = text
+    .split('\n')
+    .filter((line) => !/^(#|\/\/) (expect:|no finding of)/.test(line))
+    .join('\n')
+    .trimEnd();
+  return ['```' + language, body, '```'];
+}
+
 /** The docs page of one rule. */
-export function renderRuleDoc(rule: Rule): string {
+export function renderRuleDoc(rule: Rule, examples?: RuleExamples): string {
   const family = RULE_FAMILIES[rule.id.charAt(2)] ?? 'other';
   const refs: string[] = [];
   if (rule.references.cis) refs.push(`- CIS Docker Benchmark v1.6.0: ${rule.references.cis}`);
@@ -49,6 +66,9 @@ export function renderRuleDoc(rule: Rule): string {
     '',
     rule.remediation,
     '',
+    ...(examples
+      ? ['## Examples', '', 'Reported:', '', ...exampleBlock(examples.fail, examples.language), '', 'Not reported:', '', ...exampleBlock(examples.pass, examples.language), '']
+      : []),
     ...(rule.suppressible
       ? ['## Suppressing', '', 'If the profile really needs this, say why in the profile:', '', '```yaml', 'justifications:', `  ${rule.id}: "the reason a reviewer will read"`, '```', '']
       : []),

@@ -79,7 +79,10 @@ export function expandInputs(args: readonly string[], cwd: string = process.cwd(
     if (stat?.isDirectory()) {
       const found: string[] = [];
       walk(absolute, found);
-      files.push(...found.filter((f) => PROFILE_FILE.test(f)));
+      const profiles = found.filter((f) => PROFILE_FILE.test(f));
+      // An empty directory is almost always a wrong path; linting nothing must not look clean.
+      if (profiles.length === 0) missing.push(arg);
+      files.push(...profiles);
     } else if (stat) files.push(absolute);
     else if (isGlob(arg)) {
       const pattern = arg.split(path.sep).join('/');

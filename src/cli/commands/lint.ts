@@ -45,7 +45,7 @@ export function registerLint(program: Command): void {
         if (paths.length === 0) throw new SandboxError('USAGE', 'nothing to lint', { hint: 'give profile files, directories or globs, or --client <client>' });
         const result = lintPaths(paths, { config, ctx });
         if (result.missing.length > 0) {
-          throw new SandboxError('INPUT_UNREADABLE', `no such file, directory or glob match: ${result.missing.join(', ')}`);
+          throw new SandboxError('INPUT_UNREADABLE', `no profiles found: ${result.missing.join(', ')} (no such file, an empty directory, or a glob that matches nothing)`);
         }
         reports = result.reports;
       }

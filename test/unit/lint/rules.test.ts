@@ -102,8 +102,10 @@ describe('rule meta', () => {
     expect(existsSync(fixtureFile(id, 'pass'))).toBe(true);
     expect(existsSync(fixtureFile(id, 'fail'))).toBe(true);
     const page = path.join(DOCS_DIR, `${id}.md`);
-    if (update) writeFileSync(page, renderRuleDoc(rule));
-    expect(readFileSync(page, 'utf8')).toBe(renderRuleDoc(rule));
+    const fail = fixtureFile(id, 'fail');
+    const examples = { fail: readFileSync(fail, 'utf8'), pass: readFileSync(fixtureFile(id, 'pass'), 'utf8'), language: fail.endsWith('.json') ? ('jsonc' as const) : ('yaml' as const) };
+    if (update) writeFileSync(page, renderRuleDoc(rule, examples));
+    expect(readFileSync(page, 'utf8')).toBe(renderRuleDoc(rule, examples));
   });
 
   test('every rule family of the issue is covered', () => {
