@@ -9,7 +9,7 @@ import { SandboxError } from '../errors.js';
 import { PROFILE_DEFAULTS } from './defaults.js';
 import type { NormalizedMount, NormalizedProfile, NormalizedSeccomp, NormalizedTmpfs, Profile } from './types.js';
 import { formatSize, parseSize } from './units.js';
-import type { Locate } from './validate.js';
+import { fieldName, type Locate } from './validate.js';
 import { toPointer } from './source.js';
 
 /** What normalization reads from the outside world; tests pass their own. */
@@ -38,7 +38,18 @@ export function normalizeProfile(profile: Profile, ctx: NormalizeContext): Norma
   };
   const size = (pointer: string, value: string | number): number => {
     const bytes = parseSize(value);
-    return bytes === undefined ? fail(pointer, `${JSON.stringify(value)} is not a size`, 'expected e.g. 512m') : bytes;
+    if (bytes === undefined) return fail(pointer, `${JSON.stringify(value)} is not a size`, 'expected e.g. 512m');
+    // 0 means "no limit": only a literal zero may say so, not a fraction of a byte.
+    if (bytes === 0 && !/^0+(\.0+)?[bkmg]?$/i.test(String(value).trim())) {
+      return fail(pointer, `${fieldName(pointer)} ${JSON.stringify(value)} is less than one byte, which would mean no limit`, 'write 0 for no limit, or a size such as 512m');
+    }
+    return bytes;
+  };
+
+  // For tmpfs, size=0 tells the kernel "no cap at all" (not even half of RAM): say so.
+  const tmpfsSize = (pointer: string, value: string | number): number => {
+    const bytes = size(pointer, value);
+    return bytes === 0 ? fail(pointer, `${fieldName(pointer)} 0 would remove the size cap entirely`, 'set a size such as 64m') : bytes;
   };
 
   const defaults = PROFILE_DEFAULTS;
@@ -61,11 +72,14 @@ export function normalizeProfile(profile: Profile, ctx: NormalizeContext): Norma
     }
   }
   const pids = resources.pids ?? defaults.resources.pids;
+  const cpus = resources.cpus ?? defaults.resources.cpus;
+  // The engine counts nano-CPUs; a quota that rounds to 0 would silently mean "no limit".
+  if (cpus > 0 && Math.round(cpus * 1e9) === 0) fail('/resources/cpus', `resources.cpus ${cpus} is below one nano-CPU and would mean no limit`, 'use 0 for no limit, or e.g. 0.5');
 
   const filesystem = profile.filesystem ?? {};
   const tmpfs: NormalizedTmpfs[] = (filesystem.tmpfs ?? defaults.filesystem.tmpfs).map((entry, i) => ({
     path: entry.path,
-    ...(entry.size === undefined ? {} : { size: size(`/filesystem/tmpfs/${i}/size`, entry.size) }),
+    ...(entry.size === undefined ? {} : { size: tmpfsSize(`/filesystem/tmpfs/${i}/size`, entry.size) }),
     exec: entry.exec ?? false,
     ...('mode' in entry && entry.mode !== undefined ? { mode: entry.mode } : {}),
   }));
@@ -122,7 +136,7 @@ export function normalizeProfile(profile: Profile, ctx: NormalizeContext): Norma
     resources: {
       memory,
       memorySwap,
-      cpus: resources.cpus ?? defaults.resources.cpus,
+      cpus,
       pids: pids === 0 ? -1 : pids,
     },
     filesystem: { readOnlyRoot: filesystem.readOnlyRoot ?? defaults.filesystem.readOnlyRoot, tmpfs, mounts },
