@@ -29,8 +29,8 @@ explain() { # one paragraph on what is missing, then exit non-zero
 # 1. Can this machine do it? ------------------------------------------------------------------
 [[ $(uname -s) == Linux ]] ||
   explain "it needs Linux, because the servers run in gVisor (runsc), which exists only for Linux; this is $(uname -s). On macOS or Windows, run it inside a Linux VM (for example Debian 12) as root, where 'npm run demo' installs Docker and gVisor with apt and does the rest."
-if [[ $(id -u) -ne 0 ]] && ! sudo -n true 2>/dev/null; then
-  explain "it needs root (or password-less sudo): it installs docker.io and runsc with apt, writes /etc/docker/daemon.json and starts dockerd. Run it again as root, for example with 'sudo npm run demo'."
+if [[ $(id -u) -ne 0 ]]; then
+  explain "it needs root: it installs docker.io and runsc with apt, writes /etc/docker/daemon.json, starts dockerd and assembles a root-owned base image. Run it again as root, for example with 'sudo npm run demo'."
 fi
 have_engine=0
 command -v docker >/dev/null 2>&1 && command -v runsc >/dev/null 2>&1 && have_engine=1
