@@ -16,7 +16,7 @@ import type { EngineClient } from './engine-client.js';
 import { HttpEngineClient } from './http-engine.js';
 import { LAUNCHER_HOST_LABEL, collectOrphans } from './sandboxes.js';
 import { resolveSecrets, secretSources } from './secrets.js';
-import { SHUTDOWN_SIGNALS, runSession, type SessionIo, type ShutdownSignal } from './session.js';
+import { SHUTDOWN_SIGNALS, runSession, settleWithin, type SessionIo, type ShutdownSignal } from './session.js';
 import { loadUserConfig, mapRuntime } from './user-config.js';
 
 export interface LaunchOptions {
@@ -132,7 +132,7 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
     debug(`exit ${result.exitCode} (${result.reason})`);
     return result.exitCode;
   } finally {
-    if (orphanSweep) await Promise.race([orphanSweep, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    if (orphanSweep) await settleWithin(orphanSweep, 2000);
     if (!options.engine) engine.close();
     if (io.stdin === process.stdin) process.stdin.destroy();
   }

@@ -240,7 +240,7 @@ async function carry(options: SessionOptions, id: string, socket: Duplex, waitHa
   debug(`server exited with ${result.StatusCode} (${control.elapsed()})`);
 
   // Let the server's last bytes through before reporting (bounded: a wedged client must not hang us).
-  await Promise.race([outputDone, delay(2000)]);
+  await settleWithin(outputDone, 2000);
   closeStdin();
   io.stdin.unpipe(socket);
   io.stdout.off('error', onOutputError);
@@ -250,11 +250,26 @@ async function carry(options: SessionOptions, id: string, socket: Duplex, waitHa
   // Only inspect when the code says "killed": the common clean exit costs no extra round trip.
   if (result.StatusCode >= 128 || result.StatusCode < 0) {
     try {
-      const state = await engine.inspectContainer(id);
+      // The engine records OOMKilled from the runtime's OOM event, which can arrive a little
+      // after the exit event: for a SIGKILL exit, look again briefly before concluding.
+      const retries = result.StatusCode === 137 && !stoppedByUs ? 5 : 0;
+      let state = await engine.inspectContainer(id);
+      for (let i = 0; i < retries && !state.State.OOMKilled; i += 1) {
+        await delay(100);
+        state = await engine.inspectContainer(id);
+      }
       oomKilled = state.State.OOMKilled;
       if (oomKilled) {
         const limit = state.HostConfig.Memory ?? options.body.HostConfig.Memory;
         options.warn(`the server was killed: it hit its memory limit of ${limit ? formatSize(limit) : 'unknown size'} (raise resources.memory in the profile)`);
+      } else if (result.StatusCode === 137 && !stoppedByUs) {
+        // Under gVisor the engine does not always receive the OOM event for the sandbox.
+        const limit = options.body.HostConfig.Memory;
+        options.warn(
+          limit
+            ? `the server was killed (SIGKILL, exit 137), most likely by its memory limit of ${formatSize(limit)} (raise resources.memory in the profile)`
+            : 'the server was killed (SIGKILL, exit 137) by something other than the launcher',
+        );
       }
     } catch (error) {
       debug(`inspect after exit failed: ${(error as Error).message}`);
@@ -273,6 +288,17 @@ function exitCodeForSignal(signal: ShutdownSignal | undefined): number {
   return signal ? 128 + SIGNAL_NUMBERS[signal] : 0;
 }
 
+/** A referenced timer: an unreferenced one lets node exit mid-await (exit 13) when nothing else is pending. */
 function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits for `promise` at most `ms`, without keeping a timer alive afterwards. */
+export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise.then(() => undefined, () => undefined), new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -116,7 +116,9 @@ describeEngine('run lifecycle', () => {
   test('OOM: exit 137 and a message naming the memory limit', async () => {
     const result = await runCli(['run', fixture('node-script.yaml'), '--', 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));']);
     expect(result.code).toBe(137);
-    expect(result.stderr).toMatch(/^mcp-sandbox: the server was killed: it hit its memory limit of 64m/m);
+    // The engine usually reports State.OOMKilled; under gVisor the OOM event is sometimes lost,
+    // and the launcher then says "most likely" -- the limit is named either way.
+    expect(result.stderr).toMatch(/^mcp-sandbox: the server was killed.*memory limit of 64m \(raise resources\.memory/m);
   });
 
   test('engine down: one line naming the socket, exit ENGINE_UNREACHABLE', async () => {

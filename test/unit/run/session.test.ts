@@ -146,6 +146,13 @@ describe('runSession', () => {
     expect(t.warnings).toEqual([expect.stringMatching(/memory limit of 512m/)]);
   });
 
+  test('exit 137 without OOMKilled still names the limit, hedged', async () => {
+    const t = setup({ onStart: (c) => c.exit(137), oomKilled: false });
+    const result = await runSession(t.options);
+    expect(result).toMatchObject({ exitCode: 137, oomKilled: false });
+    expect(t.warnings).toEqual([expect.stringMatching(/most likely by its memory limit of 512m/)]);
+  });
+
   test('a clean exit costs no inspect round trip', async () => {
     const t = setup({ onStart: (c) => c.exit(0) });
     await runSession(t.options);
