@@ -109,6 +109,11 @@ function securityView(inspect: Inspect): Record<string, unknown> {
   };
 }
 
+function imageId(image: string): string | undefined {
+  const r = docker(['image', 'inspect', '--format', '{{.Id}}', image]);
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
 function inspect(id: string): Inspect {
   const r = docker(['inspect', id]);
   if (r.status !== 0) throw new Error(`docker inspect ${id}: ${r.stderr}`);
@@ -144,7 +149,12 @@ function inspect(id: string): Inspect {
     const source = TEST_IMAGES.find((i) => docker(['image', 'inspect', i]).status === 0) as string;
     const tag = docker(['tag', source, image]);
     if (tag.status !== 0) throw new Error(`docker tag ${source} ${image}: ${tag.stderr}`);
-    cleanup.push(() => docker(['rmi', '--no-prune', image]));
+    const id = imageId(source);
+    // Untag only if the name still means our stand-in: a concurrent `mcp-sandbox build` test
+    // may have built the real image under this name meanwhile.
+    cleanup.push(() => {
+      if (id !== undefined && imageId(image) === id) docker(['rmi', '--no-prune', image]);
+    });
   }
 
   /** Bind sources must exist for create to succeed; named volumes made here are removed after. */
