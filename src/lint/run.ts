@@ -23,10 +23,17 @@ export function lintPaths(args: readonly string[], options: LintRunOptions = {})
   const config = options.config ?? DEFAULT_LINT_CONFIG;
   const ctx = options.ctx ?? defaultRuleContext();
   const { files, missing } = expandInputs(args, options.cwd);
-  const bases = extendedFiles(files);
+  const texts = new Map<string, string>();
+  const bases = extendedFiles(files, texts);
+  // The loader reads each file again; hand it the text already read (and forget it after).
+  const readFile = (file: string): string => {
+    const text = texts.get(file);
+    texts.delete(file);
+    return text ?? readFileSync(file, 'utf8');
+  };
   const reports: FileReport[] = [];
   for (const file of files) {
-    const report = lintFile(file, config, ctx);
+    const report = lintFile(file, config, ctx, readFile);
     // A partial base profile is linted through the profiles that extend it (positions point
     // into it); on its own it is not a profile, so only a complete base is reported itself.
     if (bases.has(file) && report.findings.some((f) => f.rule === 'MS000') && !report.unreadable) continue;
@@ -36,7 +43,7 @@ export function lintPaths(args: readonly string[], options: LintRunOptions = {})
 }
 
 /** Files named by an `extends:` of another file in the list. */
-function extendedFiles(files: readonly string[]): Set<string> {
+function extendedFiles(files: readonly string[], texts: Map<string, string>): Set<string> {
   const bases = new Set<string>();
   for (const file of files) {
     let text: string;
@@ -45,6 +52,7 @@ function extendedFiles(files: readonly string[]): Set<string> {
     } catch {
       continue;
     }
+    texts.set(file, text);
     const match = /^extends:[ \t]*(?:"([^"]+)"|'([^']+)'|([^#\s][^#\n]*?))[ \t]*(?:#.*)?$/m.exec(text);
     const target = match?.[1] ?? match?.[2] ?? match?.[3];
     if (target) bases.add(path.resolve(path.dirname(file), target));
@@ -52,10 +60,10 @@ function extendedFiles(files: readonly string[]): Set<string> {
   return bases;
 }
 
-function lintFile(file: string, config: LintConfig, ctx: RuleContext): FileReport {
+function lintFile(file: string, config: LintConfig, ctx: RuleContext, readFile: (file: string) => string): FileReport {
   if (path.extname(file).toLowerCase() === '.json') return lintClientConfig(file, { config, ctx });
   try {
-    return lintProfile(loadProfile(file), config, ctx);
+    return lintProfile(loadProfile(file, { readFile }), config, ctx);
   } catch (error) {
     return loadFailureReport(file, error, config);
   }
