@@ -35,7 +35,17 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerDesktop(program);
   for (const command of program.commands) command.exitOverride();
+  program.hook('preAction', (_program, action) => {
+    // `mcp-sandbox lint | head` closes stdout early: that is the reader's choice, not an error.
+    // `run` handles its own stdout, because a closed stdout there means the client went away.
+    if (action.name() !== 'run') process.stdout.on('error', quietOnEpipe);
+  });
   return program;
+}
+
+function quietOnEpipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
 }
 
 /** Runs the CLI and returns the exit code; never throws. */
