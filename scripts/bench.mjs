@@ -8,7 +8,7 @@
 // "runsc,runc"), BENCH_NO_WRITE=1 (print only), BENCH_IMAGE (default mcp-sandbox-test/node:local).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -271,6 +271,7 @@ function verdicts(all) {
 async function main() {
   if (!existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js missing: run `npm run build` first');
   const m = machine();
+  const loadBefore = loadavg().map((l) => l.toFixed(1)).join(' ');
   log(`${PAIRS} pairs per runtime, ${ECHOES} echoes per session, runtimes ${RUNTIMES.join(', ')}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'mcp-sandbox-bench-'));
   const all = [];
@@ -279,11 +280,12 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  const loadAfter = loadavg().map((l) => l.toFixed(1)).join(' ');
   const lint = lintBench();
   const section = [
     `Run of ${m.date}: ${PAIRS} paired runs per runtime (order alternating raw/run), ${ECHOES} echoes and 3 × 1 MB echoes per session, after one warm-up pair; medians.`,
     '',
-    `Machine: ${m.nproc} CPUs, ${m.memory}, kernel ${m.kernel}, ${m.runsc}, ${m.dockerd}, client ${m.docker}, node ${m.node}.`,
+    `Machine: ${m.nproc} CPUs, ${m.memory}, kernel ${m.kernel}, ${m.runsc}, ${m.dockerd}, client ${m.docker}, node ${m.node}. Load average (1/5/15 min) ${loadBefore} at the start, ${loadAfter} at the end: other work on the machine shifts absolute figures, the paired ratios less.`,
     '',
     'raw = `docker run -i` with the argv of `mcp-sandbox render <profile> --format json`; run = `mcp-sandbox run <profile>`. Profile: server-everything (`stdio`) in `' + IMAGE + '`, user 10001, the hardened defaults; the runc column uses a copy with `runtime: runc`.',
     '',
