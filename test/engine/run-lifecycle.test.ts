@@ -106,6 +106,30 @@ describeEngine('run lifecycle', () => {
     expect(containersOfLauncher(pid)).toHaveLength(0);
   });
 
+  test('the next run of a profile sweeps that profile\'s orphans after start', async () => {
+    // `sleep` ignores stdin EOF, so the orphan keeps running after its launcher dies.
+    const orphanLauncher = spawnCli(['run', fixture('shell.yaml'), '--', 'echo up; sleep 60']);
+    await waitForOutput(orphanLauncher, 'up');
+    orphanLauncher.kill('SIGKILL');
+    await exited(orphanLauncher);
+    const orphanPid = orphanLauncher.pid as number;
+    expect(containersOfLauncher(orphanPid)).toHaveLength(1);
+    const next = await runCli(['run', '--verbose', fixture('shell.yaml'), '--', 'sleep 1']);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toMatch(new RegExp(`mcp-sandbox: removed orphan [0-9a-f]{12} \\(launcher ${orphanPid} gone\\)`));
+    expect(containersOfLauncher(orphanPid)).toHaveLength(0);
+  });
+
+  test('a pull that fails is one line with exit IMAGE_MISSING', async () => {
+    const dir = tempDir();
+    const profile = `${dir}/pull.yaml`;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(profile, 'version: 1\nname: test-pull\nimage: mcp-sandbox.invalid/nothing:1\npull: always\ncommand: ["true"]\n');
+    const result = await runCli(['run', profile]);
+    expect(result.code).toBe(EXIT_CODES.IMAGE_MISSING);
+    expectOneLine(result.stderr, /pulling image mcp-sandbox\.invalid\/nothing:1 failed: .*docker login/);
+  });
+
   test('the server exit code propagates and its stderr passes through', async () => {
     const result = await runCli(['run', fixture('shell.yaml'), '--', 'echo out; echo err >&2; exit 7']);
     expect(result.code).toBe(7);
