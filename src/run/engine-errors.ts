@@ -60,7 +60,7 @@ export function pullFailed(image: string, error: unknown, endpoint: EngineEndpoi
   if (error instanceof EngineConnectionError) return unreachable(endpoint, error);
   const message = error instanceof Error ? error.message : String(error);
   return new SandboxError('IMAGE_MISSING', `pulling image ${image} failed: ${message}`, {
-    hint: 'check the image name and registry access (docker login), or build it locally and set pull: never',
+    hint: 'check the image name and registry access (e.g. docker login); or build it locally and set pull: never',
     cause: error,
   });
 }
