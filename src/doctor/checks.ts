@@ -325,8 +325,16 @@ function memoryCheck(runtime: string, result: ProbeResult): Check {
       hint: 'enable the memory cgroup controller (cgroup_enable=memory) and check that dockerd reports no "No memory limit support" warning',
     };
   }
+  if (result.memoryLimit !== undefined && result.memoryLimit !== MEMORY_LIMIT) {
+    return {
+      status: 'fail',
+      id: 'memory',
+      message: `memory limit under ${runtime}: asked for ${mib(MEMORY_LIMIT)}, the engine recorded ${mib(result.memoryLimit)}`,
+      hint: 'check `docker info` for "No memory limit support" and the cgroup setup',
+    };
+  }
   const how = result.exitCode === 137 || result.oomKilled ? `killed${result.oomKilled ? ' by the OOM killer' : ''}, exit ${result.exitCode}` : `failed, exit ${result.exitCode}`;
-  return { status: 'ok', id: 'memory', message: `memory limit under ${runtime} enforced: a 150 MiB allocation under a ${mib(MEMORY_LIMIT)} limit was ${how}` };
+  return { status: 'ok', id: 'memory', message: `memory limit under ${runtime} enforced: a 150 MiB allocation under a ${mib(MEMORY_LIMIT)} limit${result.memoryLimit ? ' (as the engine recorded it)' : ''} was ${how}` };
 }
 
 function pidsCheck(runtime: string, result: ProbeResult, runsc: boolean): Check {

@@ -29,6 +29,8 @@ export interface ProbeResult {
   startError?: string;
   exitCode?: number;
   oomKilled?: boolean;
+  /** HostConfig.Memory as the engine recorded it (bytes). */
+  memoryLimit?: number;
   output: string;
   timedOut: boolean;
   /** ms from create to exit. */
@@ -110,6 +112,7 @@ export async function runProbe(engine: EngineClient, spec: ProbeSpec): Promise<P
       return {
         exitCode: outcome.StatusCode,
         oomKilled: inspect?.State.OOMKilled ?? false,
+        ...(typeof inspect?.HostConfig.Memory === 'number' ? { memoryLimit: inspect.HostConfig.Memory } : {}),
         output: Buffer.concat(chunks).toString('utf8'),
         timedOut: false,
         elapsed: elapsed(),

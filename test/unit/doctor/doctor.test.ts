@@ -68,7 +68,7 @@ function hostLikeProbe(calls: ProbeSpec[] = [], overrides: Partial<Record<string
     const key = spec.memory ? `memory:${spec.runtime}` : spec.pidsLimit !== undefined && spec.pidsLimit > 0 ? `pids:${spec.runtime}` : `start:${spec.runtime}:${spec.network}`;
     const override = overrides[key];
     if (override) return override;
-    if (spec.memory) return { exitCode: 137, oomKilled: true, output: '', timedOut: false, elapsed: 900 };
+    if (spec.memory) return { exitCode: 137, oomKilled: true, memoryLimit: spec.memory, output: '', timedOut: false, elapsed: 900 };
     if (spec.pidsLimit !== undefined && spec.pidsLimit > 0) return { exitCode: 2, output: '', timedOut: false, elapsed: 900 };
     const hasNet = spec.network !== 'none' && spec.runtime === 'runsc-net';
     return { exitCode: 0, output: `${NET_DEV(hasNet ? ['eth0', 'lo'] : ['lo'])}::dmesg\n[   0.000000] Starting gVisor...\n`, timedOut: false, elapsed: 1000 };
@@ -194,6 +194,8 @@ describe('runDoctor', () => {
     expect(formatCheck(byId(checks, 'memory')[0]!)).toMatch(/^✗ memory limit under runsc is NOT enforced/);
     expect(formatCheck(byId(checks, 'pids')[0]!)).toMatch(/^✗ pids limit under runsc is NOT enforced: 300 processes started under a limit of 100/);
     expect(doctorPassed(checks)).toBe(false);
+    const dropped = await runDoctor(deps({ config: MAPPED, probe: hostLikeProbe([], { 'memory:runsc': { exitCode: 137, memoryLimit: 0, output: '', timedOut: false, elapsed: 800 } }) }));
+    expect(byId(dropped, 'memory')[0]!.message).toBe('memory limit under runsc: asked for 64 MiB, the engine recorded 0 MiB');
   });
 
   test('no small image: the profile image is used; none at all: says so and fails', async () => {
