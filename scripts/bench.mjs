@@ -5,7 +5,7 @@
 // Prints a markdown table and writes it into BENCHMARKS.md between the bench markers.
 //
 // Environment: BENCH_PAIRS (default 7), BENCH_ECHOES (default 200), BENCH_RUNTIMES (default
-// "runsc,runc"), BENCH_NO_WRITE=1 (print only), BENCH_IMAGE (default mcp-sandbox-test/node:local).
+// "runsc,runc"), BENCH_NO_WRITE=1 (print only), BENCH_LAUNCHER (another launcher script, for experiments), BENCH_IMAGE (default mcp-sandbox-test/node:local).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -17,6 +17,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'mcp-sandbox.js');
+// The launcher measured against raw docker (render always uses the real CLI): for before/after experiments.
+const LAUNCHER = process.env.BENCH_LAUNCHER ? path.resolve(process.env.BENCH_LAUNCHER) : BIN;
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 7);
 const ECHOES = Number(process.env.BENCH_ECHOES ?? 200);
 const RUNTIMES = (process.env.BENCH_RUNTIMES ?? 'runsc,runc').split(',').filter(Boolean);
@@ -208,7 +210,7 @@ async function benchRuntime(runtime, dir) {
   const argv = renderArgv(profile, env);
   const variants = {
     raw: { command: argv[0], args: argv.slice(1) },
-    run: { command: process.execPath, args: [BIN, 'run', profile] },
+    run: { command: process.execPath, args: [LAUNCHER, 'run', profile] },
   };
   log(`${runtime}: warm-up`);
   await session(variants.raw.command, variants.raw.args);
