@@ -1,5 +1,16 @@
 #!/usr/bin/env node
 // Entry point: the bundled CLI in dist/ (built by `npm run build`; a published package ships it).
-import { main } from '../dist/cli.js';
-
-process.exitCode = await main();
+// `run` is what an MCP client starts, on every server start: it goes to the lean entry
+// dist/run.js (no commander, no other commands), which returns undefined for anything it does
+// not parse itself (--help, unusual flags); that, and every other command, goes to the full CLI.
+const args = process.argv.slice(2);
+let code;
+if (args[0] === 'run') {
+  const { runMain } = await import('../dist/run.js');
+  code = await runMain(args.slice(1));
+}
+if (code === undefined) {
+  const { main } = await import('../dist/cli.js');
+  code = await main();
+}
+process.exitCode = code;

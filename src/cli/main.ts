@@ -3,8 +3,9 @@
  * printed here, once, as one line, and mapped to exit codes by `exitCodeFor`.
  */
 import { Command, CommanderError } from 'commander';
-import { EXIT_CODES, SandboxError, exitCodeFor, formatError } from '../errors.js';
+import { EXIT_CODES } from '../errors.js';
 import { VERSION } from '../version.js';
+import { reportError } from './report.js';
 import { registerDesktop } from './commands/desktop.js';
 import { registerRender } from './commands/render.js';
 import { registerBuild } from './commands/build.js';
@@ -60,11 +61,6 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       // Help and --version end here too, with code 0; commander already printed its message.
       return error.exitCode === 0 ? 0 : EXIT_CODES.USAGE;
     }
-    // Errors already reported line by line (validate of several files) carry cause 'reported'.
-    if (!(error instanceof SandboxError && error.cause === 'reported')) {
-      process.stderr.write(`mcp-sandbox: ${formatError(error)}\n`);
-    }
-    if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-    return exitCodeFor(error);
+    return reportError(error, debug);
   }
 }

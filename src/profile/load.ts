@@ -2,6 +2,7 @@
  * Loading in fixed stages: parse -> resolve `extends` -> schema -> normalize.
  * (Lint and compile follow in their own modules.) Each stage reports `file:line:col`.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxError, type SourceLocation } from '../errors.js';
@@ -36,14 +37,47 @@ const MAX_EXTENDS_DEPTH = 16;
 
 /** Loads one profile file through every stage up to and including normalize. */
 export function loadProfile(file: string, options: LoadOptions = {}): LoadedProfile {
+  return load(file, options).loaded;
+}
+
+/**
+ * What src/profile/cache.ts stores for a profile: each layer file with the sha256 of the bytes
+ * that were parsed, and the directory normalize resolved each relative path against (which
+ * layer wrote a pointer is only known from the YAML documents). Only without a custom readFile.
+ */
+export interface LoadTrace {
+  layers: Array<{ file: string; sha256: string }>;
+  baseDirs: Record<string, string>;
+}
+
+/** loadProfile, plus the trace the profile cache needs. */
+export function loadProfileTraced(file: string, options: Omit<LoadOptions, 'readFile'> = {}): { loaded: LoadedProfile; trace: LoadTrace } {
+  const trace: LoadTrace = { layers: [], baseDirs: {} };
+  return { loaded: load(file, options, trace).loaded, trace };
+}
+
+function load(file: string, options: LoadOptions, trace?: LoadTrace): { loaded: LoadedProfile } {
   const absolute = path.resolve(file);
-  const read = options.readFile ?? ((f: string): string => readFileSync(f, 'utf8'));
+  const read =
+    options.readFile ??
+    (trace
+      ? (f: string): string => {
+          const bytes = readFileSync(f);
+          trace.layers.push({ file: f, sha256: createHash('sha256').update(bytes).digest('hex') });
+          return bytes.toString('utf8');
+        }
+      : (f: string): string => readFileSync(f, 'utf8'));
   const layers = readLayers(absolute, read);
   const locate = makeLocate(layers);
   const merged = layers.reduceRight<Record<string, unknown>>((base, layer) => deepMerge(base, layer.data as Record<string, unknown>), {});
   delete merged.extends;
   validateProfile(merged, locate);
-  const defaults = defaultContext(locate, (pointer) => path.dirname(owner(layers, pointer).file));
+  const baseDir = (pointer: string): string => {
+    const dir = path.dirname(owner(layers, pointer).file);
+    if (trace) trace.baseDirs[pointer] = dir;
+    return dir;
+  };
+  const defaults = defaultContext(locate, baseDir);
   const ctx: NormalizeContext = {
     ...defaults,
     ...(options.env ? { env: options.env } : {}),
@@ -51,7 +85,7 @@ export function loadProfile(file: string, options: LoadOptions = {}): LoadedProf
     ...(options.readFile ? { readFile: options.readFile } : {}),
   };
   const profile = normalizeProfile(merged, ctx);
-  return { file: absolute, raw: merged, profile, locate, files: layers.map((l) => l.file) };
+  return { loaded: { file: absolute, raw: merged, profile, locate, files: layers.map((l) => l.file) } };
 }
 
 /** Parse stage plus `extends`: the chain of files, most derived first. Cycles are errors. */

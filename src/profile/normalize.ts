@@ -10,7 +10,7 @@ import { PROFILE_DEFAULTS } from './defaults.js';
 import type { NormalizedMount, NormalizedProfile, NormalizedSeccomp, NormalizedTmpfs, Profile } from './types.js';
 import { formatSize, parseSize } from './units.js';
 import { fieldName, type Locate } from './validate.js';
-import { toPointer } from './source.js';
+import { toPointer } from './pointer.js';
 
 /** What normalization reads from the outside world; tests pass their own. */
 export interface NormalizeContext {

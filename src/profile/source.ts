@@ -3,6 +3,7 @@
  */
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import { SandboxError, type SourceLocation } from '../errors.js';
+import { pointerSegments } from './pointer.js';
 
 /** One parsed YAML file and a way to find where a JSON pointer lives in it. */
 export interface SourceFile {
@@ -16,19 +17,7 @@ export interface SourceFile {
   find(pointer: string, key?: boolean): SourceLocation | undefined;
 }
 
-/** Splits an RFC 6901 JSON pointer into its unescaped segments. */
-export function pointerSegments(pointer: string): string[] {
-  if (pointer === '' || pointer === '/') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-/** Builds a JSON pointer from segments. */
-export function toPointer(segments: ReadonlyArray<string | number>): string {
-  return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
-}
+export { pointerSegments, toPointer } from './pointer.js';
 
 /**
  * Parses one YAML 1.2 document. Duplicate keys, several documents, aliases to nowhere and

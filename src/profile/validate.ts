@@ -5,7 +5,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import schemaJson from '../../schema/profile.schema.json' with { type: 'json' };
 import { SandboxError, type SourceLocation } from '../errors.js';
-import { pointerSegments } from './source.js';
+import { pointerSegments } from './pointer.js';
 import { closest } from './suggest.js';
 import type { Profile } from './types.js';
 

@@ -4,7 +4,8 @@
  * (no negotiation round trip on the hot path; every field used here is stable since API 1.25).
  */
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type { CreateBody } from '../compile/engine-body.js';
 import { describeEndpoint, type EngineEndpoint } from './endpoint.js';
@@ -30,6 +31,17 @@ interface RequestOptions {
 
 const DEFAULT_TIMEOUT = 30_000;
 
+/**
+ * node:https (and with it node:tls) only for a TLS endpoint: loading it costs ~1 MB of RSS and
+ * some start-up on every `run`, and the usual endpoint is a unix socket. Synchronous, because
+ * the agent is made in the constructor.
+ */
+let httpsModule: typeof https | undefined;
+function httpsLib(): typeof https {
+  httpsModule ??= createRequire(import.meta.url)('node:https') as typeof https;
+  return httpsModule;
+}
+
 export class HttpEngineClient implements EngineClient {
   readonly endpoint: EngineEndpoint;
   private readonly agent: http.Agent;
@@ -39,7 +51,7 @@ export class HttpEngineClient implements EngineClient {
     this.endpoint = endpoint;
     this.label = describeEndpoint(endpoint);
     const agentOptions = { keepAlive: true, maxSockets: 8 };
-    this.agent = endpoint.kind === 'tcp' && endpoint.tls ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.agent = endpoint.kind === 'tcp' && endpoint.tls ? new (httpsLib().Agent)(agentOptions) : new http.Agent(agentOptions);
   }
 
   async ping(): Promise<void> {
@@ -228,7 +240,7 @@ export class HttpEngineClient implements EngineClient {
       return http.request({ socketPath: endpoint.socketPath, method, path: fullPath, headers, agent });
     }
     if (endpoint.tls) {
-      return https.request({
+      return httpsLib().request({
         host: endpoint.host,
         port: endpoint.port,
         method,

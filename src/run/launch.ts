@@ -6,10 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { toCreateBody, type CreateBody } from '../compile/engine-body.js';
-import { prepareSandbox } from '../compile/prepare.js';
-import type { SandboxSpec } from '../compile/spec.js';
+import { compileSpec, type SandboxSpec } from '../compile/spec.js';
 import { SandboxError } from '../errors.js';
+import { normalizeCached, profileCacheDir, readProfileCache, writeProfileCache } from '../profile/cache.js';
 import { LABELS } from '../profile/defaults.js';
+import { resolveProfileArg } from '../profile/resolve.js';
 import { VERSION } from '../version.js';
 import { describeEndpoint, resolveEndpoint } from './endpoint.js';
 import type { EngineClient } from './engine-client.js';
@@ -17,7 +18,7 @@ import { HttpEngineClient } from './http-engine.js';
 import { LAUNCHER_HOST_LABEL, collectOrphans } from './sandboxes.js';
 import { resolveSecrets, secretSources } from './secrets.js';
 import { SHUTDOWN_SIGNALS, runSession, settleWithin, type SessionIo, type ShutdownSignal } from './session.js';
-import { loadUserConfig, mapRuntime } from './user-config.js';
+import { loadUserConfigLean, mapRuntime } from './user-config-core.js';
 
 export interface LaunchOptions {
   extraArgs?: string[];
@@ -63,6 +64,29 @@ export function launchBody(spec: SandboxSpec, runtime: string, secretValues: Rec
   return body;
 }
 
+/**
+ * prepareSandbox for `run`: the parsed and merged profile comes from the profile cache when
+ * every layer file is unchanged, so the yaml library is not even loaded (src/profile/cache.ts).
+ * Schema, normalize (env, home) and compile always run. Any error on a hit is decided by the
+ * full load instead, so messages and positions are exactly those of a load without the cache.
+ */
+export async function prepareForRun(profileArg: string, options: { env: NodeJS.ProcessEnv; extraArgs: string[] }): Promise<SandboxSpec> {
+  const file = resolveProfileArg(profileArg, options.env);
+  const cacheDir = profileCacheDir(options.env);
+  const entry = cacheDir === undefined ? undefined : readProfileCache(cacheDir, file);
+  if (entry) {
+    try {
+      return compileSpec(normalizeCached(entry, { env: options.env }), { extraArgs: options.extraArgs });
+    } catch {
+      // The full load below reports it, with its source position.
+    }
+  }
+  const { loadProfileTraced } = await import('../profile/load.js');
+  const { loaded, trace } = loadProfileTraced(file, { env: options.env });
+  if (cacheDir !== undefined) writeProfileCache(cacheDir, { file, layers: trace.layers, merged: loaded.raw as unknown as Record<string, unknown>, baseDirs: trace.baseDirs });
+  return compileSpec(loaded.profile, { extraArgs: options.extraArgs });
+}
+
 /** Runs a profile; resolves to the launcher's exit code. */
 export async function launch(profileArg: string, options: LaunchOptions = {}): Promise<number> {
   const env = options.env ?? process.env;
@@ -74,8 +98,8 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
     io.stderr.write(`${PREFIX}${message}\n`);
   };
 
-  const { spec } = prepareSandbox(profileArg, { env, extraArgs: options.extraArgs ?? [] });
-  const config = loadUserConfig(env);
+  const spec = await prepareForRun(profileArg, { env, extraArgs: options.extraArgs ?? [] });
+  const config = await loadUserConfigLean(env);
   const runtime = mapRuntime(config, spec.runtime, spec.network);
   if (runtime !== spec.runtime) debug(`runtime ${spec.runtime} (network ${spec.network}) mapped to ${runtime} by ${config.file}`);
 
@@ -109,6 +133,20 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
   debug(`engine ${describeEndpoint(endpoint)} (${endpoint.source}), image ${spec.image}, runtime ${runtime}, network ${spec.network}`);
 
   let orphanSweep: Promise<unknown> | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  // The sweep of this profile's orphans waits until the server has answered for the first time
+  // (or 1 s after start): while the server starts, the engine and the CPUs belong to it.
+  const sweep = (id: string): void => {
+    clearTimeout(sweepTimer);
+    if (orphanSweep) return;
+    orphanSweep = collectOrphans(engine, { profile: spec.name, exclude: id }).then(
+      (removed) => {
+        for (const entry of removed) debug(`removed orphan ${entry.id.slice(0, 12)} (launcher ${entry.launcherPid} gone)${entry.error ? `: ${entry.error}` : ''}`);
+      },
+      (error: unknown) => debug(`orphan sweep failed: ${(error as Error).message}`),
+    );
+  };
+  let containerId: string | undefined;
   try {
     const result = await runSession({
       engine,
@@ -120,18 +158,19 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
       debug,
       warn,
       onStarted: (id) => {
-        // Off the critical path: the server is already starting.
-        orphanSweep = collectOrphans(engine, { profile: spec.name, exclude: id }).then(
-          (removed) => {
-            for (const entry of removed) debug(`removed orphan ${entry.id.slice(0, 12)} (launcher ${entry.launcherPid} gone)${entry.error ? `: ${entry.error}` : ''}`);
-          },
-          (error: unknown) => debug(`orphan sweep failed: ${(error as Error).message}`),
-        );
+        containerId = id;
+        sweepTimer = setTimeout(() => sweep(id), 1000);
+        sweepTimer.unref();
+      },
+      onFirstOutput: () => {
+        if (containerId !== undefined) sweep(containerId);
       },
     });
     debug(`exit ${result.exitCode} (${result.reason})`);
     return result.exitCode;
   } finally {
+    // A session that ended before either moment still collects (its server no longer starts).
+    if (containerId !== undefined) sweep(containerId);
     if (orphanSweep) await settleWithin(orphanSweep, 2000);
     if (!options.engine) engine.close();
     if (io.stdin === process.stdin) process.stdin.destroy();

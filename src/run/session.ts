@@ -44,8 +44,10 @@ export interface SessionOptions {
   debug(message: string): void;
   /** Messages that always matter (OOM, forced kill). */
   warn(message: string): void;
-  /** Called once the server runs (e.g. to collect orphans off the critical path). */
+  /** Called once the server runs. */
   onStarted?(id: string): void;
+  /** Called once, when the server's first stdout bytes have been handed to stdout (e.g. its `initialize` answer). */
+  onFirstOutput?(): void;
 }
 
 export interface SessionResult {
@@ -167,7 +169,19 @@ async function carry(options: SessionOptions, id: string, socket: Duplex, waitHa
 
   // Server -> client: demultiplex with backpressure. The attach stream ends when the server's
   // stdout and stderr close, i.e. after its last bytes, even if that is after stdin EOF.
-  const demuxer = new Demuxer(streamSink(io.stdout), streamSink(io.stderr));
+  const stdoutSink = streamSink(io.stdout);
+  let firstOutput = options.onFirstOutput;
+  const demuxer = new Demuxer(
+    firstOutput
+      ? (chunk, done) => {
+          stdoutSink(chunk, done);
+          const call = firstOutput;
+          firstOutput = undefined;
+          call?.();
+        }
+      : stdoutSink,
+    streamSink(io.stderr),
+  );
   const outputDone = new Promise<void>((resolve) => {
     demuxer.on('finish', resolve);
     demuxer.on('error', () => resolve());

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { buildProfileImage } from '../../build/build.js';
 
-interface BuildFlags {
+export interface BuildFlags {
   baseImage?: string;
   app?: string;
   force?: boolean;
@@ -23,15 +22,8 @@ export function registerBuild(program: Command): void {
     .option('--python-version <x.y>', "the base image's Python version, for pip wheel selection", '3.12')
     .option('-v, --verbose', 'show the builder output')
     .action(async (arg: string, flags: BuildFlags) => {
-      const result = await buildProfileImage(arg, {
-        baseImage: flags.baseImage,
-        appDir: flags.app,
-        force: flags.force,
-        offline: flags.offline,
-        pythonVersion: flags.pythonVersion,
-        log: (line) => process.stderr.write(`mcp-sandbox build: ${line}\n`),
-        ...(flags.verbose ? { onOutput: (chunk: string): void => void process.stderr.write(chunk) } : {}),
-      });
-      process.stdout.write(`${result.image}\n`);
+      // Loaded on demand, like every command's implementation: --help and other commands stay fast.
+      const { buildAction } = await import('../actions/build.js');
+      await buildAction(arg, flags);
     });
 }

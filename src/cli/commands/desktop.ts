@@ -1,16 +1,7 @@
 import { Option, type Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import path from 'node:path';
-import { prepareSandbox } from '../../compile/prepare.js';
-import { displayPath, formatError, SandboxError } from '../../errors.js';
-import type { ServerEntry } from '../../clients/config-file.js';
-import { buildEntry, type EntryOptions, type ProfileRef } from '../../clients/entries.js';
-import { checkEntries, installEntries, readEntries, uninstallEntries, type ChangeResult, type DriftLine } from '../../clients/install.js';
-import { NPX_LAUNCHER, resolveLauncher } from '../../clients/launcher.js';
-import { CLIENT_FORMATS, CLIENT_IDS, clientConfigPath, type ClientId } from '../../clients/paths.js';
+import { CLIENT_IDS, type ClientId } from '../../clients/paths.js';
 
-interface DesktopOptions {
+export interface DesktopOptions {
   client: ClientId;
   install?: boolean;
   uninstall?: boolean;
@@ -20,13 +11,6 @@ interface DesktopOptions {
   npx?: boolean;
   envPlaceholders?: boolean;
 }
-
-const CLIENT_NAMES: Record<ClientId, string> = {
-  'claude-desktop': 'Claude Desktop',
-  'claude-code': 'Claude Code',
-  cursor: 'Cursor',
-  vscode: 'VS Code',
-};
 
 /** `mcp-sandbox desktop [profile…]`: client config entries that start profiles through the launcher. */
 export function registerDesktop(program: Command): void {
@@ -42,133 +26,8 @@ export function registerDesktop(program: Command): void {
     .option('--config-path <file>', "use this config file instead of the client's default")
     .option('--npx', 'start the launcher with `npx -y mcp-sandbox` instead of absolute paths')
     .option('--env-placeholders', 'write "env": {"NAME": ""} for declared secrets, to fill in by hand')
-    .action((args: string[], options: DesktopOptions) => {
-      const format = CLIENT_FORMATS[options.client];
-      // HOME is read from the same environment as XDG_CONFIG_HOME and APPDATA, so a temporary
-      // HOME (tests, sandboxed shells) moves every client path together.
-      const home = process.platform === 'win32' ? homedir() : process.env.HOME || homedir();
-      const configFile = options.configPath ? path.resolve(options.configPath) : clientConfigPath(options.client, { home });
-      const entryOptions = (): EntryOptions => ({
-        launcher: options.npx ? NPX_LAUNCHER : resolveLauncher(),
-        envPlaceholders: options.envPlaceholders ?? false,
-      });
-
-      if (options.uninstall) {
-        const result = uninstallEntries(configFile, format, args.length ? args.map(entryName) : undefined, { force: options.force ?? false });
-        report(result, options.client);
-        const foreign = result.actions.filter((a) => a.action === 'foreign');
-        if (foreign.length > 0) {
-          throw new SandboxError('CONFIG_CONFLICT', `${foreign.map((a) => `"${a.name}"`).join(', ')} not written by mcp-sandbox; left in place`, {
-            hint: 'pass --force to remove anyway',
-          });
-        }
-        return;
-      }
-
-      if (options.check) {
-        const lines = args.length ? checkProfiles(args, configFile, options, entryOptions) : checkInstalled(configFile, options, entryOptions);
-        if (lines.length === 0) process.stdout.write(`no mcp-sandbox entries in ${displayPath(configFile)}\n`);
-        for (const line of lines) process.stdout.write(`${line.status.padEnd(8)} ${line.name}${line.detail ? `: ${line.detail}` : ''}\n`);
-        const drift = lines.filter((l) => l.status !== 'ok');
-        if (drift.length > 0) {
-          process.stderr.write(`mcp-sandbox: ${drift.length} of ${lines.length} entr${lines.length === 1 ? 'y' : 'ies'} drifted in ${displayPath(configFile)} (run desktop --install to update)\n`);
-          throw new SandboxError('CONFIG_CONFLICT', 'drift', { cause: 'reported' });
-        }
-        return;
-      }
-
-      if (args.length === 0) throw new SandboxError('USAGE', 'name at least one profile', { hint: 'mcp-sandbox desktop profiles/everything.yaml' });
-      const refs = args.map(profileRef);
-      const seen = new Map<string, string>();
-      for (const ref of refs) {
-        const other = seen.get(ref.name);
-        if (other && other !== ref.file) throw new SandboxError('USAGE', `two profiles are named "${ref.name}": ${displayPath(other)} and ${displayPath(ref.file)}`);
-        seen.set(ref.name, ref.file);
-      }
-      const entryOpts = entryOptions();
-      const entries: Record<string, ServerEntry> = {};
-      for (const ref of refs) entries[ref.name] = buildEntry(ref, format, entryOpts);
-      if (!options.envPlaceholders) noteSecrets(refs);
-
-      if (options.install) {
-        report(installEntries(configFile, format, entries, { force: options.force ?? false }), options.client);
-        return;
-      }
-      process.stdout.write(`${JSON.stringify({ [format.serversKey]: entries }, null, 2)}\n`);
+    .action(async (args: string[], options: DesktopOptions) => {
+      const { desktopAction } = await import('../actions/desktop.js');
+      desktopAction(args, options);
     });
-}
-
-function profileRef(arg: string): ProfileRef {
-  const { loaded } = prepareSandbox(arg);
-  return { name: loaded.profile.name, file: loaded.file, secrets: loaded.profile.secrets };
-}
-
-/** For --uninstall: a profile's name, or the argument itself when it names no profile (deleted file). */
-function entryName(arg: string): string {
-  try {
-    return profileRef(arg).name;
-  } catch (error) {
-    if (error instanceof SandboxError && error.code === 'PROFILE_NOT_FOUND' && !arg.includes('/') && !/\.ya?ml$/.test(arg)) return arg;
-    throw error;
-  }
-}
-
-function noteSecrets(refs: ProfileRef[]): void {
-  for (const ref of refs) {
-    if (ref.secrets.length === 0) continue;
-    process.stderr.write(
-      `note: ${ref.name} declares secrets ${ref.secrets.join(', ')}; no values are written: the launcher reads them from ~/.config/mcp-sandbox/secrets.env or its environment (or use --env-placeholders)\n`,
-    );
-  }
-}
-
-function report(result: ChangeResult, client: ClientId): void {
-  const file = displayPath(result.file);
-  for (const { name, action } of result.actions) {
-    const where = action === 'removed' ? 'from' : 'in';
-    process.stdout.write(`${action.padEnd(9)} ${name} ${where} ${file}\n`);
-  }
-  if (result.backup) process.stdout.write(`backup    ${displayPath(result.backup)}\n`);
-  if (result.deleted) process.stdout.write(`deleted   ${file} (it held only mcp-sandbox entries)\n`);
-  if (result.changed && client !== 'claude-code') process.stdout.write(`restart ${CLIENT_NAMES[client]} to load the change\n`);
-}
-
-/** Drift against the named profiles; our other entries count as extra. */
-function checkProfiles(args: string[], configFile: string, options: DesktopOptions, entryOptions: () => EntryOptions): DriftLine[] {
-  const format = CLIENT_FORMATS[options.client];
-  const opts = entryOptions();
-  const wanted: Record<string, ServerEntry> = {};
-  for (const arg of args) {
-    const ref = profileRef(arg);
-    wanted[ref.name] = buildEntry(ref, format, opts);
-  }
-  return checkEntries(configFile, format, wanted, true);
-}
-
-/** Drift of every installed entry of ours against the profile file its arguments name. */
-function checkInstalled(configFile: string, options: DesktopOptions, entryOptions: () => EntryOptions): DriftLine[] {
-  const format = CLIENT_FORMATS[options.client];
-  const { entries } = readEntries(configFile, format);
-  const lines: DriftLine[] = [];
-  let opts: EntryOptions | undefined;
-  for (const installed of entries.filter((e) => e.ours)) {
-    const profile = installed.profile;
-    if (!profile || !path.isAbsolute(profile) || !existsSync(profile)) {
-      lines.push({ name: installed.name, status: 'broken', detail: `profile ${profile ?? '(none)'} does not exist` });
-      continue;
-    }
-    let ref: ProfileRef;
-    try {
-      ref = profileRef(profile);
-    } catch (error) {
-      lines.push({ name: installed.name, status: 'broken', detail: formatError(error) });
-      continue;
-    }
-    opts ??= entryOptions();
-    const [line] = checkEntries(configFile, format, { [installed.name]: buildEntry(ref, format, opts) }, false);
-    if (line && ref.name !== installed.name) {
-      lines.push({ name: installed.name, status: 'differs', detail: `the profile is now named "${ref.name}"${line.detail ? `; ${line.detail}` : ''}` });
-    } else if (line) lines.push(line);
-  }
-  return lines;
 }

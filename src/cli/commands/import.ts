@@ -1,49 +1,5 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
-import { readClientConfig } from '../../clients/config-file.js';
-import { isDockerRun, parseDockerRun, type DockerRunParse } from '../../clients/docker-run.js';
-import { CLIENT_FORMATS, CLIENT_IDS, clientConfigPath, type ClientId } from '../../clients/paths.js';
-import { SandboxError, displayPath } from '../../errors.js';
-import { closest } from '../../profile/suggest.js';
-import type { Profile } from '../../profile/types.js';
-
-/**
- * Keeps what the docker line actually says; everything it leaves out takes mcp-sandbox's
- * hardened defaults rather than docker's (runc, bridge, writable root, no limits). That is the
- * point of importing: the settings the server relies on stay, the missing hardening is added.
- */
-export function importedProfile(parse: DockerRunParse): Profile {
-  const has = (prefix: string): boolean => [...parse.origins.keys()].some((p) => p === prefix || p.startsWith(`${prefix}/`));
-  const p = parse.profile;
-  const pick = <T extends object>(obj: T | undefined, base: string): Partial<T> | undefined => {
-    if (!obj) return undefined;
-    const kept = Object.fromEntries(Object.entries(obj).filter(([key]) => has(`${base}/${key}`))) as Partial<T>;
-    return Object.keys(kept).length > 0 ? kept : undefined;
-  };
-  const resources = pick(p.resources, '/resources');
-  const filesystem = pick(p.filesystem, '/filesystem');
-  const security = pick(p.security, '/security');
-  return {
-    version: 1,
-    name: p.name,
-    image: p.image,
-    ...(has('/pull') ? { pull: p.pull } : {}),
-    ...(p.entrypoint ? { entrypoint: p.entrypoint } : {}),
-    ...(p.command ? { command: p.command } : {}),
-    ...(p.workdir ? { workdir: p.workdir } : {}),
-    ...(p.user !== undefined ? { user: p.user } : {}),
-    ...(has('/runtime') ? { runtime: p.runtime } : {}),
-    ...(has('/network') ? { network: p.network } : {}),
-    ...(p.namespaces ? { namespaces: p.namespaces } : {}),
-    ...(resources ? { resources } : {}),
-    ...(filesystem ? { filesystem } : {}),
-    ...(security ? { security } : {}),
-    ...(p.env ? { env: p.env } : {}),
-    ...(p.secrets ? { secrets: p.secrets } : {}),
-    ...(p.labels ? { labels: p.labels } : {}),
-  } as Profile;
-}
+import { CLIENT_IDS } from '../../clients/paths.js';
 
 /** `mcp-sandbox import <config> --server NAME`: a profile from a `docker run` client entry. */
 export function registerImport(program: Command): void {
@@ -52,33 +8,8 @@ export function registerImport(program: Command): void {
     .description('print a profile (YAML) made from a docker run entry of an MCP client config')
     .argument('<config>', `client config file, or a client (${CLIENT_IDS.join(', ')}) for its default file`)
     .requiredOption('--server <name>', 'the server entry to import')
-    .action((configArg: string, options: { server: string }) => {
-      const client = (CLIENT_IDS as readonly string[]).includes(configArg) && !existsSync(configArg) ? (configArg as ClientId) : undefined;
-      const file = client ? clientConfigPath(client) : configArg;
-      const config = readClientConfig(file, true);
-      if (!config.exists) throw new SandboxError('INPUT_UNREADABLE', `client config ${file} does not exist`);
-      const key = client ? CLIENT_FORMATS[client].serversKey : config.data.servers !== undefined && config.data.mcpServers === undefined ? 'servers' : 'mcpServers';
-      const servers = (config.data[key] ?? {}) as Record<string, Record<string, unknown>>;
-      const entry = servers[options.server];
-      if (!entry || typeof entry !== 'object') {
-        const names = Object.keys(servers);
-        const guess = closest(options.server, names);
-        throw new SandboxError('USAGE', `no server "${options.server}" in ${displayPath(file)}`, {
-          hint: guess ? `did you mean "${guess}"?` : names.length > 0 ? `servers: ${names.join(', ')}` : `it has no ${key}`,
-        });
-      }
-      const command = typeof entry.command === 'string' ? entry.command : undefined;
-      const args = Array.isArray(entry.args) ? entry.args.map(String) : [];
-      if (!isDockerRun(command, args)) {
-        throw new SandboxError('USAGE', `server "${options.server}" runs ${JSON.stringify(command ?? '')}, not docker run`, {
-          hint: 'import reads docker run entries; write a profile by hand for other servers (see profiles/)',
-        });
-      }
-      const parse = parseDockerRun(args, { name: options.server });
-      const profile = importedProfile(parse);
-      const header = `# Imported by mcp-sandbox import from ${displayPath(file)} (server "${options.server}").\n# Keys the docker line did not set take the hardened defaults. Review, then run mcp-sandbox lint.\n`;
-      process.stdout.write(header + stringify(profile, { lineWidth: 0 }));
-      for (const u of parse.unmapped) process.stderr.write(`unmapped: args[${u.index}] ${u.arg}: ${u.reason}\n`);
-      if (parse.unmapped.length > 0) process.stderr.write(`${parse.unmapped.length} flag${parse.unmapped.length === 1 ? '' : 's'} not mapped\n`);
+    .action(async (configArg: string, options: { server: string }) => {
+      const { importAction } = await import('../actions/import.js');
+      importAction(configArg, options);
     });
 }

@@ -1,15 +1,7 @@
 import { Option, type Command } from 'commander';
-import path from 'node:path';
-import { CLIENT_IDS, clientConfigPath, type ClientId } from '../../clients/paths.js';
-import { SandboxError } from '../../errors.js';
-import { lintClientConfig } from '../../lint/client.js';
-import { findProjectConfig, loadLintConfig } from '../../lint/config.js';
-import { defaultRuleContext, type FileReport } from '../../lint/engine.js';
-import { formatJson, formatText } from '../../lint/format.js';
-import { exitCodeForReports, lintPaths } from '../../lint/run.js';
-import { formatSarif } from '../../lint/sarif.js';
+import { CLIENT_IDS, type ClientId } from '../../clients/paths.js';
 
-interface LintOptions {
+export interface LintOptions {
   format: 'text' | 'json' | 'sarif';
   client?: ClientId;
   config?: string;
@@ -28,29 +20,8 @@ export function registerLint(program: Command): void {
     .option('--config <file>', 'project config (default: the nearest .mcp-sandbox.yaml)')
     .option('--max-warnings <n>', 'fail when there are more than n warnings')
     .option('--strict', 'fail on any warning')
-    .action((paths: string[], options: LintOptions) => {
-      let maxWarnings: number | undefined;
-      if (options.maxWarnings !== undefined) {
-        maxWarnings = Number(options.maxWarnings);
-        if (!Number.isInteger(maxWarnings) || maxWarnings < 0) throw new SandboxError('USAGE', `--max-warnings must be a whole number, got "${options.maxWarnings}"`);
-      }
-      const config = loadLintConfig(options.config ?? findProjectConfig());
-      const ctx = defaultRuleContext();
-      let reports: FileReport[];
-      if (options.client) {
-        const client = options.client;
-        const files = paths.length > 0 ? paths.map((p) => path.resolve(p)) : [clientConfigPath(client)];
-        reports = files.map((file) => lintClientConfig(file, { client, config, ctx }));
-      } else {
-        if (paths.length === 0) throw new SandboxError('USAGE', 'nothing to lint', { hint: 'give profile files, directories or globs, or --client <client>' });
-        const result = lintPaths(paths, { config, ctx });
-        if (result.missing.length > 0) {
-          throw new SandboxError('INPUT_UNREADABLE', `no profiles found: ${result.missing.join(', ')} (no such file, an empty directory, or a glob that matches nothing)`);
-        }
-        reports = result.reports;
-      }
-      const output = options.format === 'json' ? formatJson(reports) : options.format === 'sarif' ? formatSarif(reports, config) : formatText(reports);
-      process.stdout.write(`${output}\n`);
-      process.exitCode = exitCodeForReports(reports, { ...(maxWarnings !== undefined ? { maxWarnings } : {}), ...(options.strict ? { strict: true } : {}) });
+    .action(async (paths: string[], options: LintOptions) => {
+      const { lintAction } = await import('../actions/lint.js');
+      lintAction(paths, options);
     });
 }

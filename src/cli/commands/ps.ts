@@ -1,9 +1,4 @@
 import type { Command } from 'commander';
-import { describeEndpoint, resolveEndpoint } from '../../run/endpoint.js';
-import { EngineConnectionError } from '../../run/engine-client.js';
-import { unreachable } from '../../run/engine-errors.js';
-import { HttpEngineClient } from '../../run/http-engine.js';
-import { formatAge, listSandboxes, type SandboxEntry } from '../../run/sandboxes.js';
 
 /** `mcp-sandbox ps`: the sandboxes on the engine, with whether their launcher is still there. */
 export function registerPs(program: Command): void {
@@ -12,29 +7,7 @@ export function registerPs(program: Command): void {
     .description('list mcp-sandbox containers (profile, age, launcher alive?)')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const endpoint = resolveEndpoint();
-      const engine = new HttpEngineClient(endpoint);
-      let entries: SandboxEntry[];
-      try {
-        entries = await listSandboxes(engine);
-      } catch (error) {
-        throw error instanceof EngineConnectionError ? unreachable(endpoint, error) : error;
-      } finally {
-        engine.close();
-      }
-      if (options.json) {
-        process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
-        return;
-      }
-      if (entries.length === 0) {
-        process.stdout.write(`no sandboxes on ${describeEndpoint(endpoint)}\n`);
-        return;
-      }
-      const rows = [
-        ['CONTAINER', 'PROFILE', 'STATE', 'AGE', 'LAUNCHER'],
-        ...entries.map((e) => [e.id.slice(0, 12), e.profile, e.state, formatAge(e.age), e.launcherPid === undefined ? '-' : `${e.launcherPid} ${e.launcher}`]),
-      ];
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      for (const row of rows) process.stdout.write(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}\n`);
+      const { psAction } = await import('../actions/ps.js');
+      await psAction(options);
     });
 }

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
-import { launch } from '../../run/launch.js';
 
-/** `mcp-sandbox run <profile> [-- args…]`: the stdio launcher an MCP client starts. */
+/**
+ * `mcp-sandbox run <profile> [-- args…]`: the stdio launcher an MCP client starts. The usual
+ * forms do not come here: bin/mcp-sandbox.js hands them to the lean entry (../run-entry.ts),
+ * which calls the same launch(). This declaration serves --help and everything unusual.
+ */
 export function registerRun(program: Command): void {
   program
     .command('run')
@@ -11,6 +14,7 @@ export function registerRun(program: Command): void {
     .option('--dry-run', 'print the container that would be created (secret names only) and exit')
     .option('-v, --verbose', 'launcher diagnostics on stderr')
     .action(async (profile: string, args: string[], options: { dryRun?: boolean; verbose?: boolean }) => {
+      const { launch } = await import('../../run/launch.js');
       process.exitCode = await launch(profile, { extraArgs: args, dryRun: options.dryRun, verbose: options.verbose });
     });
 }

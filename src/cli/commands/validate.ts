@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { EXIT_CODES, formatError, displayPath, SandboxError, type ErrorCode } from '../../errors.js';
-import { loadProfile } from '../../profile/load.js';
-import { resolveProfileArg } from '../../profile/resolve.js';
 
 /** `mcp-sandbox validate <profile…>`: one line per file; exit 1 if any is invalid. */
 export function registerValidate(program: Command): void {
@@ -9,26 +6,8 @@ export function registerValidate(program: Command): void {
     .command('validate')
     .description('load and check profiles; prints one line per file')
     .argument('<profile...>', 'profile paths or names')
-    .action((args: string[]) => {
-      const debug = program.opts<{ debug?: boolean }>().debug === true;
-      let failed = 0;
-      // The exit code of the worst failure: a missing file (2, usage) outranks an invalid one (1),
-      // so a typo in a CI script's file list is not mistaken for a profile that needs fixing.
-      let code: ErrorCode | undefined;
-      for (const arg of args) {
-        try {
-          const loaded = loadProfile(resolveProfileArg(arg));
-          process.stdout.write(`ok  ${displayPath(loaded.file)} (${loaded.profile.name})\n`);
-        } catch (error) {
-          if (!(error instanceof SandboxError)) throw error;
-          failed++;
-          if (code === undefined || EXIT_CODES[error.code] > EXIT_CODES[code]) code = error.code;
-          process.stderr.write(`${formatError(error)}\n`);
-          if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
-        }
-      }
-      if (failed > 0) {
-        throw new SandboxError(code ?? 'PROFILE_INVALID', `${failed} of ${args.length} profile${args.length === 1 ? '' : 's'} invalid`, { cause: 'reported' });
-      }
+    .action(async (args: string[]) => {
+      const { validateAction } = await import('../actions/validate.js');
+      validateAction(args, program.opts<{ debug?: boolean }>().debug === true);
     });
 }

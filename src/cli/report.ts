@@ -1,0 +1,12 @@
+/** The one way a failed command is reported, shared by the full CLI (main.ts) and the lean `run` entry. */
+import { SandboxError, exitCodeFor, formatError } from '../errors.js';
+
+/** Prints the error's one line (and its stack with --debug) on stderr; returns the exit code. */
+export function reportError(error: unknown, debug: boolean): number {
+  // Errors already reported line by line (validate of several files) carry cause 'reported'.
+  if (!(error instanceof SandboxError && error.cause === 'reported')) {
+    process.stderr.write(`mcp-sandbox: ${formatError(error)}\n`);
+  }
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return exitCodeFor(error);
+}
