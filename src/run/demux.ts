@@ -6,14 +6,27 @@
  */
 import { Writable } from 'node:stream';
 
-export type Sink = (chunk: Buffer, done: () => void) => void;
+export type Sink = ((chunk: Buffer, done: () => void) => void) & {
+  /** Several chunks in one write (one writev syscall), without copying them together. */
+  writev?: (chunks: Buffer[], done: () => void) => void;
+};
 
 /** A sink writing to a stream with backpressure: `done` waits for 'drain' when write() says so. */
-export function streamSink(stream: NodeJS.WritableStream): Sink {
-  return (chunk, done) => {
-    if (stream.write(chunk)) done();
+export function streamSink(stream: NodeJS.WritableStream & { cork?: () => void; uncork?: () => void }): Sink {
+  const settle = (ok: boolean, done: () => void): void => {
+    if (ok) done();
     else stream.once('drain', done);
   };
+  const sink: Sink = (chunk, done) => settle(stream.write(chunk), done);
+  sink.writev = (chunks, done) => {
+    // Corked writes leave as one writev when uncorked (net.Socket, pipes); others write in turn.
+    stream.cork?.();
+    let ok = true;
+    for (const chunk of chunks) ok = stream.write(chunk);
+    stream.uncork?.();
+    settle(ok, done);
+  };
+  return sink;
 }
 
 export class Demuxer extends Writable {
@@ -74,16 +87,15 @@ export class Demuxer extends Writable {
    * syscall per 4 KB where the docker CLI writes up to 32 KB at a time.
    */
   private forward(parts: Array<[number, Buffer]>, callback: (error?: Error | null) => void): void {
-    const merged: Array<[number, Buffer]> = [];
+    const runs: Array<[Sink, Buffer[]]> = [];
     for (let i = 0; i < parts.length; ) {
       const stream = (parts[i] as [number, Buffer])[0];
       let j = i + 1;
       while (j < parts.length && (parts[j] as [number, Buffer])[0] === stream) j += 1;
-      const run = parts.slice(i, j).map((p) => p[1]);
-      merged.push([stream, run.length === 1 ? (run[0] as Buffer) : Buffer.concat(run)]);
+      runs.push([this.sinks[stream] ?? (this.sinks[1] as Sink), parts.slice(i, j).map((p) => p[1])]);
       i = j;
     }
-    let pending = merged.length;
+    let pending = runs.length;
     if (pending === 0) {
       callback();
       return;
@@ -92,6 +104,10 @@ export class Demuxer extends Writable {
       pending -= 1;
       if (pending === 0) callback();
     };
-    for (const [stream, payload] of merged) (this.sinks[stream] ?? (this.sinks[1] as Sink))(payload, done);
+    for (const [sink, chunks] of runs) {
+      if (chunks.length === 1) sink(chunks[0] as Buffer, done);
+      else if (sink.writev) sink.writev(chunks, done);
+      else sink(Buffer.concat(chunks), done);
+    }
   }
 }

@@ -15,6 +15,7 @@ import type { CreateBody } from '../compile/engine-body.js';
 import { SandboxError } from '../errors.js';
 import { formatSize } from '../profile/units.js';
 import { Demuxer, streamSink } from './demux.js';
+import { reclaimer } from './reclaim.js';
 import { EngineConnectionError, type EngineClient, type WaitHandle, type WaitResult } from './engine-client.js';
 import { classifyCreateError, imageMissing, pullFailed, startFailed, unreachable } from './engine-errors.js';
 
@@ -189,6 +190,10 @@ async function carry(options: SessionOptions, id: string, socket: Duplex, waitHa
     socket.on('close', () => setImmediate(resolve));
   });
   socket.pipe(demuxer);
+  // Big messages leave big garbage: collect it as it accumulates (see reclaim.ts).
+  const reclaim = reclaimer();
+  socket.on('data', (chunk: Buffer) => reclaim(chunk.length));
+  io.stdin.on('data', (chunk: Buffer) => reclaim(chunk.length));
   socket.on('error', (error) => debug(`attach stream error: ${error.message}`));
 
   // Client -> server.
