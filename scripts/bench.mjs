@@ -289,7 +289,7 @@ async function main() {
     '',
     `Machine: ${m.nproc} CPUs, ${m.memory}, kernel ${m.kernel}, ${m.runsc}, ${m.dockerd}, client ${m.docker}, node ${m.node}. Load average (1/5/15 min) ${loadBefore} at the start, ${loadAfter} at the end: other work on the machine shifts absolute figures, the paired ratios less.`,
     '',
-    'raw = `docker run -i` with the argv of `mcp-sandbox render <profile> --format json`; run = `mcp-sandbox run <profile>`. Profile: server-everything (`stdio`) in `' + IMAGE + '`, user 10001, the hardened defaults; the runc column uses a copy with `runtime: runc`.',
+    'raw = `docker run -i` with the argv of `mcp-sandbox render <profile> --format json`; run = `mcp-sandbox run <profile>` (the warm-up run fills the profile cache, so measured runs hit it, like every start of a profile after its first). Profile: server-everything (`stdio`) in `' + IMAGE + '`, user 10001, the hardened defaults; the runc column uses a copy with `runtime: runc`.',
     '',
     table(all),
     '',
