@@ -16,7 +16,7 @@
  * read-only or missing home only means no cache. MCP_SANDBOX_CACHE=0 turns the cache off.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { VERSION } from '../version.js';
@@ -26,6 +26,9 @@ import { validateProfile } from './validate.js';
 
 /** Bumped when the entry's layout changes. */
 const FORMAT = 1;
+
+/** Entries kept: profiles in temporary directories (tests, benchmarks) would otherwise pile up. */
+export const MAX_ENTRIES = 256;
 
 export interface ProfileCacheEntry {
   format: number;
@@ -111,6 +114,7 @@ export function writeProfileCache(dir: string, entry: Omit<ProfileCacheEntry, 'f
     mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
     writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
     renameSync(temp, target);
+    prune(path.dirname(target));
     return true;
   } catch {
     try {
@@ -119,6 +123,26 @@ export function writeProfileCache(dir: string, entry: Omit<ProfileCacheEntry, 'f
       // nothing was written
     }
     return false;
+  }
+}
+
+/** Past MAX_ENTRIES, drops the least recently written half (writes happen on misses only). */
+function prune(entriesDir: string): void {
+  try {
+    const names = readdirSync(entriesDir).filter((name) => name.endsWith('.json'));
+    if (names.length <= MAX_ENTRIES) return;
+    const dated = names.map((name) => {
+      const file = path.join(entriesDir, name);
+      try {
+        return { file, mtime: statSync(file).mtimeMs };
+      } catch {
+        return { file, mtime: 0 };
+      }
+    });
+    dated.sort((a, b) => a.mtime - b.mtime);
+    for (const { file } of dated.slice(0, names.length - MAX_ENTRIES / 2)) rmSync(file, { force: true });
+  } catch {
+    // best-effort
   }
 }
 

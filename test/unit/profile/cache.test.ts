@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { prepareSandbox } from '../../../src/compile/prepare.js';
 import { formatError } from '../../../src/errors.js';
-import { normalizeCached, profileCacheDir, profileCacheFile, readProfileCache, writeProfileCache } from '../../../src/profile/cache.js';
+import { MAX_ENTRIES, normalizeCached, profileCacheDir, profileCacheFile, readProfileCache, writeProfileCache } from '../../../src/profile/cache.js';
 import { loadProfile, loadProfileTraced } from '../../../src/profile/load.js';
 import { VERSION } from '../../../src/version.js';
 import { prepareForRun } from '../../../src/run/launch.js';
@@ -149,4 +149,13 @@ test('data that JSON cannot carry exactly is not cached', () => {
   const { loaded, trace } = loadProfileTraced(profile(), { env });
   expect(writeProfileCache(cacheDir, { file: profile(), layers: trace.layers, merged: { ...loaded.raw, resources: { cpus: Number.POSITIVE_INFINITY } } as never, baseDirs: trace.baseDirs })).toBe(false);
   expect(writeProfileCache(cacheDir, { file: profile(), layers: trace.layers, merged: loaded.raw as never, baseDirs: trace.baseDirs })).toBe(true);
+});
+
+test('old entries are pruned past the limit, the new one kept', async () => {
+  const entriesDir = path.join(cacheHome, 'mcp-sandbox', 'profiles');
+  mkdirSync(entriesDir, { recursive: true });
+  for (let i = 0; i < MAX_ENTRIES; i += 1) writeFileSync(path.join(entriesDir, `${String(i).padStart(32, '0')}.json`), '{}');
+  await prepareForRun(profile(), { env, extraArgs: [] });
+  expect(cacheEntries().length).toBe(MAX_ENTRIES / 2);
+  expect(readProfileCache(profileCacheDir(env) as string, profile())).toBeDefined();
 });
