@@ -20,7 +20,8 @@ export interface SensitivePath {
 }
 
 const SYSTEM_DIRS = ['/etc', '/proc', '/sys', '/dev', '/boot', '/usr', '/var/run', '/run', '/root', '/var/lib/docker'];
-const HOME_DIRS = ['.ssh', '.aws', '.gnupg', '.kube', '.docker', '.config', '.azure', '.netrc', '.npmrc', '.pypirc', '.git-credentials'];
+// ~/.cache holds mcp-sandbox's own profile cache: a server that can write there could weaken its next sandbox.
+const HOME_DIRS = ['.ssh', '.aws', '.gnupg', '.kube', '.docker', '.config', '.cache', '.azure', '.netrc', '.npmrc', '.pypirc', '.git-credentials'];
 
 /** Host paths a server must never see, with ~ expanded against the real home directory. */
 export function sensitivePaths(ctx: RuleContext): SensitivePath[] {
@@ -31,7 +32,7 @@ export function sensitivePaths(ctx: RuleContext): SensitivePath[] {
     list.push({ path: dir, label: `host system directory ${dir}`, subtree: true });
   }
   list.push({ path: ctx.home, label: `the home directory ${ctx.home}`, subtree: false });
-  for (const dir of HOME_DIRS) list.push({ path: path.posix.join(ctx.home, dir), label: `~/${dir} (credentials or configuration)`, subtree: true });
+  for (const dir of HOME_DIRS) list.push({ path: path.posix.join(ctx.home, dir), label: `~/${dir} (credentials, configuration or caches)`, subtree: true });
   for (const file of ctx.clientConfigPaths) list.push({ path: file, label: `an AI client's own config (${file})`, subtree: true });
   return list;
 }

@@ -138,6 +138,7 @@ describe('helpers', () => {
     ['/home', 'contains the home directory'],
     ['/home/alice/.aws/credentials', 'inside ~/.aws'],
     ['/home/alice/.config/gh', 'inside ~/.config'],
+    ['/home/alice/.cache/mcp-sandbox', 'inside ~/.cache'],
     ['/home/alice/.cursor', "an AI client's own config"],
     ['/home/alice/.claude.json', "an AI client's own config"],
     ['/home/alice/Library/Application Support/Claude', "an AI client's own config"],
