@@ -28,10 +28,28 @@ const CASES: Case[] = [
   { profile: 'postgres', tools: ['query'], env: { POSTGRES_URL: 'postgresql://nobody:dummy@127.0.0.1:1/none' } },
 ];
 
+/** The named volume profiles/memory.yaml mounts: removed afterwards only if this test created it. */
+const MEMORY_VOLUME = 'mcp-memory';
+
+function volumeExists(name: string): boolean {
+  try {
+    execFileSync('docker', ['volume', 'inspect', name], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describeEngine('catalog: node servers build and start under runsc with their profiles', () => {
   let config: string;
+  let memoryVolumeExisted = true;
+
+  afterAll(() => {
+    if (!memoryVolumeExisted && volumeExists(MEMORY_VOLUME)) execFileSync('docker', ['volume', 'rm', MEMORY_VOLUME], { stdio: 'ignore' });
+  });
 
   beforeAll(() => {
+    memoryVolumeExisted = volumeExists(MEMORY_VOLUME);
     execFileSync('bash', [path.join(ROOT, 'scripts', 'build-local-bases.sh'), 'node'], { stdio: ['ignore', 'ignore', 'inherit'] });
     config = writeUserConfig(tempDir(), 'runtimes:\n  runsc: { none: runsc, bridge: runsc-net, host: runsc-net }\n');
   });
