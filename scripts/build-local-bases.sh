@@ -16,63 +16,25 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOTFS_PROG=build-local-bases
+# shellcheck source=scripts/lib/rootfs.sh
+source "$ROOT/scripts/lib/rootfs.sh"
 NODE_BASE=${MCP_SANDBOX_LOCAL_NODE_BASE:-mcp-sandbox-test/node-base:local}
 PYTHON_BASE=${MCP_SANDBOX_LOCAL_PYTHON_BASE:-mcp-sandbox-test/python-base:local}
-LABEL=mcp-sandbox.content-hash
-IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 LAYOUT_VERSION=1
 only=${1:-all} # node | python | all
 
-die() { echo "build-local-bases: $*" >&2; exit 1; }
-say() { echo "build-local-bases: $*" >&2; }
+require_engine_root
+require_busybox
 
-command -v docker >/dev/null || die "docker not found (run scripts/engine-up.sh)"
-timeout 20 docker info >/dev/null 2>&1 || die "docker engine not reachable (run scripts/engine-up.sh)"
-[[ $(id -u) -eq 0 ]] || die "must run as root (file ownership in the image)"
-BUSYBOX=/bin/busybox
-[[ -x $BUSYBOX ]] || die "$BUSYBOX missing (apt-get install busybox-static)"
-if ldd "$BUSYBOX" >/dev/null 2>&1; then die "$BUSYBOX is not static (install busybox-static)"; fi
+SELF_HASH=$(cat "${BASH_SOURCE[0]}" "$ROOTFS_LIB" | sha)
 
-sha() { sha256sum "$@" | awk '{print $1}'; }
-SELF_HASH=$(sha "${BASH_SOURCE[0]}")
-existing_hash() { docker image inspect --format "{{ index .Config.Labels \"$LABEL\" }}" "$1" 2>/dev/null || true; }
-libs_of() { # FILE... -> absolute library paths ldd lists
-  ldd "$@" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3; next } $1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u
-}
-
-STAGE=""
-cleanup() { if [[ -n $STAGE && -d $STAGE ]]; then rm -rf "$STAGE"; fi; }
-trap cleanup EXIT
-
-stage_base() { # DIR
-  local d=$1 applet
-  mkdir -p "$d"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,tmp,root,proc,sys,dev}
-  chmod 1777 "$d/tmp"
-  chmod 700 "$d/root"
-  cp "$BUSYBOX" "$d/bin/busybox"
-  while read -r applet; do
-    [[ -n $applet && $applet != bin/busybox && ! -e $d/$applet ]] || continue
-    mkdir -p "$d/$(dirname "$applet")"
-    ln -s /bin/busybox "$d/$applet"
-  done < <("$BUSYBOX" --list-full)
-  printf 'root:x:0:0:root:/root:/bin/sh\napp:x:10001:10001:app:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$d/etc/passwd"
-  printf 'root:x:0:\napp:x:10001:\nnogroup:x:65534:\n' >"$d/etc/group"
-  printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$d/etc/nsswitch.conf"
-}
-
-copy_file() { # ROOTFS FILE: copy keeping the path (content of the real file)
-  mkdir -p "$1/$(dirname "$2")"
-  cp -L "$2" "$1/$2"
-}
-
-import_image() { # DIR IMAGE HASH
-  local d=$1 image=$2 hash=$3 old new
-  chown -R 0:0 "$d"
-  old=$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
-  new=$(tar -C "$d" --numeric-owner -cf - . |
-    docker import -c "ENV PATH=$IMAGE_PATH" -c "LABEL $LABEL=$hash" -m "mcp-sandbox local base ($hash)" - "$image") ||
-    die "docker import of $image failed"
-  if [[ -n $old && $old != "$new" ]]; then docker image rm "$old" >/dev/null 2>&1 || true; fi
+# Base of both images: app's home is /tmp (no directory of its own), and
+# /usr/local/bin for the interpreter links.
+stage_local_base() { stage_base "$1" /tmp usr/local/bin; }
+import_local_base() { # DIR IMAGE HASH
+  own_rootfs "$1"
+  import_image "$1" "$2" "$3" "mcp-sandbox local base"
 }
 
 build_node() {
@@ -88,15 +50,14 @@ build_node() {
     say "$NODE_BASE up to date (${hash:0:12})"
     return
   fi
-  STAGE=$(mktemp -d /tmp/mcp-sandbox-base.XXXXXX)
+  stage_begin base
   rootfs=$STAGE/rootfs
-  stage_base "$rootfs"
+  stage_local_base "$rootfs"
   copy_file "$rootfs" "$node"
   [[ -e $rootfs/usr/local/bin/node ]] || ln -s "$node" "$rootfs/usr/local/bin/node"
   for lib in "${libs[@]}"; do copy_file "$rootfs" "$lib"; done
-  import_image "$rootfs" "$NODE_BASE" "$hash"
-  cleanup
-  STAGE=""
+  import_local_base "$rootfs" "$NODE_BASE" "$hash"
+  stage_end
   say "$NODE_BASE built (${hash:0:12})"
 }
 
@@ -118,9 +79,9 @@ build_python() {
     say "$PYTHON_BASE up to date (${hash:0:12})"
     return
   fi
-  STAGE=$(mktemp -d /tmp/mcp-sandbox-base.XXXXXX)
+  stage_begin base
   rootfs=$STAGE/rootfs
-  stage_base "$rootfs"
+  stage_local_base "$rootfs"
   copy_file "$rootfs" "$py"
   ln -sf "$py" "$rootfs/usr/local/bin/python3"
   ln -sf "$py" "$rootfs/usr/local/bin/python"
@@ -131,9 +92,8 @@ build_python() {
   if [[ $dynload != "$stdlib"/* ]]; then mkdir -p "$rootfs/$dynload" && cp -a "$dynload"/. "$rootfs/$dynload/"; fi
   rm -f "$rootfs/$dynload"/_test*.so "$rootfs/$dynload"/_xxtest*.so
   for lib in "${libs[@]}"; do copy_file "$rootfs" "$lib"; done
-  import_image "$rootfs" "$PYTHON_BASE" "$hash"
-  cleanup
-  STAGE=""
+  import_local_base "$rootfs" "$PYTHON_BASE" "$hash"
+  stage_end
   say "$PYTHON_BASE built (${hash:0:12})"
 }
 

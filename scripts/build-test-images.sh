@@ -22,89 +22,35 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOTFS_PROG=build-test-images
+# shellcheck source=scripts/lib/rootfs.sh
+source "$ROOT/scripts/lib/rootfs.sh"
 NODE_IMAGE=${MCP_SANDBOX_TEST_NODE_IMAGE:-mcp-sandbox-test/node:local}
 BUSYBOX_IMAGE=${MCP_SANDBOX_TEST_BUSYBOX_IMAGE:-mcp-sandbox-test/busybox:local}
-LABEL=mcp-sandbox.content-hash
 SERVERS=(
   @modelcontextprotocol/server-everything
   @modelcontextprotocol/server-filesystem
   @modelcontextprotocol/server-memory
 )
-IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Bump to force a rebuild when the layout below changes in a way the inputs do not show.
 LAYOUT_VERSION=1
 
-die() { echo "build-test-images: $*" >&2; exit 1; }
-say() { echo "build-test-images: $*" >&2; }
-
-command -v docker >/dev/null || die "docker not found (run scripts/engine-up.sh)"
-timeout 20 docker info >/dev/null 2>&1 || die "docker engine not reachable (run scripts/engine-up.sh)"
-[[ $(id -u) -eq 0 ]] || die "must run as root (file ownership in the image)"
-
+require_engine_root
 NODE_BIN=$(command -v node) || die "node not found"
 NODE_BIN=$(readlink -f "$NODE_BIN")
-BUSYBOX=/bin/busybox
-[[ -x $BUSYBOX ]] || die "$BUSYBOX missing (apt-get install busybox-static)"
-# A dynamically linked busybox would need its libraries too; insist on the static one.
-if ldd "$BUSYBOX" >/dev/null 2>&1; then die "$BUSYBOX is not static (install busybox-static)"; fi
+require_busybox
 
-# Libraries the loader needs for node, as ldd lists them (absolute paths, vdso excluded).
-mapfile -t NODE_LIBS < <(ldd "$NODE_BIN" | awk '
-  $2 == "=>" && $3 ~ /^\// { print $3; next }
-  $1 ~ /^\// { print $1 }' | sort -u)
+mapfile -t NODE_LIBS < <(libs_of "$NODE_BIN")
 ((${#NODE_LIBS[@]})) || die "ldd found no libraries for $NODE_BIN"
 
-sha() { sha256sum "$@" | awk '{print $1}'; }
-SELF_HASH=$(cat "${BASH_SOURCE[0]}" "$ROOT/scripts/lib/stage-node-modules.mjs" | sha)
+SELF_HASH=$(cat "${BASH_SOURCE[0]}" "$ROOTFS_LIB" "$ROOT/scripts/lib/stage-node-modules.mjs" | sha)
 BUSYBOX_HASH=$(sha "$BUSYBOX")
 
-existing_hash() {
-  docker image inspect --format "{{ index .Config.Labels \"$LABEL\" }}" "$1" 2>/dev/null || true
-}
-
-STAGE=""
-cleanup() { if [[ -n $STAGE && -d $STAGE ]]; then rm -rf "$STAGE"; fi; }
-trap cleanup EXIT
-
-# Common base: busybox with its applets, users, /tmp.
-stage_base() { # DIR
-  local d=$1 applet
-  mkdir -p "$d"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,root,home/app,workspace,proc,sys,dev}
-  chmod 1777 "$d/tmp"
-  chmod 700 "$d/root"
-  cp "$BUSYBOX" "$d/bin/busybox"
-  while read -r applet; do
-    [[ -n $applet && $applet != bin/busybox && ! -e $d/$applet ]] || continue
-    mkdir -p "$d/$(dirname "$applet")"
-    ln -s /bin/busybox "$d/$applet"
-  done < <("$BUSYBOX" --list-full)
-  cat >"$d/etc/passwd" <<'EOF'
-root:x:0:0:root:/root:/bin/sh
-app:x:10001:10001:app:/home/app:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/bin/false
-EOF
-  cat >"$d/etc/group" <<'EOF'
-root:x:0:
-app:x:10001:
-nogroup:x:65534:
-EOF
-  printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$d/etc/nsswitch.conf"
-  chown -R 0:0 "$d"
-  chown 10001:10001 "$d/home/app"
-}
-
-import_image() { # DIR IMAGE HASH
-  local d=$1 image=$2 hash=$3 old new
-  old=$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
-  new=$(tar -C "$d" --numeric-owner -cf - . |
-    docker import \
-      -c "ENV PATH=$IMAGE_PATH" \
-      -c 'WORKDIR /app' \
-      -c "LABEL $LABEL=$hash" \
-      -m "mcp-sandbox test image ($hash)" \
-      - "$image") || die "docker import of $image failed"
-  # Drop the image this one replaced, if nothing uses it any more.
-  if [[ -n $old && $old != "$new" ]]; then docker image rm "$old" >/dev/null 2>&1 || true; fi
+# Common base of both images: app's home is /home/app (owned by app), and /workspace.
+stage_test_base() { stage_base "$1" /home/app workspace; }
+import_test_image() { # DIR IMAGE HASH
+  own_rootfs "$1" home/app
+  import_image "$1" "$2" "$3" "mcp-sandbox test image" 'WORKDIR /app'
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -114,11 +60,10 @@ bb_hash=$(printf '%s\n' "layout=$LAYOUT_VERSION" "self=$SELF_HASH" "busybox=$BUS
 if [[ -z ${MCP_SANDBOX_REBUILD:-} && $(existing_hash "$BUSYBOX_IMAGE") == "$bb_hash" ]]; then
   bb_state="up to date"
 else
-  STAGE=$(mktemp -d /tmp/mcp-sandbox-image.XXXXXX)
-  stage_base "$STAGE/rootfs"
-  import_image "$STAGE/rootfs" "$BUSYBOX_IMAGE" "$bb_hash"
-  cleanup
-  STAGE=""
+  stage_begin image
+  stage_test_base "$STAGE/rootfs"
+  import_test_image "$STAGE/rootfs" "$BUSYBOX_IMAGE" "$bb_hash"
+  stage_end
   bb_state="built"
 fi
 say "$BUSYBOX_IMAGE ${bb_state} (${bb_hash:0:12})"
@@ -146,24 +91,19 @@ if [[ -z ${MCP_SANDBOX_REBUILD:-} && $(existing_hash "$NODE_IMAGE") == "$node_ha
   node_state="up to date"
 else
   [[ -d $MODULES ]] || die "$MODULES missing: run npm ci first"
-  STAGE=$(mktemp -d /tmp/mcp-sandbox-image.XXXXXX)
+  stage_begin image
   rootfs=$STAGE/rootfs
-  stage_base "$rootfs"
-  mkdir -p "$rootfs/$(dirname "$NODE_BIN")" "$rootfs/app"
-  cp "$NODE_BIN" "$rootfs/$NODE_BIN"
+  stage_test_base "$rootfs"
+  mkdir -p "$rootfs/app"
+  copy_file "$rootfs" "$NODE_BIN"
   [[ -e $rootfs/usr/bin/node ]] || ln -s "$NODE_BIN" "$rootfs/usr/bin/node"
-  for lib in "${NODE_LIBS[@]}"; do
-    mkdir -p "$rootfs/$(dirname "$lib")"
-    cp -L "$lib" "$rootfs/$lib" # keep the path ldd printed, with the real file's content
-  done
+  for lib in "${NODE_LIBS[@]}"; do copy_file "$rootfs" "$lib"; done
   node "$ROOT/scripts/lib/stage-node-modules.mjs" --lock "$LOCK" --from "$MODULES" \
     --to "$rootfs/app/node_modules" "${SERVERS[@]}" 2>/dev/null ||
     die "staging node_modules failed: run npm ci (node_modules must match package-lock.json)"
   printf '{ "name": "mcp-sandbox-test", "private": true }\n' >"$rootfs/app/package.json"
-  chown -R 0:0 "$rootfs/app" "$rootfs/usr" "$rootfs/lib"* 2>/dev/null || true
-  import_image "$rootfs" "$NODE_IMAGE" "$node_hash"
-  cleanup
-  STAGE=""
+  import_test_image "$rootfs" "$NODE_IMAGE" "$node_hash"
+  stage_end
   node_state="built"
 fi
 say "$NODE_IMAGE ${node_state} (${node_hash:0:12})"
