@@ -42,11 +42,7 @@ fi
 export MCP_SANDBOX_ENGINE=$engine
 
 # 2. Build -----------------------------------------------------------------------------------
-if [[ -f scripts/build.mjs ]]; then
-  npm run --silent build || fail "npm run build"
-else
-  note "scripts/build.mjs not present; skipping build"
-fi
+npm run --silent build || fail "npm run build"
 
 # 3. Tests -----------------------------------------------------------------------------------
 # Each jest project also writes a JSON report, read for the summary line.
