@@ -60,10 +60,13 @@ export function profileCacheDir(env: NodeJS.ProcessEnv = process.env, home?: str
 
 /** Where the entry for an absolute profile path lives. */
 export function profileCacheFile(dir: string, file: string): string {
-  return path.join(dir, 'profiles', `${createHash('sha256').update(file).digest('hex').slice(0, 32)}.json`);
+  return path.join(dir, 'profiles', `${sha256(file).slice(0, 32)}.json`);
 }
 
-const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+/** Hex sha256 of a file's bytes (or of a string), as the entries record layers. */
+export function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
 
 /** The entry for `file` if it is still valid (same version, every layer's bytes unchanged). */
 export function readProfileCache(dir: string, file: string): ProfileCacheEntry | undefined {

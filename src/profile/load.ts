@@ -2,10 +2,10 @@
  * Loading in fixed stages: parse -> resolve `extends` -> schema -> normalize.
  * (Lint and compile follow in their own modules.) Each stage reports `file:line:col`.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxError, type SourceLocation } from '../errors.js';
+import { sha256 } from './cache.js';
 import { normalizeProfile, defaultContext, type NormalizeContext } from './normalize.js';
 import { parseYamlSource, pointerSegments, toPointer, type SourceFile } from './source.js';
 import type { NormalizedProfile, Profile } from './types.js';
@@ -63,7 +63,7 @@ function load(file: string, options: LoadOptions, trace?: LoadTrace): { loaded: 
     (trace
       ? (f: string): string => {
           const bytes = readFileSync(f);
-          trace.layers.push({ file: f, sha256: createHash('sha256').update(bytes).digest('hex') });
+          trace.layers.push({ file: f, sha256: sha256(bytes) });
           return bytes.toString('utf8');
         }
       : (f: string): string => readFileSync(f, 'utf8'));
