@@ -9,6 +9,7 @@
  */
 import { toPointer } from '../profile/source.js';
 import type { MountEntry, Profile, TmpfsEntry } from '../profile/types.js';
+import { parseSize } from '../profile/units.js';
 
 /** A flag (with its value) that has no place in a profile. */
 export interface UnmappedFlag {
@@ -55,17 +56,14 @@ function parseBool(value: string | undefined): boolean | undefined {
   return undefined;
 }
 
-/** docker's RAM sizes (512m, 1g, 512MB, 1GiB, bytes) in the profile's spelling. */
+/**
+ * docker's RAM sizes (512m, 1g, 512MB, 1GiB, bytes) in the profile's spelling, which
+ * profile/units.ts parses: docker also takes a trailing b/ib after the unit and a space before it.
+ */
 function toProfileSize(value: string): string | undefined {
   const match = /^(\d+(?:\.\d+)?)\s*([bkmg])?(?:i?b)?$/i.exec(value.trim());
   if (!match) return undefined;
   return `${match[1]}${(match[2] ?? '').toLowerCase()}`;
-}
-
-function bytesOf(size: string): number {
-  const match = /^(\d+(?:\.\d+)?)([bkmg])?$/.exec(size);
-  const unit = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match?.[2] ?? 'b') as 'b'] ?? 1;
-  return Math.floor(Number(match?.[1] ?? 0) * unit);
 }
 
 /** Splits a --mount value: CSV, where a field may be double-quoted. */
@@ -188,7 +186,8 @@ export function parseDockerRun(args: readonly string[], options: { name?: string
         let exec = false;
         for (const option of colon >= 0 ? v.slice(colon + 1).split(',') : []) {
           const [key, val] = option.split('=', 2) as [string, string | undefined];
-          if (key === 'size' && val !== undefined && toProfileSize(val)) entry.size = toProfileSize(val) as string;
+          const size = key === 'size' && val !== undefined ? toProfileSize(val) : undefined;
+          if (size) entry.size = size;
           else if (key === 'mode' && val !== undefined) entry.mode = val;
           else if (key === 'exec') exec = true;
           else if (key === 'noexec') exec = false;
@@ -216,10 +215,11 @@ export function parseDockerRun(args: readonly string[], options: { name?: string
         }
         if (!target) return skip(arg, index, 'mount without a target');
         if (type === 'tmpfs') {
-          const size = fields.get('tmpfs-size');
+          const rawSize = fields.get('tmpfs-size');
+          const size = rawSize ? toProfileSize(rawSize) : undefined;
           const mode = fields.get('tmpfs-mode');
           set(`/filesystem/tmpfs/${tmpfs.length}`);
-          tmpfs.push({ path: target, ...(size && toProfileSize(size) ? { size: toProfileSize(size) as string } : {}), exec: false, ...(mode ? { mode } : {}) });
+          tmpfs.push({ path: target, ...(size ? { size } : {}), exec: false, ...(mode ? { mode } : {}) });
           return;
         }
         if ((type !== 'bind' && type !== 'volume') || !source) return skip(arg, index, type === 'volume' ? 'anonymous volumes are not mapped' : `mount type "${type}" is not mapped`);
@@ -249,9 +249,9 @@ export function parseDockerRun(args: readonly string[], options: { name?: string
         return;
       }
       case 'memory-swap': {
-        if (v === '-1') s.memorySwap = -1;
-        else if (toProfileSize(v)) s.memorySwap = toProfileSize(v) as string;
-        else return skip(arg, index, `memory-swap "${v}" is not a size`);
+        const size = v === '-1' ? -1 : toProfileSize(v);
+        if (size === undefined) return skip(arg, index, `memory-swap "${v}" is not a size`);
+        s.memorySwap = size;
         set('/resources/memorySwap');
         return;
       }
@@ -393,8 +393,9 @@ export function parseDockerRun(args: readonly string[], options: { name?: string
   if (command.length > 0) origins.set('/command', imageIndex + 1);
 
   const memory = s.memory ?? '0';
+  const memoryBytes = parseSize(memory) ?? 0;
   // docker: --memory without --memory-swap allows as much swap again as memory.
-  const memorySwap = s.memorySwap ?? (bytesOf(memory) > 0 ? `${bytesOf(memory) * 2}` : undefined);
+  const memorySwap = s.memorySwap ?? (memoryBytes > 0 ? `${memoryBytes * 2}` : undefined);
   const name = toProfileName(s.labelName ?? s.name ?? options.name ?? image.split('/').pop()?.split(/[:@]/)[0] ?? 'server');
 
   const profile: Profile = {
