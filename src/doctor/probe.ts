@@ -4,9 +4,12 @@
  * passing probe means the launcher's own path works on this engine.
  */
 import { randomBytes } from 'node:crypto';
-import type { CreateBody } from '../compile/engine-body.js';
+import { toCreateBody, type CreateBody } from '../compile/engine-body.js';
+import { compileSpec } from '../compile/spec.js';
+import { normalizeProfile } from '../profile/normalize.js';
 import { Demuxer } from '../run/demux.js';
 import type { EngineClient } from '../run/engine-client.js';
+import { settleWithin } from '../run/session.js';
 import { VERSION } from '../version.js';
 
 export const DOCTOR_LABEL = 'mcp-sandbox.doctor';
@@ -37,39 +40,35 @@ export interface ProbeResult {
   elapsed: number;
 }
 
-/** The hardened create body for a probe: the launcher's defaults, without a profile. */
+/**
+ * The hardened create body for a probe: a minimal in-memory profile through the launcher's own
+ * pipeline (normalize → compile → body), so the hardening defaults come from one place. Only what
+ * a probe needs differs: its limits, no init or /tmp, `sh -c`, output-only attach, kept after exit.
+ */
 export function probeBody(spec: ProbeSpec): CreateBody {
-  const memory = spec.memory ?? 0;
+  const profile = normalizeProfile(
+    {
+      version: 1,
+      name: 'doctor-probe',
+      image: spec.image,
+      command: [spec.script],
+      runtime: spec.runtime,
+      network: spec.network,
+      resources: { memory: spec.memory ?? 0, cpus: 0, pids: spec.pidsLimit ?? -1 },
+      filesystem: { tmpfs: [] },
+      security: { init: false },
+    },
+    { env: {}, home: '/', locate: () => ({ file: 'doctor probe', line: 1, column: 1 }), baseDir: () => '/' },
+  );
+  const body = toCreateBody(compileSpec(profile));
   return {
-    Image: spec.image,
+    ...body,
     Entrypoint: ['sh', '-c'],
-    Cmd: [spec.script],
-    User: '',
-    Env: [],
     Labels: { [DOCTOR_LABEL]: VERSION },
     AttachStdin: false,
-    AttachStdout: true,
-    AttachStderr: true,
     OpenStdin: false,
     StdinOnce: false,
-    Tty: false,
-    HostConfig: {
-      AutoRemove: false,
-      Runtime: spec.runtime,
-      NetworkMode: spec.network,
-      ReadonlyRootfs: true,
-      Tmpfs: {},
-      Mounts: [],
-      Memory: memory,
-      MemorySwap: memory,
-      NanoCpus: 0,
-      PidsLimit: spec.pidsLimit ?? -1,
-      CapDrop: ['ALL'],
-      CapAdd: [],
-      SecurityOpt: ['no-new-privileges'],
-      Privileged: false,
-      Init: false,
-    },
+    HostConfig: { ...body.HostConfig, AutoRemove: false },
   };
 }
 
@@ -107,7 +106,7 @@ export async function runProbe(engine: EngineClient, spec: ProbeSpec): Promise<P
         return { output: Buffer.concat(chunks).toString('utf8'), timedOut: true, elapsed: elapsed() };
       }
       // The last output frames may trail the wait answer by a moment.
-      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 500).unref())]);
+      await settleWithin(ended, 500);
       const inspect = await engine.inspectContainer(id).catch(() => undefined);
       return {
         exitCode: outcome.StatusCode,
