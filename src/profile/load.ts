@@ -3,11 +3,13 @@
  * (Lint and compile follow in their own modules.) Each stage reports `file:line:col`.
  */
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { SandboxError, type SourceLocation } from '../errors.js';
 import { sha256 } from './cache.js';
-import { normalizeProfile, defaultContext, type NormalizeContext } from './normalize.js';
-import { parseYamlSource, pointerSegments, toPointer, type SourceFile } from './source.js';
+import { normalizeProfile, type NormalizeContext } from './normalize.js';
+import { pointerSegments, toPointer } from './pointer.js';
+import { parseYamlSource, type SourceFile } from './source.js';
 import type { NormalizedProfile, Profile } from './types.js';
 import { validateProfile, type Locate } from './validate.js';
 
@@ -37,7 +39,7 @@ const MAX_EXTENDS_DEPTH = 16;
 
 /** Loads one profile file through every stage up to and including normalize. */
 export function loadProfile(file: string, options: LoadOptions = {}): LoadedProfile {
-  return load(file, options).loaded;
+  return load(file, options);
 }
 
 /**
@@ -53,39 +55,36 @@ export interface LoadTrace {
 /** loadProfile, plus the trace the profile cache needs. */
 export function loadProfileTraced(file: string, options: Omit<LoadOptions, 'readFile'> = {}): { loaded: LoadedProfile; trace: LoadTrace } {
   const trace: LoadTrace = { layers: [], baseDirs: {} };
-  return { loaded: load(file, options, trace).loaded, trace };
+  return { loaded: load(file, options, trace), trace };
 }
 
-function load(file: string, options: LoadOptions, trace?: LoadTrace): { loaded: LoadedProfile } {
+function load(file: string, options: LoadOptions, trace?: LoadTrace): LoadedProfile {
   const absolute = path.resolve(file);
   const read =
     options.readFile ??
-    (trace
-      ? (f: string): string => {
-          const bytes = readFileSync(f);
-          trace.layers.push({ file: f, sha256: sha256(bytes) });
-          return bytes.toString('utf8');
-        }
-      : (f: string): string => readFileSync(f, 'utf8'));
+    ((f: string): string => {
+      const bytes = readFileSync(f);
+      trace?.layers.push({ file: f, sha256: sha256(bytes) });
+      return bytes.toString('utf8');
+    });
   const layers = readLayers(absolute, read);
   const locate = makeLocate(layers);
   const merged = layers.reduceRight<Record<string, unknown>>((base, layer) => deepMerge(base, layer.data as Record<string, unknown>), {});
   delete merged.extends;
   validateProfile(merged, locate);
-  const baseDir = (pointer: string): string => {
-    const dir = path.dirname(owner(layers, pointer).file);
-    if (trace) trace.baseDirs[pointer] = dir;
-    return dir;
-  };
-  const defaults = defaultContext(locate, baseDir);
   const ctx: NormalizeContext = {
-    ...defaults,
-    ...(options.env ? { env: options.env } : {}),
-    ...(options.home ? { home: options.home } : {}),
+    env: options.env ?? process.env,
+    home: options.home || homedir(),
+    locate,
+    baseDir: (pointer) => {
+      const dir = path.dirname(owner(layers, pointer).file);
+      if (trace) trace.baseDirs[pointer] = dir;
+      return dir;
+    },
     ...(options.readFile ? { readFile: options.readFile } : {}),
   };
   const profile = normalizeProfile(merged, ctx);
-  return { loaded: { file: absolute, raw: merged, profile, locate, files: layers.map((l) => l.file) } };
+  return { file: absolute, raw: merged, profile, locate, files: layers.map((l) => l.file) };
 }
 
 /** Parse stage plus `extends`: the chain of files, most derived first. Cycles are errors. */

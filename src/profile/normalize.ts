@@ -3,7 +3,6 @@
  * `${VAR}` in host paths and reads a seccomp file, so later stages never deal with shorthand.
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { SandboxError } from '../errors.js';
 import { PROFILE_DEFAULTS } from './defaults.js';
@@ -21,11 +20,6 @@ export interface NormalizeContext {
   baseDir(pointer: string): string;
   /** Reads a file (the seccomp profile); defaults to the filesystem. */
   readFile?: (file: string) => string;
-}
-
-/** Builds the default context for a profile file. */
-export function defaultContext(locate: Locate, baseDir: (pointer: string) => string): NormalizeContext {
-  return { env: process.env, home: homedir(), locate, baseDir };
 }
 
 /** Normalizes a schema-valid profile. */
