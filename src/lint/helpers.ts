@@ -3,7 +3,8 @@
  * directory holds exactly one file per rule.
  */
 import path from 'node:path';
-import type { RuleContext } from './types.js';
+import { toPointer } from '../profile/pointer.js';
+import type { Finding, RuleContext } from './types.js';
 
 /** True when `child` is `parent` or lies below it (POSIX host paths, already absolute). */
 export function isWithin(child: string, parent: string): boolean {
@@ -113,6 +114,16 @@ export function secretKind(name: string, value: string): string | undefined {
 export function isSecretName(name: string): boolean {
   if (/(_FILE|_PATH|_DIR|_URL_FILE)$/i.test(name)) return false;
   return /(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH)/i.test(name);
+}
+
+/** One finding at `/env/<name>` for each variable `messageFor` has something to say about. */
+export function envFindings(env: Record<string, string>, messageFor: (name: string, value: string) => string | undefined): Finding[] {
+  const findings: Finding[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    const message = messageFor(name, value);
+    if (message) findings.push({ pointer: toPointer(['env', name]), message });
+  }
+  return findings;
 }
 
 /** An image reference split into parts; the registry host stays in `name`. */

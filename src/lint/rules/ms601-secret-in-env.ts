@@ -1,14 +1,11 @@
-import { toPointer } from '../../profile/source.js';
-import { redact, secretKind } from '../helpers.js';
+import { envFindings, redact, secretKind } from '../helpers.js';
 import { defineRule, type Finding } from '../types.js';
 
 function scan(env: Record<string, string>): Finding[] {
-  const findings: Finding[] = [];
-  for (const [name, value] of Object.entries(env)) {
+  return envFindings(env, (name, value) => {
     const kind = secretKind(name, value);
-    if (kind) findings.push({ pointer: toPointer(['env', name]), message: `env ${name} holds a literal ${kind} (${redact(value)})` });
-  }
-  return findings;
+    return kind ? `env ${name} holds a literal ${kind} (${redact(value)})` : undefined;
+  });
 }
 
 export const rule = defineRule({

@@ -1,15 +1,12 @@
-import { toPointer } from '../../profile/source.js';
-import { isReference, isSecretName, secretKind } from '../helpers.js';
+import { envFindings, isReference, isSecretName, secretKind } from '../helpers.js';
 import { defineRule, type Finding } from '../types.js';
 
 function scan(env: Record<string, string>): Finding[] {
-  const findings: Finding[] = [];
-  for (const [name, value] of Object.entries(env)) {
+  return envFindings(env, (name, value) => {
     // MS601 already reports values that look like secrets; this catches the rest by name.
-    if (value === '' || isReference(value) || !isSecretName(name) || secretKind(name, value)) continue;
-    findings.push({ pointer: toPointer(['env', name]), message: `env ${name} has a credential-like name and a literal value` });
-  }
-  return findings;
+    if (value === '' || isReference(value) || !isSecretName(name) || secretKind(name, value)) return undefined;
+    return `env ${name} has a credential-like name and a literal value`;
+  });
 }
 
 export const rule = defineRule({
