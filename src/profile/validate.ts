@@ -5,7 +5,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import schemaJson from '../../schema/profile.schema.json' with { type: 'json' };
 import { SandboxError, type SourceLocation } from '../errors.js';
-import { pointerSegments } from './pointer.js';
+import { pointerSegments, toPointer } from './pointer.js';
 import { closest } from './suggest.js';
 import type { Profile } from './types.js';
 
@@ -81,7 +81,7 @@ function explain(error: ErrorObject): Explanation {
       const where = field ? ` in ${field}` : '';
       return {
         message: `unknown key "${extra}"${where}`,
-        pointer: `${pointer}/${escape(extra)}`,
+        pointer: pointer + toPointer([extra]),
         key: true,
         hint: guess ? `did you mean "${guess}"?` : `expected one of: ${allowed.join(', ')}`,
       };
@@ -92,11 +92,12 @@ function explain(error: ErrorObject): Explanation {
     }
     case 'propertyNames': {
       const name = String(params.propertyName);
+      const keyPointer = pointer + toPointer([name]);
       return {
         message: `${field} key "${name}" is not valid`,
-        pointer: `${pointer}/${escape(name)}`,
+        pointer: keyPointer,
         key: true,
-        hint: `expected ${expectedAt(`${pointer}/${escape(name)}`, true) ?? 'a valid name'}`,
+        hint: `expected ${expectedAt(keyPointer, true) ?? 'a valid name'}`,
       };
     }
     case 'const':
@@ -189,10 +190,6 @@ function deref(node: Schema | undefined): Schema | undefined {
     current = path.reduce<Schema | undefined>((n, p) => n?.[p] as Schema | undefined, profileSchema);
   }
   return current;
-}
-
-function escape(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 function article(type: string): string {
