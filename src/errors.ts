@@ -66,6 +66,12 @@ export class SandboxError extends Error {
   }
 }
 
+/** Why a file could not be read, worded to follow its name: "does not exist", "is a directory", … */
+export function unreadableReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(error)})`;
+}
+
 /** A file as shown to the user: relative to the working directory when it lies below it. */
 export function displayPath(file: string): string {
   const relative = path.relative(process.cwd(), file);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { SandboxError, type SourceLocation } from '../errors.js';
+import { SandboxError, unreadableReason, type SourceLocation } from '../errors.js';
 import { sha256 } from './cache.js';
 import { normalizeProfile, type NormalizeContext } from './normalize.js';
 import { pointerSegments, toPointer } from './pointer.js';
@@ -108,8 +108,7 @@ function readLayers(file: string, read: (file: string) => string): SourceFile[] 
     try {
       text = read(current);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const what = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(error)})`;
+      const what = unreadableReason(error);
       if (!from) throw new SandboxError('PROFILE_NOT_FOUND', `profile ${current} ${what}`);
       throw new SandboxError('PROFILE_INVALID', `extends: base profile ${JSON.stringify(written)} ${what}`, {
         location: from,

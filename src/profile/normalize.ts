@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { SandboxError } from '../errors.js';
+import { SandboxError, unreadableReason } from '../errors.js';
 import { PROFILE_DEFAULTS } from './defaults.js';
 import type { NormalizedMount, NormalizedProfile, NormalizedSeccomp, NormalizedTmpfs, Profile } from './types.js';
 import { formatSize, parseSize } from './units.js';
@@ -183,9 +183,7 @@ function seccomp(value: string, ctx: NormalizeContext, fail: Fail): NormalizedSe
   try {
     text = ctx.readFile ? ctx.readFile(file) : readFileSync(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const what = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(error)})`;
-    return fail(pointer, `seccomp profile ${JSON.stringify(value)} ${what}`, `looked for ${file}; use default, unconfined, or a path relative to the profile`);
+    return fail(pointer, `seccomp profile ${JSON.stringify(value)} ${unreadableReason(error)}`, `looked for ${file}; use default, unconfined, or a path relative to the profile`);
   }
   try {
     JSON.parse(text);
