@@ -13,7 +13,7 @@ import { closeSync, copyFileSync, chmodSync, existsSync, fsyncSync, lstatSync, m
 import path from 'node:path';
 import type { Node } from 'jsonc-parser';
 import { SandboxError } from '../errors.js';
-import { offsetToLineColumn, parseClientConfig, readClientConfig, type ServerEntry } from './config-file.js';
+import { offsetToLineColumn, parseClientConfig, readClientConfig, type ClientConfig, type ServerEntry } from './config-file.js';
 import { entryDifferences, entryProfile, isOurEntry } from './entries.js';
 import { applyEdit, detectStyle, findProperty, insertPropertyEdit, isEmptyObject, removePropertyEdit, replaceValueEdit, rootNode, type TextStyle } from './json-edit.js';
 import type { ClientFormat } from './paths.js';
@@ -62,6 +62,13 @@ function serversNode(text: string, format: ClientFormat, file: string): Node | u
   return value;
 }
 
+/** The servers map of a read config (empty when absent), its type checked with a location. */
+function serversOf(config: ClientConfig, format: ClientFormat): Record<string, unknown> {
+  const servers = config.data[format.serversKey];
+  if (servers !== undefined) serversNode(config.text, format, config.file);
+  return (servers ?? {}) as Record<string, unknown>;
+}
+
 function locationOf(file: string, text: string, format: ClientFormat, name: string): { file: string; line: number; column: number } {
   const property = findProperty(serversNode(text, format, file) as Node, name);
   return { file, ...offsetToLineColumn(text, property?.offset ?? 0) };
@@ -95,9 +102,7 @@ export function installEntries(configFile: string, format: ClientFormat, entries
   const config = readClientConfig(file, format.jsonc);
   const original = config.text;
   const style = detectStyle(original);
-  const existingServers = config.data[format.serversKey];
-  if (existingServers !== undefined) serversNode(original, format, file); // type check with location
-  const servers = (existingServers ?? {}) as Record<string, unknown>;
+  const servers = serversOf(config, format);
 
   const foreign = Object.keys(entries).filter((name) => name in servers && !isOurEntry(servers[name]));
   if (foreign.length > 0 && !options.force) {
@@ -145,9 +150,7 @@ export function uninstallEntries(configFile: string, format: ClientFormat, names
   const config = readClientConfig(file, format.jsonc);
   if (!config.exists) return { file, actions: (names ?? []).map((name) => ({ name, action: 'absent' })), changed: false };
   const original = config.text;
-  const existingServers = config.data[format.serversKey];
-  if (existingServers !== undefined) serversNode(original, format, file);
-  const servers = (existingServers ?? {}) as Record<string, unknown>;
+  const servers = serversOf(config, format);
   const targets = names ?? Object.keys(servers).filter((name) => isOurEntry(servers[name]));
 
   let text = original;
@@ -219,13 +222,10 @@ export interface InstalledEntry {
 export function readEntries(configFile: string, format: ClientFormat): { file: string; exists: boolean; entries: Array<InstalledEntry & { ours: boolean }> } {
   const file = targetOf(configFile);
   const config = readClientConfig(file, format.jsonc);
-  const raw = config.data[format.serversKey];
-  if (raw !== undefined) serversNode(config.text, format, file);
-  const servers = (raw ?? {}) as Record<string, unknown>;
   return {
     file,
     exists: config.exists,
-    entries: Object.entries(servers).map(([name, entry]) => {
+    entries: Object.entries(serversOf(config, format)).map(([name, entry]) => {
       const profile = entryProfile(entry);
       return { name, entry: entry as ServerEntry, ours: isOurEntry(entry), ...(profile ? { profile } : {}) };
     }),
