@@ -8,11 +8,11 @@
  * the local base image's ID, the pinned package (or the --app tree), and the layout version.
  * It is stored as the label mcp-sandbox.build-hash, so an unchanged rebuild costs one inspect.
  */
-import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SandboxError } from '../errors.js';
+import { sha256 } from '../profile/cache.js';
 import { loadProfile, type LoadOptions } from '../profile/load.js';
 import { resolveProfileArg } from '../profile/resolve.js';
 import { dockerfileFor } from './assets.js';
@@ -22,7 +22,7 @@ import { hashDirectory, stageFromDirectory, stagePackage } from './stage.js';
 
 /** Bump when the context layout changes in a way the inputs do not show. */
 const LAYOUT_VERSION = 1;
-export const BUILD_HASH_LABEL = 'mcp-sandbox.build-hash';
+const BUILD_HASH_LABEL = 'mcp-sandbox.build-hash';
 
 export interface BuildOptions extends LoadOptions {
   /** Base image instead of the pinned one (e.g. a local image when no registry is reachable). */
@@ -64,11 +64,7 @@ export function chooseBase(base: BuildBase, dockerfileText: string, option: stri
 
 /** The hash stored on the image; equal inputs give an equal hash. */
 export function buildHash(inputs: { dockerfile: string; base: string; baseId: string; installArg: string; appHash: string }): string {
-  const h = createHash('sha256');
-  h.update(`layout=${LAYOUT_VERSION}\n`);
-  h.update(`base=${inputs.base}\nbaseId=${inputs.baseId}\npackage=${inputs.installArg}\napp=${inputs.appHash}\n`);
-  h.update(inputs.dockerfile);
-  return h.digest('hex');
+  return sha256(`layout=${LAYOUT_VERSION}\nbase=${inputs.base}\nbaseId=${inputs.baseId}\npackage=${inputs.installArg}\napp=${inputs.appHash}\n${inputs.dockerfile}`);
 }
 
 /** Builds the image for one profile argument (path or name). */
