@@ -79,7 +79,7 @@ export function displayPath(file: string): string {
 }
 
 /** `file:line:col: ` for a location, or '' when there is none. */
-export function formatLocation(location: SourceLocation | undefined): string {
+function formatLocation(location: SourceLocation | undefined): string {
   return location ? `${displayPath(location.file)}:${location.line}:${location.column}: ` : '';
 }
 

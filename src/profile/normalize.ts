@@ -162,7 +162,7 @@ function checkVolumeName(name: string, onError: () => never): string {
 type Fail = (pointer: string, message: string, hint?: string) => never;
 
 /** Expands ~, ${VAR} and ${VAR:-default}, then resolves relative paths against the profile's directory. */
-export function expandHostPath(raw: string, pointer: string, ctx: NormalizeContext, fail: Fail): string {
+function expandHostPath(raw: string, pointer: string, ctx: NormalizeContext, fail: Fail): string {
   const expanded = raw.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}/g, (_match, name: string, hasDefault?: string, fallback?: string) => {
     const value = ctx.env[name];
     if (value !== undefined && value !== '') return value;

@@ -10,7 +10,7 @@ import { SandboxError } from '../errors.js';
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** The directories searched for a profile name, in order. */
-export function profileSearchPath(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), home = homedir()): string[] {
+function profileSearchPath(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), home = homedir()): string[] {
   const extra = (env.MCP_SANDBOX_PROFILE_PATH ?? '').split(path.delimiter).filter(Boolean);
   return [path.join(cwd, 'profiles'), ...extra.map((d) => path.resolve(cwd, d)), path.join(home, '.config', 'mcp-sandbox', 'profiles')];
 }

@@ -1,23 +1,8 @@
 /** "Did you mean" suggestions for misspelled keys and values. */
 
-/** Levenshtein distance, small inputs only. */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] as number;
-      row[j] = Math.min(current + 1, (row[j - 1] as number) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length] as number;
-}
-
 /**
- * Like `editDistance`, but swapping two neighbouring characters counts as one edit (optimal
- * string alignment): "nnoe" is one typo away from "none", not two.
+ * Edit distance (Levenshtein, small inputs only) where swapping two neighbouring characters
+ * counts as one edit (optimal string alignment): "nnoe" is one typo away from "none", not two.
  */
 export function typoDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));

@@ -10,7 +10,7 @@ import { closest } from './suggest.js';
 import type { Profile } from './types.js';
 
 /** The profile JSON Schema, as shipped in the package. */
-export const profileSchema: Record<string, unknown> = schemaJson;
+const profileSchema: Record<string, unknown> = schemaJson;
 
 type Schema = Record<string, unknown>;
 
@@ -198,7 +198,7 @@ function article(type: string): string {
 }
 
 /** A value as it appears in a message: its YAML-ish type and the value itself. */
-export function describe(value: unknown): string {
+function describe(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
