@@ -6,7 +6,7 @@
  */
 import { describeEndpoint } from '../run/endpoint.js';
 import { EngineConnectionError, type EngineClient, type EngineInfo, type EngineVersion } from '../run/engine-client.js';
-import { daemonJsonSnippet, unreachable } from '../run/engine-errors.js';
+import { daemonJsonSnippet, netstackHint, unreachable } from '../run/engine-errors.js';
 import { mapRuntime, userConfigPath, type UserConfig } from '../run/user-config.js';
 import type { NetworkMode } from '../profile/types.js';
 import {
@@ -251,9 +251,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
 }
 
 function startFailureHint(message: string, runtime: string): string {
-  if (/network enabled in root network namespace/.test(message)) {
-    return `this runsc cannot run its own network stack on this kernel: register "${runtime}" with runtimeArgs ["--network=none"] (or ["--network=host"] for networked profiles)`;
-  }
+  const netstack = netstackHint(message, runtime);
+  if (netstack) return netstack;
   if (/executable file not found|no such file or directory/i.test(message)) return 'the probe image has no sh: pull busybox for doctor to use';
   return 'see the engine log (dockerd) and `runsc` debug logs; `mcp-sandbox run --verbose` shows the same failure';
 }

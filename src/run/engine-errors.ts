@@ -13,9 +13,9 @@ export function daemonJsonSnippet(runtime: string): string {
   return `{"runtimes": {"${runtime}": {"path": "/usr/bin/runsc", "runtimeArgs": [${args}]}}}`;
 }
 
-export function unreachable(endpoint: EngineEndpoint, error: EngineConnectionError | Error): SandboxError {
+export function unreachable(endpoint: EngineEndpoint, error: Error): SandboxError {
   const where = describeEndpoint(endpoint);
-  const reason = error instanceof EngineConnectionError ? error.message : error.message;
+  const reason = error.message;
   const hint =
     endpoint.kind === 'unix'
       ? reason === 'EACCES'
@@ -68,9 +68,13 @@ export function pullFailed(image: string, error: unknown, endpoint: EngineEndpoi
 export function startFailed(error: unknown, endpoint: EngineEndpoint, runtime: string): SandboxError {
   if (error instanceof EngineConnectionError) return unreachable(endpoint, error);
   const message = error instanceof Error ? error.message : String(error);
-  let hint = 'rerun with --verbose; see `mcp-sandbox doctor`';
-  if (/network enabled in root network namespace/.test(message)) {
-    hint = `this runsc cannot run its own network stack on this kernel: register "${runtime}" with runtimeArgs ["--network=none"] (or ["--network=host"] for networked profiles), see \`mcp-sandbox doctor\``;
-  }
+  const netstack = netstackHint(message, runtime);
+  const hint = netstack ? `${netstack}, see \`mcp-sandbox doctor\`` : 'rerun with --verbose; see `mcp-sandbox doctor`';
   return new SandboxError('ENGINE_ERROR', `the engine could not start the container: ${message.split('\n')[0]}`, { hint, cause: error });
+}
+
+/** The fix when an old runsc cannot start its own network stack on a new kernel (gVisor#10704). */
+export function netstackHint(message: string, runtime: string): string | undefined {
+  if (!/network enabled in root network namespace/.test(message)) return undefined;
+  return `this runsc cannot run its own network stack on this kernel: register "${runtime}" with runtimeArgs ["--network=none"] (or ["--network=host"] for networked profiles)`;
 }
