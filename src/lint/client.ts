@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
+import { findNodeAtLocation, type Node } from 'jsonc-parser';
 import { parseClientConfig, offsetToLineColumn } from '../clients/config-file.js';
 import { isDockerRun, parseDockerRun, type DockerRunParse } from '../clients/docker-run.js';
+import { rootNode } from '../clients/json-edit.js';
 import { CLIENT_FORMATS, type ClientId } from '../clients/paths.js';
 import { SandboxError, type SourceLocation } from '../errors.js';
 import { normalizeProfile } from '../profile/normalize.js';
@@ -28,7 +29,7 @@ export interface ConfigText {
 /** Parses config text (JSONC accepted: reading is lenient) and indexes positions. */
 export function readConfigText(file: string, text: string): ConfigText {
   const data = parseClientConfig(file, text, true);
-  const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
+  const tree = rootNode(text);
   const locate = (pointer: string): SourceLocation => {
     let segments: Array<string | number> = pointerSegments(pointer);
     for (;;) {
