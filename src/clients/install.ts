@@ -268,7 +268,7 @@ export function checkEntries(configFile: string, format: ClientFormat, wanted: R
 }
 
 /** `<file>.bak-YYYYMMDDTHHMMSSZ` (with -N when that exists), same mode as the original. */
-export function writeBackup(file: string, now: Date = new Date()): string {
+function writeBackup(file: string, now: Date = new Date()): string {
   const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
   let backup = `${file}.bak-${stamp}`;
   for (let n = 1; existsSync(backup); n++) backup = `${file}.bak-${stamp}-${n}`;

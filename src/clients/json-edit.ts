@@ -58,7 +58,7 @@ function startsLine(text: string, offset: number): boolean {
 }
 
 /** `value` as JSON, multi-line with the document's style, nested below `baseIndent`. */
-export function formatValue(value: unknown, baseIndent: string, style: TextStyle): string {
+function formatValue(value: unknown, baseIndent: string, style: TextStyle): string {
   return JSON.stringify(value, null, style.indent).split('\n').join(style.eol + baseIndent);
 }
 

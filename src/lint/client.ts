@@ -20,14 +20,14 @@ import { DEFAULT_LINT_CONFIG, defaultRuleContext, enabledRules, loadFailureRepor
 import type { ClientEntry, RuleContext } from './types.js';
 
 /** A config's text with a way to locate JSON pointers in it. */
-export interface ConfigText {
+interface ConfigText {
   file: string;
   data: Record<string, unknown>;
   locate(pointer: string): SourceLocation;
 }
 
 /** Parses config text (JSONC accepted: reading is lenient) and indexes positions. */
-export function readConfigText(file: string, text: string): ConfigText {
+function readConfigText(file: string, text: string): ConfigText {
   const data = parseClientConfig(file, text, true);
   const tree = rootNode(text);
   const locate = (pointer: string): SourceLocation => {

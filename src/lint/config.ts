@@ -15,7 +15,7 @@ import { DEFAULT_LINT_CONFIG, type LintConfig } from './engine.js';
 import { RULES_BY_ID } from './registry.js';
 import { SEVERITIES, type Severity } from './types.js';
 
-export const PROJECT_CONFIG_NAME = '.mcp-sandbox.yaml';
+const PROJECT_CONFIG_NAME = '.mcp-sandbox.yaml';
 
 /** The nearest .mcp-sandbox.yaml at or above `cwd`, if any. */
 export function findProjectConfig(cwd: string = process.cwd()): string | undefined {

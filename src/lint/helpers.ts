@@ -7,12 +7,12 @@ import { toPointer } from '../profile/pointer.js';
 import type { Finding, RuleContext } from './types.js';
 
 /** True when `child` is `parent` or lies below it (POSIX host paths, already absolute). */
-export function isWithin(child: string, parent: string): boolean {
+function isWithin(child: string, parent: string): boolean {
   const relative = path.posix.relative(parent, child);
   return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
 }
 
-export interface SensitivePath {
+interface SensitivePath {
   path: string;
   /** What it is, for the message. */
   label: string;
@@ -25,7 +25,7 @@ const SYSTEM_DIRS = ['/etc', '/proc', '/sys', '/dev', '/boot', '/usr', '/var/run
 const HOME_DIRS = ['.ssh', '.aws', '.gnupg', '.kube', '.docker', '.config', '.cache', '.azure', '.netrc', '.npmrc', '.pypirc', '.git-credentials'];
 
 /** Host paths a server must never see, with ~ expanded against the real home directory. */
-export function sensitivePaths(ctx: RuleContext): SensitivePath[] {
+function sensitivePaths(ctx: RuleContext): SensitivePath[] {
   const list: SensitivePath[] = [{ path: '/', label: 'the host root filesystem', subtree: false }];
   for (const dir of SYSTEM_DIRS) {
     // Root's home is /root: there it is the home directory, handled below like any other home.
@@ -39,7 +39,7 @@ export function sensitivePaths(ctx: RuleContext): SensitivePath[] {
 }
 
 /** Engine sockets: whoever can reach one controls the host. */
-export function isEngineSocket(source: string): boolean {
+function isEngineSocket(source: string): boolean {
   return /(^|\/)(docker|containerd|podman|crio|dockershim)\.sock$/.test(source);
 }
 

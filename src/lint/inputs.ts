@@ -45,7 +45,7 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-export function isGlob(arg: string): boolean {
+function isGlob(arg: string): boolean {
   return /[*?[{]/.test(arg);
 }
 

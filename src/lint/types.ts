@@ -76,7 +76,7 @@ export const RULE_FAMILIES: Record<string, string> = {
 };
 
 /** Where rule pages are published; the same files live in docs/rules/. */
-export const DOCS_BASE = 'https://github.com/mcp-sandbox/mcp-sandbox/blob/main/docs/rules/';
+const DOCS_BASE = 'https://github.com/mcp-sandbox/mcp-sandbox/blob/main/docs/rules/';
 
 type RuleSpec = Omit<Rule, 'docs' | 'suppressible' | 'references'> & { references?: RuleReferences; suppressible?: boolean };
 
