@@ -1,21 +1,10 @@
-import { describeEndpoint, resolveEndpoint } from '../../run/endpoint.js';
-import { EngineConnectionError } from '../../run/engine-client.js';
-import { unreachable } from '../../run/engine-errors.js';
-import { HttpEngineClient } from '../../run/http-engine.js';
-import { formatAge, listSandboxes, type SandboxEntry } from '../../run/sandboxes.js';
+import { describeEndpoint } from '../../run/endpoint.js';
+import { formatAge, listSandboxes } from '../../run/sandboxes.js';
+import { withEngine } from './engine.js';
 
 /** `mcp-sandbox ps` (declared in ../commands/ps.ts). */
 export async function psAction(options: { json?: boolean }): Promise<void> {
-  const endpoint = resolveEndpoint();
-  const engine = new HttpEngineClient(endpoint);
-  let entries: SandboxEntry[];
-  try {
-    entries = await listSandboxes(engine);
-  } catch (error) {
-    throw error instanceof EngineConnectionError ? unreachable(endpoint, error) : error;
-  } finally {
-    engine.close();
-  }
+  const { endpoint, entries } = await withEngine(async (engine) => ({ endpoint: engine.endpoint, entries: await listSandboxes(engine) }));
   if (options.json) {
     process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
     return;
