@@ -73,13 +73,15 @@ export interface ClientLintOptions {
   ctx?: RuleContext;
   /** Environment for ${VAR} in docker mount sources; defaults to the process's. */
   env?: NodeJS.ProcessEnv;
+  /** Reads the file (a lint run hands over the text it has read already). */
+  readFile?: (file: string) => string;
 }
 
 /** Lints one client config file. */
 export function lintClientConfig(file: string, options: ClientLintOptions = {}): FileReport {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = options.readFile ? options.readFile(file) : readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return loadFailureReport(file, new SandboxError('INPUT_UNREADABLE', `cannot read client config ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`));

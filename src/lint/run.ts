@@ -61,7 +61,7 @@ function extendedFiles(files: readonly string[], texts: Map<string, string>): Se
 }
 
 function lintFile(file: string, config: LintConfig, ctx: RuleContext, readFile: (file: string) => string): FileReport {
-  if (path.extname(file).toLowerCase() === '.json') return lintClientConfig(file, { config, ctx });
+  if (path.extname(file).toLowerCase() === '.json') return lintClientConfig(file, { config, ctx, readFile });
   try {
     return lintProfile(loadProfile(file, { readFile }), config, ctx);
   } catch (error) {
