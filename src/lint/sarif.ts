@@ -42,11 +42,16 @@ function ruleDescriptor(rule: Rule, config: LintConfig): Record<string, unknown>
   };
 }
 
+/** A path as URI segments: each segment percent-encoded, joined by '/'. */
+function uriPath(file: string): string {
+  return file.split(path.sep).map(encodeURIComponent).join('/');
+}
+
 /** A file URI relative to the repository root when it lies below the working directory. */
 function artifactUri(file: string, cwd: string): { uri: string; uriBaseId?: string } {
   const relative = path.relative(cwd, file);
-  if (relative && !relative.startsWith('..') && !path.isAbsolute(relative)) return { uri: relative.split(path.sep).map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' };
-  return { uri: `file://${path.resolve(file).split(path.sep).map(encodeURIComponent).join('/')}` };
+  if (relative && !relative.startsWith('..') && !path.isAbsolute(relative)) return { uri: uriPath(relative), uriBaseId: '%SRCROOT%' };
+  return { uri: `file://${uriPath(path.resolve(file))}` };
 }
 
 export function formatSarif(reports: readonly FileReport[], config: LintConfig = DEFAULT_LINT_CONFIG, cwd: string = process.cwd()): string {
@@ -84,7 +89,7 @@ export function formatSarif(reports: readonly FileReport[], config: LintConfig =
             rules: RULES.map((r) => ruleDescriptor(r, config)),
           },
         },
-        originalUriBaseIds: { '%SRCROOT%': { uri: `file://${cwd.split(path.sep).map(encodeURIComponent).join('/')}/` } },
+        originalUriBaseIds: { '%SRCROOT%': { uri: `file://${uriPath(cwd)}/` } },
         results,
       },
     ],
