@@ -53,7 +53,7 @@ export interface DoctorDeps {
   env?: NodeJS.ProcessEnv;
 }
 
-export const DEFAULT_PROBE_IMAGES = ['mcp-sandbox-test/busybox:local', 'busybox:latest', 'busybox:musl', 'alpine:latest'];
+const DEFAULT_PROBE_IMAGES = ['mcp-sandbox-test/busybox:local', 'busybox:latest', 'busybox:musl', 'alpine:latest'];
 
 const MEMORY_LIMIT = 64 * 1024 * 1024;
 const PIDS_LIMIT = 100;

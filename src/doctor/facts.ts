@@ -16,7 +16,7 @@ export function parseRunscRelease(text: string): number | undefined {
 }
 
 /** [major, minor] of a kernel release string such as `6.18.44-fc-v595`. */
-export function parseKernel(release: string | undefined): [number, number] | undefined {
+function parseKernel(release: string | undefined): [number, number] | undefined {
   const match = /^(\d+)\.(\d+)/.exec(release ?? '');
   return match ? [Number(match[1]), Number(match[2])] : undefined;
 }

@@ -12,7 +12,7 @@ import type { EngineClient } from '../run/engine-client.js';
 import { settleWithin } from '../run/session.js';
 import { VERSION } from '../version.js';
 
-export const DOCTOR_LABEL = 'mcp-sandbox.doctor';
+const DOCTOR_LABEL = 'mcp-sandbox.doctor';
 
 export interface ProbeSpec {
   image: string;

@@ -15,7 +15,7 @@ import { runDoctor, type Check, type ProfileNeed } from './checks.js';
 import { runProbe } from './probe.js';
 
 /** The directory of shipped profiles: MCP_SANDBOX_SHIPPED_PROFILES, else the first ancestor's profiles/. */
-export function shippedProfilesDir(env: NodeJS.ProcessEnv = process.env, from = path.dirname(fileURLToPath(import.meta.url))): string | undefined {
+function shippedProfilesDir(env: NodeJS.ProcessEnv = process.env, from = path.dirname(fileURLToPath(import.meta.url))): string | undefined {
   if (env.MCP_SANDBOX_SHIPPED_PROFILES) return path.resolve(env.MCP_SANDBOX_SHIPPED_PROFILES);
   let dir = from;
   for (;;) {
@@ -28,7 +28,7 @@ export function shippedProfilesDir(env: NodeJS.ProcessEnv = process.env, from = 
 }
 
 /** Loads each profile in `dir` (not its base/ layers) to what it needs from the engine. */
-export function loadProfileNeeds(dir: string | undefined, env: NodeJS.ProcessEnv = process.env): { profiles: ProfileNeed[]; errors: Array<{ file: string; message: string }> } {
+function loadProfileNeeds(dir: string | undefined, env: NodeJS.ProcessEnv = process.env): { profiles: ProfileNeed[]; errors: Array<{ file: string; message: string }> } {
   const profiles: ProfileNeed[] = [];
   const errors: Array<{ file: string; message: string }> = [];
   if (!dir || !existsSync(dir)) return { profiles, errors };
@@ -49,11 +49,6 @@ export function runscVersion(binary: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     execFile(binary, ['--version'], { timeout: 5000 }, (error, stdout) => resolve(error ? undefined : stdout));
   });
-}
-
-export interface DoctorRun {
-  checks: Check[];
-  engine: EngineClient;
 }
 
 export async function doctorHere(options: { env?: NodeJS.ProcessEnv; profilesDir?: string; engine?: EngineClient } = {}): Promise<Check[]> {

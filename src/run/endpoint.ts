@@ -21,7 +21,7 @@ export interface EndpointOptions {
   readFile?: (file: string) => string;
 }
 
-export const DEFAULT_SOCKET = '/var/run/docker.sock';
+const DEFAULT_SOCKET = '/var/run/docker.sock';
 
 /** `unix:///var/run/docker.sock` or `tcp://host:2375` as the user would write it. */
 export function describeEndpoint(endpoint: EngineEndpoint): string {

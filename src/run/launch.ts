@@ -32,7 +32,7 @@ export interface LaunchOptions {
 
 const PREFIX = 'mcp-sandbox: ';
 
-export function processIo(): SessionIo {
+function processIo(): SessionIo {
   return {
     stdin: process.stdin,
     stdout: process.stdout,

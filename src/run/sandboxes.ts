@@ -30,7 +30,7 @@ export interface LivenessProbe {
   isAlive(pid: number): boolean;
 }
 
-export const processProbe: LivenessProbe = {
+const processProbe: LivenessProbe = {
   hostname: () => hostname(),
   isAlive: (pid: number): boolean => {
     try {

@@ -15,7 +15,7 @@ export interface SecretOptions {
 }
 
 /** Where the secrets file is looked for. */
-export function secretsFilePath(options: SecretOptions = {}): string {
+function secretsFilePath(options: SecretOptions = {}): string {
   const env = options.env ?? process.env;
   return env.MCP_SANDBOX_SECRETS_FILE || path.join(options.home ?? homedir(), '.config', 'mcp-sandbox', 'secrets.env');
 }
@@ -67,7 +67,7 @@ export function resolveSecrets(names: string[], options: SecretOptions = {}): Re
 }
 
 /** Reads KEY=VALUE lines (comments, `export `, quotes allowed). Refuses a file others can read. */
-export function readSecretsFile(file: string): Record<string, string> {
+function readSecretsFile(file: string): Record<string, string> {
   const stat = statSync(file);
   if ((stat.mode & 0o077) !== 0) {
     const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');

@@ -12,7 +12,7 @@ import type { Profile } from '../../profile/types.js';
  * hardened defaults rather than docker's (runc, bridge, writable root, no limits). That is the
  * point of importing: the settings the server relies on stay, the missing hardening is added.
  */
-export function importedProfile(parse: DockerRunParse): Profile {
+function importedProfile(parse: DockerRunParse): Profile {
   const has = (prefix: string): boolean => [...parse.origins.keys()].some((p) => p === prefix || p.startsWith(`${prefix}/`));
   const p = parse.profile;
   const pick = <T extends object>(obj: T | undefined, base: string): Partial<T> | undefined => {
