@@ -2,12 +2,10 @@
  * The real `mcp-sandbox doctor` on the real engine: with this host's runtime mapping every check
  * passes; without it the bridge profiles' silent loss of networking is reported, exit 4.
  */
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { describeEngine, runCli, tempDir, writeUserConfig } from './helpers/engine.js';
+import { containersWithLabel, describeEngine, runCli, tempDir, writeUserConfig } from './helpers/engine.js';
 
-const doctorContainers = (): string[] =>
-  execFileSync('docker', ['ps', '-aq', '--filter', 'label=mcp-sandbox.doctor'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+const doctorContainers = (): string[] => containersWithLabel('mcp-sandbox.doctor');
 
 describeEngine('mcp-sandbox doctor', () => {
   test('with runsc mapped to runsc-net for networked profiles: all checks pass, exit 0', async () => {

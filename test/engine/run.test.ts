@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { release } from 'node:os';
 import path from 'node:path';
 import { jest } from '@jest/globals';
-import { closeAndCheck, describeEngine, fixture, runCli, tempDir, writeProfile, writeUserConfig, connect, type McpSession } from './helpers/engine.js';
+import { closeAndCheck, containersOfLauncher, describeEngine, fixture, runCli, tempDir, writeProfile, writeUserConfig, connect, type McpSession } from './helpers/engine.js';
 
 jest.setTimeout(120_000);
 
@@ -30,7 +30,7 @@ const textOf = (result: unknown): string => ((result as { content: Content }).co
 
 /** The engine's view of a launcher's container, found by its launcher-pid label. */
 function inspectByLauncher(pid: number): { runtime: string; readOnly: boolean; user: string } {
-  const id = execFileSync('docker', ['ps', '-q', '--filter', `label=mcp-sandbox.launcher-pid=${pid}`], { encoding: 'utf8' }).trim();
+  const id = containersOfLauncher(pid)[0] as string;
   const out = execFileSync('docker', ['inspect', '--format', '{{.HostConfig.Runtime}} {{.HostConfig.ReadonlyRootfs}} {{.Config.User}}', id], { encoding: 'utf8' }).trim();
   const [runtime, readOnly, user] = out.split(' ');
   return { runtime: runtime as string, readOnly: readOnly === 'true', user: user as string };

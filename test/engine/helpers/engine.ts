@@ -7,14 +7,13 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StdioClientTransport, type StdioServerParameters } from '@modelcontextprotocol/sdk/client/stdio.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 export const BIN = path.join(ROOT, 'bin', 'mcp-sandbox.js');
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'run');
 export const NODE_IMAGE = process.env.MCP_SANDBOX_TEST_NODE_IMAGE ?? 'mcp-sandbox-test/node:local';
 export const BUSYBOX_IMAGE = process.env.MCP_SANDBOX_TEST_BUSYBOX_IMAGE ?? 'mcp-sandbox-test/busybox:local';
-export const SERVER_DIR = '/app/node_modules/@modelcontextprotocol';
 
 const inCi = (): boolean => process.env.CI === 'true' || process.env.CI === '1';
 
@@ -88,19 +87,23 @@ export interface McpSession {
 }
 
 /** Starts `mcp-sandbox run <profile> [args]` under the SDK's stdio client and initializes. */
-export async function connect(profile: string, options: { args?: string[]; env?: Record<string, string | undefined>; runArgs?: string[] } = {}): Promise<McpSession> {
-  const transport = new StdioClientTransport({
+export function connect(profile: string, options: { args?: string[]; env?: Record<string, string | undefined>; runArgs?: string[] } = {}): Promise<McpSession> {
+  return connectCommand({
     command: process.execPath,
     args: [BIN, 'run', ...(options.runArgs ?? []), profile, ...(options.args && options.args.length ? ['--', ...options.args] : [])],
     env: launcherEnv(options.env),
-    stderr: 'pipe',
     cwd: ROOT,
   });
+}
+
+/** Starts any command under the SDK's stdio client (stderr captured) and initializes. */
+export async function connectCommand(server: Omit<StdioServerParameters, 'stderr'>, clientName = 'mcp-sandbox-engine-test'): Promise<McpSession> {
+  const transport = new StdioClientTransport({ ...server, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
-  const client = new Client({ name: 'mcp-sandbox-engine-test', version: '1.0.0' });
+  const client = new Client({ name: clientName, version: '1.0.0' });
   try {
     await client.connect(transport);
   } catch (error) {
@@ -141,9 +144,8 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
   return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: launcherEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-/** Containers carrying the mcp-sandbox.profile label (all states), optionally one profile's. */
-export function ourContainers(profile?: string): string[] {
-  const label = profile ? `mcp-sandbox.profile=${profile}` : 'mcp-sandbox.profile';
+/** Ids of the containers (all states) carrying a label (`key` or `key=value`). */
+export function containersWithLabel(label: string): string[] {
   const out = execFileSync('docker', ['ps', '-aq', '--no-trunc', '--filter', `label=${label}`], { encoding: 'utf8' });
   return out.split('\n').filter(Boolean);
 }
@@ -166,16 +168,9 @@ export const INITIALIZE_LINE = `${JSON.stringify({
   params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
 })}\n`;
 
-/** Removes every container with our labels for a profile (test cleanup). */
-export function removeContainers(profile?: string): void {
-  const ids = ourContainers(profile);
-  if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
-}
-
 /** Containers created by one launcher process (label mcp-sandbox.launcher-pid), all states. */
 export function containersOfLauncher(pid: number): string[] {
-  const out = execFileSync('docker', ['ps', '-aq', '--no-trunc', '--filter', `label=mcp-sandbox.launcher-pid=${pid}`], { encoding: 'utf8' });
-  return out.split('\n').filter(Boolean);
+  return containersWithLabel(`mcp-sandbox.launcher-pid=${pid}`);
 }
 
 /** Closes an MCP session and asserts its launcher left no container behind within `ms`. */
