@@ -1,6 +1,7 @@
 /**
- * The user's launcher settings (without the YAML parser: see loadUserConfigLean), ~/.config/mcp-sandbox/config.yaml (MCP_SANDBOX_CONFIG overrides
- * the path). Not part of any profile: it describes this machine's engine.
+ * The user's launcher settings, ~/.config/mcp-sandbox/config.yaml (MCP_SANDBOX_CONFIG overrides
+ * the path), without the yaml parser (see loadUserConfigLean). Not part of any profile: it
+ * describes this machine's engine.
  *
  *   runtimes:            # profile runtime -> engine runtime, per network mode (or one name for all)
  *     runsc: { none: runsc, bridge: runsc-net, host: runsc-net }

@@ -1,14 +1,6 @@
 /**
- * The user's launcher settings, ~/.config/mcp-sandbox/config.yaml (MCP_SANDBOX_CONFIG overrides
- * the path). Not part of any profile: it describes this machine's engine.
- *
- *   runtimes:            # profile runtime -> engine runtime, per network mode (or one name for all)
- *     runsc: { none: runsc, bridge: runsc-net, host: runsc-net }
- *   stopGrace: 2         # seconds between closing the server's stdin and stopping it
- *
- * The mapping is explicit on purpose: on kernels >= 6.11 with runsc older than 20240807 a
- * networked runsc profile needs a runtime registered with --network=host, and guessing that
- * from what the engine has registered would silently change a profile's isolation.
+ * The user's launcher settings with the yaml parser loaded up front, for commands other than
+ * `run` (the file's format and reading are in user-config-core.ts, shared with `run`).
  */
 import { homedir } from 'node:os';
 import { parse } from 'yaml';
