@@ -26,6 +26,15 @@ export const CLIENT_FORMATS: Record<ClientId, ClientFormat> = {
   vscode: { serversKey: 'servers', jsonc: true, entryExtras: { type: 'stdio' } },
 };
 
+/**
+ * The key holding the servers map: the client's own when known, otherwise guessed from the
+ * file (`servers` only when it has that key and no `mcpServers`).
+ */
+export function serversKeyOf(data: Record<string, unknown>, client?: ClientId): ClientFormat['serversKey'] {
+  if (client) return CLIENT_FORMATS[client].serversKey;
+  return data.servers !== undefined && data.mcpServers === undefined ? 'servers' : 'mcpServers';
+}
+
 /** Inputs that decide a platform path; the defaults read the real process. */
 export interface PathContext {
   platform?: NodeJS.Platform;

@@ -10,7 +10,7 @@ import { findNodeAtLocation, type Node } from 'jsonc-parser';
 import { parseClientConfig, offsetToLineColumn } from '../clients/config-file.js';
 import { isDockerRun, parseDockerRun, type DockerRunParse } from '../clients/docker-run.js';
 import { rootNode } from '../clients/json-edit.js';
-import { CLIENT_FORMATS, type ClientId } from '../clients/paths.js';
+import { serversKeyOf, type ClientId } from '../clients/paths.js';
 import { SandboxError, type SourceLocation } from '../errors.js';
 import { normalizeProfile } from '../profile/normalize.js';
 import { pointerSegments, toPointer } from '../profile/source.js';
@@ -44,12 +44,6 @@ function readConfigText(file: string, text: string): ConfigText {
     }
   };
   return { file, data, locate };
-}
-
-/** The servers map key this file uses. */
-function serversKey(data: Record<string, unknown>, client?: ClientId): 'mcpServers' | 'servers' {
-  if (client) return CLIENT_FORMATS[client].serversKey;
-  return data.servers !== undefined && data.mcpServers === undefined ? 'servers' : 'mcpServers';
 }
 
 function toEntry(name: string, value: Record<string, unknown>): ClientEntry {
@@ -98,7 +92,7 @@ export function lintClientText(file: string, text: string, options: ClientLintOp
   const config = options.config ?? DEFAULT_LINT_CONFIG;
   const ctx = options.ctx ?? defaultRuleContext();
   const parsed = readConfigText(file, text);
-  const key = serversKey(parsed.data, options.client);
+  const key = serversKeyOf(parsed.data, options.client);
   const servers = parsed.data[key];
   const findings: ReportedFinding[] = [];
   if (servers === null || typeof servers !== 'object' || Array.isArray(servers)) return { file, findings };
