@@ -7,7 +7,7 @@ import type { ServerEntry } from '../../clients/config-file.js';
 import { buildEntry, type EntryOptions, type ProfileRef } from '../../clients/entries.js';
 import { checkEntries, installEntries, readEntries, uninstallEntries, type ChangeResult, type DriftLine } from '../../clients/install.js';
 import { NPX_LAUNCHER, resolveLauncher } from '../../clients/launcher.js';
-import { CLIENT_FORMATS, clientConfigPath, type ClientId } from '../../clients/paths.js';
+import { CLIENT_FORMATS, clientConfigPath, type ClientFormat, type ClientId } from '../../clients/paths.js';
 import type { DesktopOptions } from '../commands/desktop.js';
 
 const CLIENT_NAMES: Record<ClientId, string> = {
@@ -42,7 +42,7 @@ export function desktopAction(args: string[], options: DesktopOptions): void {
   }
 
   if (options.check) {
-    const lines = args.length ? checkProfiles(args, configFile, options, entryOptions) : checkInstalled(configFile, options, entryOptions);
+    const lines = args.length ? checkProfiles(args, configFile, format, entryOptions) : checkInstalled(configFile, format, entryOptions);
     if (lines.length === 0) process.stdout.write(`no mcp-sandbox entries in ${displayPath(configFile)}\n`);
     for (const line of lines) process.stdout.write(`${line.status.padEnd(8)} ${line.name}${line.detail ? `: ${line.detail}` : ''}\n`);
     const drift = lines.filter((l) => l.status !== 'ok');
@@ -109,8 +109,7 @@ function report(result: ChangeResult, client: ClientId): void {
 }
 
 /** Drift against the named profiles; our other entries count as extra. */
-function checkProfiles(args: string[], configFile: string, options: DesktopOptions, entryOptions: () => EntryOptions): DriftLine[] {
-  const format = CLIENT_FORMATS[options.client];
+function checkProfiles(args: string[], configFile: string, format: ClientFormat, entryOptions: () => EntryOptions): DriftLine[] {
   const opts = entryOptions();
   const wanted: Record<string, ServerEntry> = {};
   for (const arg of args) {
@@ -121,8 +120,7 @@ function checkProfiles(args: string[], configFile: string, options: DesktopOptio
 }
 
 /** Drift of every installed entry of ours against the profile file its arguments name. */
-function checkInstalled(configFile: string, options: DesktopOptions, entryOptions: () => EntryOptions): DriftLine[] {
-  const format = CLIENT_FORMATS[options.client];
+function checkInstalled(configFile: string, format: ClientFormat, entryOptions: () => EntryOptions): DriftLine[] {
   const { entries } = readEntries(configFile, format);
   const lines: DriftLine[] = [];
   let opts: EntryOptions | undefined;
