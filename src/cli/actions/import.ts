@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { readClientConfig } from '../../clients/config-file.js';
 import { isDockerRun, parseDockerRun, type DockerRunParse } from '../../clients/docker-run.js';
-import { CLIENT_FORMATS, CLIENT_IDS, clientConfigPath, type ClientId } from '../../clients/paths.js';
+import { CLIENT_IDS, clientConfigPath, serversKeyOf, type ClientId } from '../../clients/paths.js';
 import { SandboxError, displayPath } from '../../errors.js';
 import { closest } from '../../profile/suggest.js';
 import type { Profile } from '../../profile/types.js';
@@ -50,7 +50,7 @@ export function importAction(configArg: string, options: { server: string }): vo
   const file = client ? clientConfigPath(client) : configArg;
   const config = readClientConfig(file, true);
   if (!config.exists) throw new SandboxError('INPUT_UNREADABLE', `client config ${file} does not exist`);
-  const key = client ? CLIENT_FORMATS[client].serversKey : config.data.servers !== undefined && config.data.mcpServers === undefined ? 'servers' : 'mcpServers';
+  const key = serversKeyOf(config.data, client);
   const servers = (config.data[key] ?? {}) as Record<string, Record<string, unknown>>;
   const entry = servers[options.server];
   if (!entry || typeof entry !== 'object') {
