@@ -1,10 +1,9 @@
 /** `mcp-sandbox desktop` driven in-process, with a temporary HOME per test. */
-import { jest } from '@jest/globals';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { main } from '../../../src/cli/main.js';
 import { EXIT_CODES } from '../../../src/errors.js';
+import { runMain, type MainResult } from '../helpers/main.js';
 
 const FIXTURES = path.resolve('test/fixtures/desktop');
 const EVERYTHING = path.join(FIXTURES, 'everything-test.yaml');
@@ -26,19 +25,7 @@ afterEach(() => {
   rmSync(home, { recursive: true, force: true });
 });
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(['node', 'mcp-sandbox', 'desktop', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = (...args: string[]): Promise<MainResult> => runMain(['desktop', ...args]);
 
 const claudeConfig = (): string => path.join(home, '.config', 'Claude', 'claude_desktop_config.json');
 

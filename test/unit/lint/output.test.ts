@@ -8,12 +8,12 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
-import { main } from '../../../src/cli/main.js';
 import { lintProfile, type FileReport } from '../../../src/lint/engine.js';
 import { formatJson, formatText, makeChalk } from '../../../src/lint/format.js';
 import { RULES } from '../../../src/lint/registry.js';
 import { formatSarif } from '../../../src/lint/sarif.js';
 import { loadProfile } from '../../../src/profile/load.js';
+import { runMain, type MainResult } from '../helpers/main.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const FIXTURES = path.join(ROOT, 'test/fixtures/lint');
@@ -23,32 +23,7 @@ function fixtureReports(): FileReport[] {
   return ['MS301', 'MS601', 'MS201'].map((id) => lintProfile(loadProfile(path.join(FIXTURES, id, 'fail.yaml'))));
 }
 
-async function cli(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  // ESM jest has no global `jest`; swapping write is all that is needed.
-  const writeOut = process.stdout.write;
-  const writeErr = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  const previous = process.cwd();
-  process.chdir(cwd);
-  try {
-    const code = await main(['node', 'mcp-sandbox', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    process.chdir(previous);
-    process.exitCode = undefined;
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-  }
-}
+const cli = (args: string[], cwd = ROOT): Promise<MainResult> => runMain(args, cwd);
 
 describe('json', () => {
   test('has exactly the contract shape', () => {
