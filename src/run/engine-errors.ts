@@ -25,13 +25,16 @@ export function unreachable(endpoint: EngineEndpoint, error: Error): SandboxErro
   return new SandboxError('ENGINE_UNREACHABLE', `cannot reach the Docker engine at ${where} (${endpoint.source}): ${reason}`, { hint, cause: error });
 }
 
+/** An engine call that failed for no reason the user can fix in a profile: unreachable, or what failed. */
+export function engineCallFailed(what: string, error: unknown, endpoint: EngineEndpoint): SandboxError {
+  if (error instanceof EngineConnectionError) return unreachable(endpoint, error);
+  return new SandboxError('ENGINE_ERROR', `${what} failed: ${(error as Error).message}`, { cause: error });
+}
+
 /** What a failed create means for the user. `image` and `runtime` are what the body asked for. */
 export function classifyCreateError(error: unknown, context: { endpoint: EngineEndpoint; image: string; runtime: string }): SandboxError | 'no-such-image' {
   if (error instanceof SandboxError) return error;
-  if (error instanceof EngineConnectionError) return unreachable(context.endpoint, error);
-  if (!(error instanceof EngineApiError)) {
-    return new SandboxError('ENGINE_ERROR', `creating the container failed: ${(error as Error).message}`, { cause: error });
-  }
+  if (!(error instanceof EngineApiError)) return engineCallFailed('creating the container', error, context.endpoint);
   const message = error.message;
   if (/no such image/i.test(message) || (error.statusCode === 404 && /image/i.test(message))) return 'no-such-image';
   if (/unknown runtime specified|unknown or invalid runtime name/i.test(message)) {

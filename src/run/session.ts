@@ -12,12 +12,11 @@
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { CreateBody } from '../compile/engine-body.js';
-import { SandboxError } from '../errors.js';
 import { formatSize } from '../profile/units.js';
 import { Demuxer, streamSink } from './demux.js';
 import { reclaimer } from './reclaim.js';
-import { EngineConnectionError, type EngineClient, type WaitHandle, type WaitResult } from './engine-client.js';
-import { classifyCreateError, imageMissing, pullFailed, startFailed, unreachable } from './engine-errors.js';
+import type { EngineClient, WaitHandle, WaitResult } from './engine-client.js';
+import { classifyCreateError, engineCallFailed, imageMissing, pullFailed, startFailed } from './engine-errors.js';
 
 export type ShutdownSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 export const SHUTDOWN_SIGNALS: readonly ShutdownSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -98,7 +97,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     try {
       [socket, waitHandle] = await Promise.all([engine.attach(id), engine.wait(id, 'next-exit')]);
     } catch (error) {
-      throw error instanceof EngineConnectionError ? unreachable(engine.endpoint, error) : new SandboxError('ENGINE_ERROR', `attaching to the container failed: ${(error as Error).message}`, { cause: error });
+      throw engineCallFailed('attaching to the container', error, engine.endpoint);
     }
     debug(`attached (${elapsed()})`);
     try {
@@ -249,9 +248,7 @@ async function carry(options: SessionOptions, id: string, socket: Duplex, waitHa
   try {
     result = await waitHandle.result;
   } catch (error) {
-    throw error instanceof EngineConnectionError
-      ? unreachable(engine.endpoint, error)
-      : new SandboxError('ENGINE_ERROR', `waiting for the server failed: ${(error as Error).message}`, { cause: error });
+    throw engineCallFailed('waiting for the server', error, engine.endpoint);
   } finally {
     exited = true;
     for (const timer of timers) clearTimeout(timer);
