@@ -44,8 +44,9 @@ export function parseYamlSource(file: string, text: string): SourceFile {
   if (list.length > 1) {
     const second = list[1] as Document;
     const offset = second.range?.[0] ?? 0;
+    const marker = text.lastIndexOf('---', offset);
     throw new SandboxError('PROFILE_INVALID', 'a profile holds exactly one YAML document; found a second one', {
-      location: at(Math.max(0, text.lastIndexOf('---', offset) >= 0 ? text.lastIndexOf('---', offset) : offset)),
+      location: at(marker >= 0 ? marker : offset),
       hint: 'split it into one file per server',
     });
   }
