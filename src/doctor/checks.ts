@@ -312,10 +312,15 @@ function startChecks(
   return checks;
 }
 
+/** The failed check for a limit probe that did not run to the end, if it did not. */
+function limitProbeFailed(id: 'memory' | 'pids', runtime: string, result: ProbeResult): Check | undefined {
+  if (!result.startError && !result.timedOut) return undefined;
+  return { status: 'fail', id, message: `${id} limit under ${runtime}: probe failed: ${result.startError ?? 'timed out'}`, hint: startFailureHint(result.startError ?? '', runtime) };
+}
+
 function memoryCheck(runtime: string, result: ProbeResult): Check {
-  if (result.startError || result.timedOut) {
-    return { status: 'fail', id: 'memory', message: `memory limit under ${runtime}: probe failed: ${result.startError ?? 'timed out'}`, hint: startFailureHint(result.startError ?? '', runtime) };
-  }
+  const failed = limitProbeFailed('memory', runtime, result);
+  if (failed) return failed;
   if (/survived/.test(result.output)) {
     return {
       status: 'fail',
@@ -337,9 +342,8 @@ function memoryCheck(runtime: string, result: ProbeResult): Check {
 }
 
 function pidsCheck(runtime: string, result: ProbeResult, runsc: boolean): Check {
-  if (result.startError || result.timedOut) {
-    return { status: 'fail', id: 'pids', message: `pids limit under ${runtime}: probe failed: ${result.startError ?? 'timed out'}`, hint: startFailureHint(result.startError ?? '', runtime) };
-  }
+  const failed = limitProbeFailed('pids', runtime, result);
+  if (failed) return failed;
   const spawned = /spawned=(\d+)/.exec(result.output);
   if (spawned && Number(spawned[1]) >= PIDS_SPAWN && !/can't fork/.test(result.output)) {
     return {
