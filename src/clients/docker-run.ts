@@ -7,6 +7,7 @@
  * becomes runtime runc, network bridge, a writable root, no limits and the engine's default
  * capabilities, so the lint rules report exactly the hardening the entry is missing.
  */
+import { LABELS } from '../labels.js';
 import { toPointer } from '../profile/source.js';
 import type { MountEntry, Profile, TmpfsEntry } from '../profile/types.js';
 import { parseSize } from '../profile/units.js';
@@ -331,7 +332,7 @@ export function parseDockerRun(args: readonly string[], options: { name?: string
         const key = eq >= 0 ? v.slice(0, eq) : v;
         const val = eq >= 0 ? v.slice(eq + 1) : '';
         // The launcher's own labels: the profile label names the profile, the rest are per run.
-        if (key === 'mcp-sandbox.profile') s.labelName = val;
+        if (key === LABELS.profile) s.labelName = val;
         else if (!key.startsWith('mcp-sandbox.')) {
           labels[key] = val;
           set(toPointer(['labels', key]));

@@ -3,7 +3,7 @@
  * engine's vocabulary (nano-CPUs, tmpfs option strings, a single entrypoint executable), so the
  * docker argv and the Engine API body cannot drift apart: they are two spellings of this object.
  */
-import { LABELS } from '../profile/defaults.js';
+import { LABELS } from '../labels.js';
 import type { NamespaceMode, NetworkMode, NormalizedMount, NormalizedProfile, NormalizedSeccomp, PullPolicy } from '../profile/types.js';
 import { formatSize } from '../profile/units.js';
 

@@ -4,9 +4,9 @@
  * runner) so the logic is tested with fakes; the probes themselves run in parallel because a
  * runsc start costs about a second.
  */
-import { describeEndpoint } from '../run/endpoint.js';
-import { EngineConnectionError, type EngineClient, type EngineInfo, type EngineVersion } from '../run/engine-client.js';
-import { daemonJsonSnippet, netstackHint, unreachable } from '../run/engine-errors.js';
+import { describeEndpoint } from '../engine/endpoint.js';
+import { EngineConnectionError, type EngineClient, type EngineInfo, type EngineVersion } from '../engine/client.js';
+import { daemonJsonSnippet, netstackHint, unreachable } from '../engine/errors.js';
 import { mapRuntime, userConfigPath, type UserConfig } from '../run/user-config.js';
 import type { NetworkMode } from '../profile/types.js';
 import {

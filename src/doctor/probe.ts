@@ -3,16 +3,17 @@
  * collect output → inspect → remove, through the same `EngineClient` the launcher uses, so a
  * passing probe means the launcher's own path works on this engine.
  */
+import { LABELS } from '../labels.js';
 import { randomBytes } from 'node:crypto';
 import { toCreateBody, type CreateBody } from '../compile/engine-body.js';
 import { compileSpec } from '../compile/spec.js';
 import { normalizeProfile } from '../profile/normalize.js';
-import { Demuxer } from '../run/demux.js';
-import type { EngineClient } from '../run/engine-client.js';
+import { Demuxer } from '../engine/demux.js';
+import type { EngineClient } from '../engine/client.js';
 import { settleWithin } from '../run/session.js';
 import { VERSION } from '../version.js';
 
-const DOCTOR_LABEL = 'mcp-sandbox.doctor';
+const DOCTOR_LABEL = LABELS.doctor;
 
 export interface ProbeSpec {
   image: string;

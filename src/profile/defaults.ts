@@ -34,10 +34,3 @@ export const PROFILE_DEFAULTS = {
   },
   mountReadOnly: true,
 } as const;
-
-/** Label keys the launcher and renderers put on every container. */
-export const LABELS = {
-  profile: 'mcp-sandbox.profile',
-  launcherPid: 'mcp-sandbox.launcher-pid',
-  version: 'mcp-sandbox.version',
-} as const;

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxError, unreadableReason } from '../errors.js';
+import { RESERVED_LABEL_PREFIX } from '../labels.js';
 import { PROFILE_DEFAULTS } from './defaults.js';
 import type { NormalizedMount, NormalizedProfile, NormalizedSeccomp, NormalizedTmpfs, Profile } from './types.js';
 import { formatSize, parseSize } from './units.js';
@@ -106,7 +107,7 @@ export function normalizeProfile(profile: Profile, ctx: NormalizeContext): Norma
     Object.defineProperty(env, name, { value: String(value), enumerable: true, writable: true, configurable: true });
   }
   for (const key of Object.keys(profile.labels ?? {})) {
-    if (key.startsWith('mcp-sandbox.')) failAtKey(toPointer(['labels', key]), `label "${key}" is reserved for mcp-sandbox`, 'choose a key outside the mcp-sandbox. prefix');
+    if (key.startsWith(RESERVED_LABEL_PREFIX)) failAtKey(toPointer(['labels', key]), `label "${key}" is reserved for mcp-sandbox`, 'choose a key outside the mcp-sandbox. prefix');
   }
 
   return {

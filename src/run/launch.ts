@@ -9,13 +9,13 @@ import { toCreateBody, type CreateBody } from '../compile/engine-body.js';
 import { compileSpec, type SandboxSpec } from '../compile/spec.js';
 import { SandboxError } from '../errors.js';
 import { normalizeCached, profileCacheDir, readProfileCache, writeProfileCache } from '../profile/cache.js';
-import { LABELS } from '../profile/defaults.js';
+import { LABELS } from '../labels.js';
 import { resolveProfileArg } from '../profile/resolve.js';
 import { VERSION } from '../version.js';
-import { describeEndpoint, resolveEndpoint } from './endpoint.js';
-import type { EngineClient } from './engine-client.js';
-import { HttpEngineClient } from './http-engine.js';
-import { LAUNCHER_HOST_LABEL, collectOrphans } from './sandboxes.js';
+import { describeEndpoint, resolveEndpoint } from '../engine/endpoint.js';
+import type { EngineClient } from '../engine/client.js';
+import { HttpEngineClient } from '../engine/http-client.js';
+import { collectOrphans } from '../sandboxes/sandboxes.js';
 import { resolveSecrets, secretSources } from './secrets.js';
 import { SHUTDOWN_SIGNALS, runSession, settleWithin, type SessionIo, type ShutdownSignal } from './session.js';
 import { loadUserConfigLean, mapRuntime } from './user-config-core.js';
@@ -56,7 +56,7 @@ export function launchBody(spec: SandboxSpec, runtime: string, secretValues: Rec
     { ...spec, runtime },
     {
       secretValues,
-      labels: { [LABELS.launcherPid]: String(process.pid), [LAUNCHER_HOST_LABEL]: hostname(), [LABELS.version]: VERSION },
+      labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname(), [LABELS.version]: VERSION },
     },
   );
   // Removed explicitly after exit, once State.OOMKilled has been read (see session.ts).

@@ -13,10 +13,10 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { CreateBody } from '../compile/engine-body.js';
 import { formatSize } from '../profile/units.js';
-import { Demuxer, streamSink } from './demux.js';
+import { Demuxer, streamSink } from '../engine/demux.js';
 import { reclaimer } from './reclaim.js';
-import type { EngineClient, WaitHandle, WaitResult } from './engine-client.js';
-import { classifyCreateError, engineCallFailed, imageMissing, pullFailed, startFailed } from './engine-errors.js';
+import type { EngineClient, WaitHandle, WaitResult } from '../engine/client.js';
+import { classifyCreateError, engineCallFailed, imageMissing, pullFailed, startFailed } from '../engine/errors.js';
 
 export type ShutdownSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 export const SHUTDOWN_SIGNALS: readonly ShutdownSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

@@ -1,7 +1,7 @@
-import { resolveEndpoint } from '../../run/endpoint.js';
-import { EngineConnectionError } from '../../run/engine-client.js';
-import { unreachable } from '../../run/engine-errors.js';
-import { HttpEngineClient } from '../../run/http-engine.js';
+import { resolveEndpoint } from '../../engine/endpoint.js';
+import { EngineConnectionError } from '../../engine/client.js';
+import { unreachable } from '../../engine/errors.js';
+import { HttpEngineClient } from '../../engine/http-client.js';
 
 /** Runs `use` with a client for the resolved engine: a connection failure becomes ENGINE_UNREACHABLE, the client is always closed. */
 export async function withEngine<T>(use: (engine: HttpEngineClient) => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 import { SandboxError } from '../../errors.js';
-import { collectOrphans } from '../../run/sandboxes.js';
+import { collectOrphans } from '../../sandboxes/sandboxes.js';
 import { withEngine } from './engine.js';
 
 /** `mcp-sandbox gc` (declared in ../commands/gc.ts). */

@@ -1,5 +1,5 @@
-import { describeEndpoint } from '../../run/endpoint.js';
-import { formatAge, listSandboxes } from '../../run/sandboxes.js';
+import { describeEndpoint } from '../../engine/endpoint.js';
+import { formatAge, listSandboxes } from '../../sandboxes/sandboxes.js';
 import { withEngine } from './engine.js';
 
 /** `mcp-sandbox ps` (declared in ../commands/ps.ts). */

@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { doctorPassed, formatCheck, runDoctor, type Check, type DoctorDeps, type ProfileNeed } from '../../../src/doctor/checks.js';
 import { interfacesFromProcNetDev, kernelAtLeast, parseRunscRelease, runscNetworkArg } from '../../../src/doctor/facts.js';
 import { probeBody, runProbe, type ProbeResult, type ProbeSpec } from '../../../src/doctor/probe.js';
-import { EngineConnectionError, type EngineClient, type EngineInfo } from '../../../src/run/engine-client.js';
+import { EngineConnectionError, type EngineClient, type EngineInfo } from '../../../src/engine/client.js';
 import type { UserConfig } from '../../../src/run/user-config.js';
 
 const ENDPOINT = { kind: 'unix' as const, socketPath: '/var/run/docker.sock', source: 'default socket' };

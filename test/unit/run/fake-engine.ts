@@ -4,7 +4,7 @@
  */
 import { Duplex, PassThrough } from 'node:stream';
 import type { CreateBody } from '../../../src/compile/engine-body.js';
-import type { EngineEndpoint } from '../../../src/run/endpoint.js';
+import type { EngineEndpoint } from '../../../src/engine/endpoint.js';
 import {
   EngineApiError,
   type ContainerInspect,
@@ -14,7 +14,7 @@ import {
   type EngineVersion,
   type WaitHandle,
   type WaitResult,
-} from '../../../src/run/engine-client.js';
+} from '../../../src/engine/client.js';
 
 export interface FakeBehaviour {
   /** Errors thrown by successive create calls (undefined = succeed). */

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Demuxer } from '../../../src/run/demux.js';
-import { describeEndpoint, resolveEndpoint } from '../../../src/run/endpoint.js';
-import { splitImageRef } from '../../../src/run/http-engine.js';
-import { collectOrphans, describeSandbox, formatAge, LAUNCHER_HOST_LABEL } from '../../../src/run/sandboxes.js';
+import { Demuxer } from '../../../src/engine/demux.js';
+import { describeEndpoint, resolveEndpoint } from '../../../src/engine/endpoint.js';
+import { splitImageRef } from '../../../src/engine/http-client.js';
+import { collectOrphans, describeSandbox, formatAge } from '../../../src/sandboxes/sandboxes.js';
+import { LABELS } from '../../../src/labels.js';
 import { parseSecrets, resolveSecrets, secretSources } from '../../../src/run/secrets.js';
 import { loadUserConfig, mapRuntime } from '../../../src/run/user-config.js';
 import { FakeEngine, frame } from './fake-engine.js';
@@ -109,7 +110,7 @@ describe('sandboxes', () => {
     Id: `id-${pid}`,
     Names: ['/mcp-sandbox-x'],
     Image: 'i',
-    Labels: { 'mcp-sandbox.profile': 'p', ...(pid ? { 'mcp-sandbox.launcher-pid': pid, [LAUNCHER_HOST_LABEL]: host } : {}) },
+    Labels: { 'mcp-sandbox.profile': 'p', ...(pid ? { 'mcp-sandbox.launcher-pid': pid, [LABELS.launcherHost]: host } : {}) },
     State: 'running',
     Status: 'Up',
     Created: 1000,

@@ -1,5 +1,5 @@
 /** The lean `run` entry's argv split: the plain forms only; everything else goes to the full CLI. */
-import { Demuxer } from '../../../src/run/demux.js';
+import { Demuxer } from '../../../src/engine/demux.js';
 import { parseRunArgv } from '../../../src/cli/run-entry.js';
 
 describe('parseRunArgv', () => {

@@ -2,7 +2,7 @@ import { PassThrough, Writable } from 'node:stream';
 import path from 'node:path';
 import { prepareSandbox } from '../../../src/compile/prepare.js';
 import { SandboxError } from '../../../src/errors.js';
-import { EngineConnectionError } from '../../../src/run/engine-client.js';
+import { EngineConnectionError } from '../../../src/engine/client.js';
 import { launchBody } from '../../../src/run/launch.js';
 import { runSession, type SessionOptions, type ShutdownSignal } from '../../../src/run/session.js';
 import { EngineApiError, FakeEngine, type FakeBehaviour } from './fake-engine.js';

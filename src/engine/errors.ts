@@ -5,7 +5,7 @@
  */
 import { SandboxError } from '../errors.js';
 import { describeEndpoint, type EngineEndpoint } from './endpoint.js';
-import { EngineApiError, EngineConnectionError } from './engine-client.js';
+import { EngineApiError, EngineConnectionError } from './client.js';
 
 /** The daemon.json entry that registers a runtime (gVisor's runsc by default). */
 export function daemonJsonSnippet(runtime: string): string {

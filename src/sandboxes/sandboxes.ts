@@ -6,11 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { LABELS } from '../profile/defaults.js';
-import type { ContainerSummary, EngineClient } from './engine-client.js';
-
-/** Host the launcher ran on: a pid means nothing on another machine's engine. */
-export const LAUNCHER_HOST_LABEL = 'mcp-sandbox.launcher-host';
+import { LABELS } from '../labels.js';
+import type { ContainerSummary, EngineClient } from '../engine/client.js';
 
 export type LauncherState = 'alive' | 'dead' | 'remote' | 'none';
 
@@ -54,7 +51,7 @@ export function describeSandbox(container: ContainerSummary, probe: LivenessProb
   const pid = pidText && /^\d+$/.test(pidText) ? Number(pidText) : undefined;
   let launcher: LauncherState = 'none';
   if (pid !== undefined) {
-    const host = labels[LAUNCHER_HOST_LABEL];
+    const host = labels[LABELS.launcherHost];
     if (host !== undefined && host !== probe.hostname()) launcher = 'remote';
     else launcher = probe.isAlive(pid) ? 'alive' : 'dead';
   }

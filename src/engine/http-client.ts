@@ -19,7 +19,7 @@ import {
   type EngineVersion,
   type WaitHandle,
   type WaitResult,
-} from './engine-client.js';
+} from './client.js';
 
 interface RequestOptions {
   method?: string;

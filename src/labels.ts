@@ -1,0 +1,18 @@
+/**
+ * Label keys mcp-sandbox puts on every container it creates: the one home for them. `ps`, `gc`,
+ * the orphan sweep, `import` and the scripts find our containers by these keys.
+ */
+export const LABELS = {
+  /** The profile's name: every container of ours carries it. */
+  profile: 'mcp-sandbox.profile',
+  /** Pid of the launcher that owns the container. */
+  launcherPid: 'mcp-sandbox.launcher-pid',
+  /** Host the launcher ran on: a pid means nothing on another machine's engine. */
+  launcherHost: 'mcp-sandbox.launcher-host',
+  version: 'mcp-sandbox.version',
+  /** Marks doctor's short-lived probe containers. */
+  doctor: 'mcp-sandbox.doctor',
+} as const;
+
+/** Keys under this prefix are ours; a profile may not set them. */
+export const RESERVED_LABEL_PREFIX = 'mcp-sandbox.';
