@@ -66,10 +66,23 @@ export class SandboxError extends Error {
   }
 }
 
-/** Why a file could not be read, worded to follow its name: "does not exist", "is a directory", … */
+/**
+ * Why a file could not be read, worded to follow its name: "does not exist", "is a directory", …
+ * The one wording for every unreadable input (profiles, bases, seccomp files, client configs,
+ * secrets files); the codes that are not errno codes come from src/profile/read.ts.
+ */
 export function unreadableReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(error)})`;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reasons: Record<string, string> = {
+    ENOENT: 'does not exist',
+    EISDIR: 'is a directory',
+    EACCES: 'cannot be read (permission denied)',
+    ENOTREG: 'is not a regular file',
+    EFBIG: 'is larger than the 1 MiB an input may be',
+    ESPECIAL: 'is a special file whose size changes when read (e.g. under /proc)',
+    ENOTTEXT: 'is not a UTF-8 text file',
+  };
+  return (code !== undefined && Object.hasOwn(reasons, code) ? reasons[code] : undefined) ?? `cannot be read (${code ?? 'unknown error'})`;
 }
 
 /** A file as shown to the user: relative to the working directory when it lies below it. */

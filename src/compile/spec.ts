@@ -5,7 +5,11 @@
  */
 import { LABELS } from '../labels.js';
 import type { NamespaceMode, NetworkMode, NormalizedMount, NormalizedProfile, NormalizedSeccomp, PullPolicy } from '../profile/types.js';
+import { effectiveCapabilities } from '../profile/capabilities.js';
 import { formatSize } from '../profile/units.js';
+
+/** Re-exported for the emitters' tests; the one home is src/profile/capabilities.ts. */
+export { effectiveCapabilities };
 
 export interface SandboxSpec {
   /** Profile name, also the value of the mcp-sandbox.profile label. */
@@ -100,22 +104,6 @@ export function compileSpec(profile: NormalizedProfile, options: CompileOptions 
     secrets: [...profile.secrets],
     labels,
   };
-}
-
-/**
- * Capabilities as the docker CLI sends them (cli/opts EffectiveCapAddCapDrop): upper case with
- * the CAP_ prefix (ALL stays ALL), deduplicated and sorted; ALL in a list replaces the rest of
- * it; a capability both added and dropped is added. The body uses the same lists, so the two
- * emitters create identical containers.
- */
-export function effectiveCapabilities(add: readonly string[], drop: readonly string[]): { capAdd: string[]; capDrop: string[] } {
-  const canonical = (names: readonly string[]): string[] => {
-    const set = new Set(names.map((n) => n.trim().toUpperCase()).map((n) => (n === 'ALL' || n.startsWith('CAP_') ? n : `CAP_${n}`)));
-    return set.has('ALL') ? ['ALL'] : [...set].sort();
-  };
-  const capAdd = canonical(add);
-  const capDrop = canonical(drop).filter((c) => !capAdd.includes(c));
-  return { capAdd, capDrop };
 }
 
 function sortKeys(record: Record<string, string>): Record<string, string> {

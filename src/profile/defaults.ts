@@ -10,6 +10,8 @@ export const PROFILE_DEFAULTS = {
   runtime: 'runsc',
   /** Loopback only: a poisoned prompt cannot make the server call out. */
   network: 'none',
+  /** The container's own pid, ipc, uts and user namespaces: it cannot see or signal the host's. */
+  namespaces: { pid: 'private', ipc: 'private', uts: 'private', userns: 'private' },
   resources: {
     memory: '512m',
     cpus: 1,

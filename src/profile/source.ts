@@ -21,11 +21,14 @@ export { pointerSegments, toPointer } from './pointer.js';
 
 /**
  * Parses one YAML 1.2 document. Duplicate keys, several documents, aliases to nowhere and
- * syntax errors are all reported at their position.
+ * syntax errors are all reported at their position, never with more of the file's text than a
+ * short key or token (the file may not be a profile at all: see `quoted`).
  */
 export function parseYamlSource(file: string, text: string): SourceFile {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: '1.2' });
+  // uniqueKeys off: the yaml library compares every key with every earlier one (quadratic);
+  // duplicateKey() below does the same check with one Set per map (BENCHMARKS.md).
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false, version: '1.2' });
   const at = (offset: number): SourceLocation => {
     const pos = lineCounter.linePos(offset);
     return { file, line: pos.line, column: pos.col };
@@ -33,12 +36,10 @@ export function parseYamlSource(file: string, text: string): SourceFile {
   const list = Array.isArray(docs) ? docs : [];
   for (const doc of list) {
     const first = doc.errors[0];
-    if (first) {
-      const what =
-        first.code === 'DUPLICATE_KEY'
-          ? `duplicate key "${/^\s*("[^"]*"|'[^']*'|[^:\n]+)/.exec(text.slice(first.pos[0]))?.[1]?.trim().replace(/^["']|["']$/g, '') ?? ''}": each key may appear once in a map`
-          : yamlMessage(first.message);
-      throw new SandboxError('PROFILE_INVALID', what, { location: at(first.pos[0]) });
+    if (first) throw new SandboxError('PROFILE_INVALID', yamlMessage(first.message), { location: at(first.pos[0]) });
+    const duplicate = duplicateKey(doc);
+    if (duplicate) {
+      throw new SandboxError('PROFILE_INVALID', `duplicate key ${quoted(duplicate.key)}: each key may appear once in a map`, { location: at(duplicate.offset) });
     }
   }
   if (list.length > 1) {
@@ -96,8 +97,44 @@ export function parseYamlSource(file: string, text: string): SourceFile {
   return { file, data, find };
 }
 
+/** The first key (in document order) that repeats an earlier key of the same map. */
+function duplicateKey(doc: Document): { key: string; offset: number } | undefined {
+  let found: { key: string; offset: number } | undefined;
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key)) {
+          const offset = (pair.key as Node | null)?.range?.[0] ?? 0;
+          if (!found || offset < found.offset) found = { key: String(key), offset };
+          return undefined;
+        }
+        seen.add(key);
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/**
+ * A piece of the file's text for a message: quoted when it is short and looks like a key or
+ * token, otherwise left out. A file that is not a profile (a key, /etc/shadow) is never echoed.
+ */
+export function quoted(text: string): string {
+  return /^[A-Za-z0-9_.\/@$~+-]{1,40}$/.test(text) ? `"${text}"` : '(not shown)';
+}
+
 function yamlMessage(message: string): string {
   // The yaml library ends messages with "at line X, column Y"; the location is printed already.
-  const text = message.replace(/\s+at line \d+, column \d+:?[\s\S]*$/, '').trim();
+  let text = message.replace(/\s+at line \d+, column \d+:?[\s\S]*$/, '').trim();
+  // What follows ": " is text from the file (an alias, a tag, a scalar): only a short token stays.
+  const colon = text.indexOf(': ');
+  if (colon >= 0) {
+    const tail = text.slice(colon + 2);
+    text = /^[A-Za-z0-9_.-]{1,40}$/.test(tail) ? text : text.slice(0, colon);
+  }
+  if (text.length > 120) text = `${text.slice(0, 117)}...`;
   return `invalid YAML: ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
 }

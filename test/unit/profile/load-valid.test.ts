@@ -115,8 +115,8 @@ describe('host path expansion', () => {
   });
 
   it('expands a seccomp path relative to the profile and compacts it like the docker CLI', () => {
-    const loaded = loadText(`${HEAD}security:\n  seccomp: ./sec.json\n`, {}, { '/virtual/sec.json': '{}' });
-    expect(loaded.profile.security.seccomp).toEqual({ kind: 'file', path: '/virtual/sec.json', content: '{}' });
+    const loaded = loadText(`${HEAD}security:\n  seccomp: ./sec.json\n`, {}, { '/virtual/sec.json': '{ "defaultAction": "SCMP_ACT_ERRNO" }' });
+    expect(loaded.profile.security.seccomp).toEqual({ kind: 'file', path: '/virtual/sec.json', content: '{"defaultAction":"SCMP_ACT_ERRNO"}' });
   });
 });
 
