@@ -1,31 +1,36 @@
 /**
- * A cache of the parse and `extends` stages for `run`'s start path: parsing YAML means loading
- * the yaml library, which costs ~8 MB of RSS and a few ms on every start of an MCP server.
+ * A cache of the read, parse and `extends` stages for `run`'s start path: parsing YAML means
+ * loading the yaml library, a measurable cost on every start of an MCP server (BENCHMARKS.md).
+ * It is one `ChainSource` of src/profile/stages.ts (`cachedChain`), not a second pipeline.
  *
  * What is stored, per absolute profile path (in $XDG_CACHE_HOME/mcp-sandbox or
- * ~/.cache/mcp-sandbox, mode 0600): the CLI version, every layer file with the sha256 of its
- * bytes, the merged profile (after `extends`, before normalize) and the directory each relative
- * path resolved against. Never an environment value or a secret: profiles name secrets, and
- * normalize (which reads env and home) always runs fresh.
+ * ~/.cache/mcp-sandbox): the CLI version, every layer file with the sha256 of its bytes, the
+ * merged profile (after `extends`, before normalize) and the directory each relative path
+ * resolved against. Never an environment value or a secret: normalize always runs fresh.
  *
- * A hit needs the same version and every layer re-read and re-hashed to the same digest. The
- * schema still validates a hit (the precompiled validator is cheap). Error messages need source
- * positions, which only the YAML documents have: on a hit, locating anything throws
- * `CacheNeedsFullLoad`, and the caller redoes the full load, which then reports the error with
- * the same line as without the cache. Writes are atomic (temp file + rename) and best-effort: a
- * read-only or missing home only means no cache. MCP_SANDBOX_CACHE=0 turns the cache off.
+ * Trust: the cache can never make `run` use a profile other than the one on disk.
+ * - Owner-only: the entries directory must be a real directory owned by the current uid with
+ *   mode 0700, each entry a regular file (not a symlink) owned by that uid with mode 0600.
+ * - Verified: every layer is re-read and re-hashed; a changed byte misses.
+ * - Authenticated: the entry carries an HMAC-SHA256 under a per-user key kept outside the cache
+ *   ($XDG_CONFIG_HOME/mcp-sandbox/cache.key, 0600). A process that can write ~/.cache (a server
+ *   with a writable cache mount, a sync tool) but cannot read the key cannot forge an entry:
+ *   turning a hardened profile privileged in the cache is a miss, and the full load runs.
+ * Anything unexpected is a miss. On a hit, locating anything throws `CacheNeedsFullLoad` and the
+ * caller redoes the full load, which reports the error with the same line as without the cache.
+ * Writes are atomic (temp file + rename) and best-effort. MCP_SANDBOX_CACHE=0 turns it off.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { VERSION } from '../version.js';
-import { normalizeProfile, type NormalizeContext } from './normalize.js';
+import { MAX_INPUT_BYTES, readInputBytes } from './read.js';
+import { loadStages, type ChainSource, type StageOptions } from './stages.js';
 import type { NormalizedProfile } from './types.js';
-import { validateProfile } from './validate.js';
 
 /** Bumped when the entry's layout changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** Entries kept: profiles in temporary directories (tests, benchmarks) would otherwise pile up. */
 export const MAX_ENTRIES = 256;
@@ -63,23 +68,96 @@ export function profileCacheFile(dir: string, file: string): string {
   return path.join(dir, 'profiles', `${sha256(file).slice(0, 32)}.json`);
 }
 
+/** Where the per-user key that authenticates entries lives: outside the cache directory. */
+export function profileCacheKeyFile(env: NodeJS.ProcessEnv = process.env): string {
+  const config = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(env.HOME || homedir(), '.config');
+  return path.join(config, 'mcp-sandbox', 'cache.key');
+}
+
 /** Hex sha256 of a file's bytes (or of a string), as the entries record layers. */
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The entry for `file` if it is still valid (same version, every layer's bytes unchanged). */
-export function readProfileCache(dir: string, file: string): ProfileCacheEntry | undefined {
+const uid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);
+
+/** A regular file (not a symlink) owned by us that nobody else can read or write, or undefined. */
+function readOwnerOnly(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stat = fstatSync(fd);
+    const mine = uid() === undefined || stat.uid === uid();
+    if (!stat.isFile() || !mine || (stat.mode & 0o077) !== 0 || stat.size > 4 * MAX_INPUT_BYTES) return undefined;
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The entries directory is ours alone: a directory, not a symlink, our uid, mode 0700. */
+function ownerOnlyDir(dir: string): boolean {
+  try {
+    const stat = lstatSync(dir);
+    return stat.isDirectory() && (uid() === undefined || stat.uid === uid()) && (stat.mode & 0o077) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Mode 0700 for a directory of ours (an older version made them 0755); never follows a symlink. */
+function tighten(dir: string): void {
+  const stat = lstatSync(dir);
+  if (stat.isDirectory() && (uid() === undefined || stat.uid === uid()) && (stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+/** The key, created (0600, exclusively) when `create` and absent. Undefined: no cache. */
+function cacheKey(env: NodeJS.ProcessEnv, create: boolean): Buffer | undefined {
+  const file = profileCacheKeyFile(env);
+  const existing = readOwnerOnly(file);
+  if (existing && existing.length >= 32) return existing;
+  if (!create) return undefined;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32), { mode: 0o600, flag: 'wx' });
+  } catch {
+    // another process made it first, or the config directory is read-only
+  }
+  const key = readOwnerOnly(file);
+  return key && key.length >= 32 ? key : undefined;
+}
+
+function mac(key: Buffer, body: string): string {
+  return createHmac('sha256', key).update(body).digest('hex');
+}
+
+/** The entry for `file` if it is ours, authentic and still valid (same version, every layer unchanged). */
+export function readProfileCache(dir: string, file: string, env: NodeJS.ProcessEnv = process.env): ProfileCacheEntry | undefined {
+  const target = profileCacheFile(dir, file);
+  if (!ownerOnlyDir(path.dirname(target))) return undefined;
+  const bytes = readOwnerOnly(target);
+  const key = bytes && cacheKey(env, false);
+  if (!bytes || !key) return undefined;
   let entry: ProfileCacheEntry;
   try {
-    entry = JSON.parse(readFileSync(profileCacheFile(dir, file), 'utf8')) as ProfileCacheEntry;
+    const { mac: written, ...rest } = JSON.parse(bytes.toString('utf8')) as ProfileCacheEntry & { mac?: unknown };
+    const expected = Buffer.from(mac(key, JSON.stringify(rest)), 'hex');
+    const actual = Buffer.from(typeof written === 'string' ? written : '', 'hex');
+    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return undefined;
+    entry = rest;
   } catch {
-    return undefined; // missing, unreadable or corrupt: a miss
+    return undefined; // corrupt: a miss
   }
   if (!isEntry(entry) || entry.format !== FORMAT || entry.version !== VERSION || entry.file !== file || entry.layers[0]?.file !== file) return undefined;
   for (const layer of entry.layers) {
     try {
-      if (sha256(readFileSync(layer.file)) !== layer.sha256) return undefined;
+      if (sha256(readInputBytes(layer.file)) !== layer.sha256) return undefined;
     } catch {
       return undefined;
     }
@@ -90,32 +168,39 @@ export function readProfileCache(dir: string, file: string): ProfileCacheEntry |
 function isEntry(value: unknown): value is ProfileCacheEntry {
   if (value === null || typeof value !== 'object') return false;
   const e = value as Record<string, unknown>;
+  const isLayer = (l: unknown): boolean => l !== null && typeof l === 'object' && typeof (l as Record<string, unknown>).file === 'string' && typeof (l as Record<string, unknown>).sha256 === 'string';
   return (
     typeof e.format === 'number' &&
     typeof e.version === 'string' &&
     typeof e.file === 'string' &&
     Array.isArray(e.layers) &&
     e.layers.length > 0 &&
-    e.layers.every((l: unknown) => l !== null && typeof l === 'object' && typeof (l as Record<string, unknown>).file === 'string' && typeof (l as Record<string, unknown>).sha256 === 'string') &&
-    e.merged !== null &&
-    typeof e.merged === 'object' &&
-    !Array.isArray(e.merged) &&
-    e.baseDirs !== null &&
-    typeof e.baseDirs === 'object'
+    e.layers.every(isLayer) &&
+    isRecord(e.merged) &&
+    isRecord(e.baseDirs)
   );
 }
 
-/** Stores an entry; best-effort (never throws), atomic, mode 0600. */
-export function writeProfileCache(dir: string, entry: Omit<ProfileCacheEntry, 'format' | 'version'>): boolean {
-  const full: ProfileCacheEntry = { format: FORMAT, version: VERSION, ...entry };
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Stores an entry; best-effort (never throws), atomic, owner-only, authenticated. */
+export function writeProfileCache(dir: string, entry: Omit<ProfileCacheEntry, 'format' | 'version'>, env: NodeJS.ProcessEnv = process.env): boolean {
   // Only data that survives JSON unchanged (.inf, .nan, -0 would not): otherwise a hit could differ from a cold load.
-  if (!jsonSafe(entry.merged)) return false;
-  const text = JSON.stringify(full);
+  if (!jsonSafe(entry.merged) || !jsonSafe(entry.baseDirs)) return false;
+  const full: ProfileCacheEntry = { format: FORMAT, version: VERSION, ...entry, baseDirs: { ...entry.baseDirs } };
   const target = profileCacheFile(dir, entry.file);
   const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
+    const key = cacheKey(env, true);
+    if (!key) return false;
+    const body = JSON.stringify(full);
     mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-    writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
+    tighten(dir);
+    tighten(path.dirname(target));
+    if (!ownerOnlyDir(path.dirname(target))) return false;
+    writeFileSync(temp, JSON.stringify({ ...full, mac: mac(key, body) }), { mode: 0o600, flag: 'wx' });
     renameSync(temp, target);
     prune(path.dirname(target));
     return true;
@@ -154,31 +239,31 @@ function jsonSafe(value: unknown, depth = 0): boolean {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
   if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
   if (Array.isArray(value)) return value.every((item) => jsonSafe(item, depth + 1));
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+  if (typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
     return Object.keys(value).every((key) => key !== '__proto__' && jsonSafe((value as Record<string, unknown>)[key], depth + 1));
   }
   return false;
 }
 
-/**
- * Schema and normalize on a cached merged profile. Throws `CacheNeedsFullLoad` (or whatever
- * normalize throws) whenever the full load must decide: the caller then loads without the cache.
- */
-export function normalizeCached(entry: ProfileCacheEntry, options: { env?: NodeJS.ProcessEnv; home?: string } = {}): NormalizedProfile {
+/** The parse and extends stages answered by a verified entry; positions need the full load. */
+export function cachedChain(entry: ProfileCacheEntry): ChainSource {
   const locate = (): never => {
     throw new CacheNeedsFullLoad('a source position');
   };
-  const merged = entry.merged; // freshly parsed from the cache file: nobody else holds it
-  validateProfile(merged, locate);
-  const ctx: NormalizeContext = {
-    env: options.env ?? process.env,
-    home: options.home ?? homedir(),
+  return () => ({
+    file: entry.file,
+    merged: entry.merged, // freshly parsed from the cache file: nobody else holds it
+    files: entry.layers.map((l) => l.file),
     locate,
     baseDir: (pointer) => {
       const dir = Object.hasOwn(entry.baseDirs, pointer) ? entry.baseDirs[pointer] : undefined;
       if (typeof dir !== 'string') throw new CacheNeedsFullLoad(`the directory of ${pointer}`);
       return dir;
     },
-  };
-  return normalizeProfile(merged, ctx);
+  });
+}
+
+/** Schema and normalize on a cached entry (loadStages with `cachedChain`). */
+export function normalizeCached(entry: ProfileCacheEntry, options: StageOptions = {}): NormalizedProfile {
+  return loadStages(entry.file, cachedChain(entry), options).profile;
 }

@@ -1,37 +1,22 @@
 /**
- * Loading in fixed stages: parse -> resolve `extends` -> schema -> normalize.
- * (Lint and compile follow in their own modules.) Each stage reports `file:line:col`.
+ * The read, parse and extends stages from YAML files: `yamlChain` is the `ChainSource` that
+ * src/profile/stages.ts runs when nothing else (the profile cache) can answer. Each stage
+ * reports `file:line:col`, and never quotes a file it could not use.
  */
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { SandboxError, unreadableReason, type SourceLocation } from '../errors.js';
 import { sha256 } from './cache.js';
-import { normalizeProfile, type NormalizeContext } from './normalize.js';
 import { pointerSegments, toPointer } from './pointer.js';
+import { readInputText } from './read.js';
 import { parseYamlSource, type SourceFile } from './source.js';
-import type { NormalizedProfile, Profile } from './types.js';
-import { validateProfile, type Locate } from './validate.js';
+import { loadStages, type ChainSource, type LoadedProfile, type StageOptions } from './stages.js';
+import type { Locate } from './validate.js';
 
-/** A profile that passed every loading stage, with the means to point back into its files. */
-export interface LoadedProfile {
-  /** Absolute path of the profile file that was asked for. */
-  file: string;
-  /** Merged (after `extends`) and schema-valid, as written. */
-  raw: Profile;
-  /** Defaults applied, units converted, paths resolved. */
-  profile: NormalizedProfile;
-  /** Position of a JSON pointer; falls back to its nearest ancestor, then to the file's start. */
-  locate: Locate;
-  /** Every file that contributed, most derived first. */
-  files: string[];
-}
+export type { LoadedProfile } from './stages.js';
 
-/** Options for tests and embedding; defaults read the real environment. */
-export interface LoadOptions {
-  env?: NodeJS.ProcessEnv;
-  home?: string;
-  /** Reads a file; defaults to the filesystem. */
+/** Options for tests and embedding; defaults read the real environment and filesystem. */
+export interface LoadOptions extends StageOptions {
+  /** Reads a file (profiles, bases, seccomp); defaults to the read stage (src/profile/read.ts). */
   readFile?: (file: string) => string;
 }
 
@@ -39,7 +24,7 @@ const MAX_EXTENDS_DEPTH = 16;
 
 /** Loads one profile file through every stage up to and including normalize. */
 export function loadProfile(file: string, options: LoadOptions = {}): LoadedProfile {
-  return load(file, options);
+  return loadStages(file, yamlChain(options), options);
 }
 
 /**
@@ -54,37 +39,45 @@ export interface LoadTrace {
 
 /** loadProfile, plus the trace the profile cache needs. */
 export function loadProfileTraced(file: string, options: Omit<LoadOptions, 'readFile'> = {}): { loaded: LoadedProfile; trace: LoadTrace } {
-  const trace: LoadTrace = { layers: [], baseDirs: {} };
-  return { loaded: load(file, options, trace), trace };
+  const trace: LoadTrace = { layers: [], baseDirs: Object.create(null) as Record<string, string> };
+  return { loaded: loadStages(file, yamlChain({}, trace), options), trace };
 }
 
-function load(file: string, options: LoadOptions, trace?: LoadTrace): LoadedProfile {
-  const absolute = path.resolve(file);
+/** read -> parse -> extends from the filesystem (or `options.readFile`). */
+export function yamlChain(options: Pick<LoadOptions, 'readFile'> = {}, trace?: LoadTrace): ChainSource {
   const read =
     options.readFile ??
     ((f: string): string => {
-      const bytes = readFileSync(f);
+      const { text, bytes } = readInputText(f);
       trace?.layers.push({ file: f, sha256: sha256(bytes) });
-      return bytes.toString('utf8');
+      return text;
     });
-  const layers = readLayers(absolute, read);
-  const locate = makeLocate(layers);
-  const merged = layers.reduceRight<Record<string, unknown>>((base, layer) => deepMerge(base, layer.data as Record<string, unknown>), {});
-  delete merged.extends;
-  validateProfile(merged, locate);
-  const ctx: NormalizeContext = {
-    env: options.env ?? process.env,
-    home: options.home || homedir(),
-    locate,
-    baseDir: (pointer) => {
+  return (file) => {
+    const absolute = path.resolve(file);
+    const layers = readLayers(absolute, read);
+    const merged = mergeLayers(layers);
+    const baseDir = (pointer: string): string => {
       const dir = path.dirname(owner(layers, pointer).file);
       if (trace) trace.baseDirs[pointer] = dir;
       return dir;
-    },
-    ...(options.readFile ? { readFile: options.readFile } : {}),
+    };
+    return { file: absolute, merged, files: layers.map((l) => l.file), locate: makeLocate(layers), baseDir };
   };
-  const profile = normalizeProfile(merged, ctx);
-  return { file: absolute, raw: merged, profile, locate, files: layers.map((l) => l.file) };
+}
+
+/**
+ * The extends merge. A base's `justifications` are dropped: a justification applies to the
+ * profile that states it, so a shared base cannot silence findings in every profile built on it
+ * (and a reviewer reading one profile sees every justification that applies to it).
+ */
+function mergeLayers(layers: readonly SourceFile[]): Record<string, unknown> {
+  const merged = layers.reduceRight<Record<string, unknown>>((base, layer, index) => {
+    const data = { ...(layer.data as Record<string, unknown>) };
+    if (index > 0) delete data.justifications;
+    return deepMerge(base, data);
+  }, {});
+  delete merged.extends;
+  return merged;
 }
 
 /** Parse stage plus `extends`: the chain of files, most derived first. Cycles are errors. */
@@ -109,7 +102,7 @@ function readLayers(file: string, read: (file: string) => string): SourceFile[] 
       text = read(current);
     } catch (error) {
       const what = unreadableReason(error);
-      if (!from) throw new SandboxError('PROFILE_NOT_FOUND', `profile ${current} ${what}`);
+      if (!from) throw new SandboxError((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'PROFILE_NOT_FOUND' : 'INPUT_UNREADABLE', `profile ${current} ${what}`);
       throw new SandboxError('PROFILE_INVALID', `extends: base profile ${JSON.stringify(written)} ${what}`, {
         location: from,
         hint: `looked for ${current}; paths are relative to the profile that extends`,
@@ -118,7 +111,8 @@ function readLayers(file: string, read: (file: string) => string): SourceFile[] 
     const layer = parseYamlSource(current, text);
     const data = layer.data;
     if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-      const got = data === null || data === undefined ? 'an empty document' : Array.isArray(data) ? 'a list' : `${typeof data} ${JSON.stringify(data)}`;
+      // The kind only, never the value: the file may be anything (a key, /etc/shadow).
+      const got = data === null || data === undefined ? 'an empty document' : Array.isArray(data) ? 'a list' : typeof data === 'string' ? 'text' : `a ${typeof data}`;
       throw new SandboxError('PROFILE_INVALID', `a profile must be a YAML map of keys, got ${got}`, {
         location: layer.find('') ?? { file: current, line: 1, column: 1 },
         hint: 'start with "version: 1"',

@@ -8,7 +8,8 @@ import { hostname } from 'node:os';
 import { toCreateBody, type CreateBody } from '../compile/engine-body.js';
 import { compileSpec, type SandboxSpec } from '../compile/spec.js';
 import { SandboxError } from '../errors.js';
-import { normalizeCached, profileCacheDir, readProfileCache, writeProfileCache } from '../profile/cache.js';
+import { cachedChain, profileCacheDir, readProfileCache, writeProfileCache } from '../profile/cache.js';
+import { loadStages } from '../profile/stages.js';
 import { LABELS } from '../labels.js';
 import { resolveProfileArg } from '../profile/resolve.js';
 import { VERSION } from '../version.js';
@@ -73,17 +74,17 @@ export function launchBody(spec: SandboxSpec, runtime: string, secretValues: Rec
 export async function prepareForRun(profileArg: string, options: { env: NodeJS.ProcessEnv; extraArgs: string[] }): Promise<SandboxSpec> {
   const file = resolveProfileArg(profileArg, options.env);
   const cacheDir = profileCacheDir(options.env);
-  const entry = cacheDir === undefined ? undefined : readProfileCache(cacheDir, file);
+  const entry = cacheDir === undefined ? undefined : readProfileCache(cacheDir, file, options.env);
   if (entry) {
     try {
-      return compileSpec(normalizeCached(entry, { env: options.env }), { extraArgs: options.extraArgs });
+      return compileSpec(loadStages(file, cachedChain(entry), { env: options.env }).profile, { extraArgs: options.extraArgs });
     } catch {
       // The full load below reports it, with its source position.
     }
   }
   const { loadProfileTraced } = await import('../profile/load.js');
   const { loaded, trace } = loadProfileTraced(file, { env: options.env });
-  if (cacheDir !== undefined) writeProfileCache(cacheDir, { file, layers: trace.layers, merged: loaded.raw as unknown as Record<string, unknown>, baseDirs: trace.baseDirs });
+  if (cacheDir !== undefined) writeProfileCache(cacheDir, { file, layers: trace.layers, merged: loaded.raw as unknown as Record<string, unknown>, baseDirs: trace.baseDirs }, options.env);
   return compileSpec(loaded.profile, { extraArgs: options.extraArgs });
 }
 

@@ -3,12 +3,13 @@
  * src/run/launch.ts): a hit must give exactly what a cold load gives, any change to a layer must
  * miss, a broken cache file must not matter, and errors after a hit must read as without cache.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { prepareSandbox } from '../../../src/compile/prepare.js';
 import { formatError } from '../../../src/errors.js';
-import { MAX_ENTRIES, normalizeCached, profileCacheDir, profileCacheFile, readProfileCache, writeProfileCache } from '../../../src/profile/cache.js';
+import { MAX_ENTRIES, normalizeCached, profileCacheDir, profileCacheFile, profileCacheKeyFile, readProfileCache, writeProfileCache } from '../../../src/profile/cache.js';
 import { loadProfile, loadProfileTraced } from '../../../src/profile/load.js';
 import { VERSION } from '../../../src/version.js';
 import { prepareForRun } from '../../../src/run/launch.js';
@@ -53,7 +54,7 @@ test('a hit gives the same spec and NormalizedProfile as a cold load', async () 
   const first = await prepareForRun(profile(), { env, extraArgs: ['--x'] });
   expect(cacheEntries()).toHaveLength(1);
   const cacheDir = profileCacheDir(env) as string;
-  const entry = readProfileCache(cacheDir, profile());
+  const entry = readProfileCache(cacheDir, profile(), env);
   expect(entry).toBeDefined();
   expect(entry?.version).toBe(VERSION);
   expect(entry?.layers.map((l) => l.file)).toEqual([profile(), path.join(dir, 'base', 'common.yaml')]);
@@ -77,12 +78,12 @@ test('the cache file is 0600 and holds no environment or secret values', async (
 test('editing a base profile invalidates the entry', async () => {
   await prepareForRun(profile(), { env, extraArgs: [] });
   const cacheDir = profileCacheDir(env) as string;
-  expect(readProfileCache(cacheDir, profile())).toBeDefined();
+  expect(readProfileCache(cacheDir, profile(), env)).toBeDefined();
   writeFileSync(path.join(dir, 'base', 'common.yaml'), readFileSync(path.join(dir, 'base', 'common.yaml'), 'utf8').replace('256m', '512m'));
-  expect(readProfileCache(cacheDir, profile())).toBeUndefined();
+  expect(readProfileCache(cacheDir, profile(), env)).toBeUndefined();
   const spec = await prepareForRun(profile(), { env, extraArgs: [] });
   expect(spec.memory).toBe(512 * 1024 * 1024);
-  expect(readProfileCache(cacheDir, profile())).toBeDefined();
+  expect(readProfileCache(cacheDir, profile(), env)).toBeDefined();
 });
 
 test('another CLI version or a missing layer misses', async () => {
@@ -91,11 +92,11 @@ test('another CLI version or a missing layer misses', async () => {
   const file = profileCacheFile(cacheDir, profile());
   const entry = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   writeFileSync(file, JSON.stringify({ ...entry, version: '0.0.0-other' }));
-  expect(readProfileCache(cacheDir, profile())).toBeUndefined();
+  expect(readProfileCache(cacheDir, profile(), env)).toBeUndefined();
   writeFileSync(file, JSON.stringify(entry));
-  expect(readProfileCache(cacheDir, profile())).toBeDefined();
+  expect(readProfileCache(cacheDir, profile(), env)).toBeDefined();
   rmSync(path.join(dir, 'base', 'common.yaml'));
-  expect(readProfileCache(cacheDir, profile())).toBeUndefined();
+  expect(readProfileCache(cacheDir, profile(), env)).toBeUndefined();
 });
 
 test('a corrupt cache file is ignored and replaced', async () => {
@@ -104,16 +105,16 @@ test('a corrupt cache file is ignored and replaced', async () => {
   for (const junk of ['{not json', '[]', '{"format":1}', 'null', JSON.stringify({ format: 1, version: VERSION, file: profile(), layers: [{ file: profile(), sha256: 'x' }], merged: {}, baseDirs: {} })]) {
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, junk);
-    expect(readProfileCache(cacheDir, profile())).toBeUndefined();
+    expect(readProfileCache(cacheDir, profile(), env)).toBeUndefined();
     expect(await prepareForRun(profile(), { env, extraArgs: [] })).toEqual(prepareSandbox(profile(), { env }).spec);
-    expect(readProfileCache(cacheDir, profile())).toBeDefined();
+    expect(readProfileCache(cacheDir, profile(), env)).toBeDefined();
   }
 });
 
 test('an error after a hit prints the same line as a load without cache', async () => {
   writeFileSync(path.join(dir, 'server.yaml'), 'extends: base/common.yaml\nname: cached-server\nfilesystem:\n  mounts:\n    - { source: "${DATA_DIR}/x", target: /data }\n');
   await prepareForRun(profile(), { env: { ...env, DATA_DIR: dir }, extraArgs: [] });
-  expect(readProfileCache(profileCacheDir(env) as string, profile())).toBeDefined();
+  expect(readProfileCache(profileCacheDir(env) as string, profile(), env)).toBeDefined();
   const withoutCache = (() => {
     try {
       loadProfile(profile(), { env });
@@ -147,8 +148,8 @@ test('an unwritable cache directory does not break run; MCP_SANDBOX_CACHE=0 turn
 test('data that JSON cannot carry exactly is not cached', () => {
   const cacheDir = profileCacheDir(env) as string;
   const { loaded, trace } = loadProfileTraced(profile(), { env });
-  expect(writeProfileCache(cacheDir, { file: profile(), layers: trace.layers, merged: { ...loaded.raw, resources: { cpus: Number.POSITIVE_INFINITY } } as never, baseDirs: trace.baseDirs })).toBe(false);
-  expect(writeProfileCache(cacheDir, { file: profile(), layers: trace.layers, merged: loaded.raw as never, baseDirs: trace.baseDirs })).toBe(true);
+  expect(writeProfileCache(cacheDir, { file: profile(), layers: trace.layers, merged: { ...loaded.raw, resources: { cpus: Number.POSITIVE_INFINITY } } as never, baseDirs: trace.baseDirs }, env)).toBe(false);
+  expect(writeProfileCache(cacheDir, { file: profile(), layers: trace.layers, merged: loaded.raw as never, baseDirs: trace.baseDirs }, env)).toBe(true);
 });
 
 test('old entries are pruned past the limit, the new one kept', async () => {
@@ -157,5 +158,79 @@ test('old entries are pruned past the limit, the new one kept', async () => {
   for (let i = 0; i < MAX_ENTRIES; i += 1) writeFileSync(path.join(entriesDir, `${String(i).padStart(32, '0')}.json`), '{}');
   await prepareForRun(profile(), { env, extraArgs: [] });
   expect(cacheEntries().length).toBe(MAX_ENTRIES / 2);
-  expect(readProfileCache(profileCacheDir(env) as string, profile())).toBeDefined();
+  expect(readProfileCache(profileCacheDir(env) as string, profile(), env)).toBeDefined();
+});
+
+describe('trust: a cache entry can never weaken the profile on disk', () => {
+  const tamper = (file: string, change: (entry: Record<string, unknown>) => void): void => {
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    change(entry);
+    writeFileSync(file, JSON.stringify(entry));
+  };
+  const weaken = (entry: Record<string, unknown>): void => {
+    const merged = entry.merged as Record<string, unknown>;
+    merged.security = { privileged: true, capAdd: ['ALL'] };
+    merged.network = 'host';
+    merged.filesystem = { mounts: [{ source: '/', target: '/host', readOnly: false }] };
+    entry.baseDirs = { '/filesystem/mounts/0/source': '/' };
+  };
+
+  test('an edited entry (privileged, network host, a mount of /) is refused and the hardened spec is used', async () => {
+    const cold = prepareSandbox(profile(), { env }).spec;
+    await prepareForRun(profile(), { env, extraArgs: [] });
+    const file = profileCacheFile(profileCacheDir(env) as string, profile());
+    tamper(file, weaken);
+    expect(readProfileCache(profileCacheDir(env) as string, profile(), env)).toBeUndefined();
+    const spec = await prepareForRun(profile(), { env, extraArgs: [] });
+    expect(spec).toEqual(cold);
+    expect(spec.privileged).toBe(false);
+    expect(spec.network).toBe('none');
+    expect(spec.mounts.map((m) => m.target)).toEqual(['/data']);
+  });
+
+  test('an entry re-signed with a key other than the per-user key is refused', async () => {
+    await prepareForRun(profile(), { env, extraArgs: [] });
+    const file = profileCacheFile(profileCacheDir(env) as string, profile());
+    tamper(file, (entry) => {
+      weaken(entry);
+      delete entry.mac;
+      entry.mac = createHmac('sha256', Buffer.alloc(32, 7)).update(JSON.stringify(entry)).digest('hex');
+    });
+    expect(readProfileCache(profileCacheDir(env) as string, profile(), env)).toBeUndefined();
+    expect((await prepareForRun(profile(), { env, extraArgs: [] })).privileged).toBe(false);
+  });
+
+  test('the key is 0600 outside the cache directory; without it nothing is trusted', async () => {
+    await prepareForRun(profile(), { env, extraArgs: [] });
+    const keyFile = profileCacheKeyFile(env);
+    expect(keyFile.startsWith(path.join(cacheHome, ''))).toBe(false);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    chmodSync(keyFile, 0o644);
+    expect(readProfileCache(profileCacheDir(env) as string, profile(), env)).toBeUndefined();
+    chmodSync(keyFile, 0o600);
+    expect(readProfileCache(profileCacheDir(env) as string, profile(), env)).toBeDefined();
+    rmSync(keyFile);
+    expect(readProfileCache(profileCacheDir(env) as string, profile(), env)).toBeUndefined();
+  });
+
+  test('an entry others can read, a symlinked entry, or an entries directory others can enter is not used', async () => {
+    await prepareForRun(profile(), { env, extraArgs: [] });
+    const cacheDir = profileCacheDir(env) as string;
+    const file = profileCacheFile(cacheDir, profile());
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    chmodSync(file, 0o644);
+    expect(readProfileCache(cacheDir, profile(), env)).toBeUndefined();
+    chmodSync(file, 0o600);
+    renameSync(file, `${file}.real`);
+    symlinkSync(`${file}.real`, file);
+    expect(readProfileCache(cacheDir, profile(), env)).toBeUndefined();
+    rmSync(file);
+    renameSync(`${file}.real`, file);
+    expect(readProfileCache(cacheDir, profile(), env)).toBeDefined();
+    chmodSync(path.dirname(file), 0o755);
+    expect(readProfileCache(cacheDir, profile(), env)).toBeUndefined();
+    // The next write tightens a directory of ours back to 0700.
+    await prepareForRun(profile(), { env, extraArgs: [] });
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+  });
 });
