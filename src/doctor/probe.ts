@@ -7,7 +7,7 @@ import { LABELS } from '../labels.js';
 import { randomBytes } from 'node:crypto';
 import { toCreateBody, type CreateBody } from '../compile/engine-body.js';
 import { compileSpec } from '../compile/spec.js';
-import { normalizeProfile } from '../profile/normalize.js';
+import { loadStages, memoryChain } from '../profile/stages.js';
 import { Demuxer } from '../engine/demux.js';
 import type { EngineClient } from '../engine/client.js';
 import { settleWithin } from '../run/session.js';
@@ -47,20 +47,19 @@ export interface ProbeResult {
  * a probe needs differs: its limits, no init or /tmp, `sh -c`, output-only attach, kept after exit.
  */
 export function probeBody(spec: ProbeSpec): CreateBody {
-  const profile = normalizeProfile(
-    {
-      version: 1,
-      name: 'doctor-probe',
-      image: spec.image,
-      command: [spec.script],
-      runtime: spec.runtime,
-      network: spec.network,
-      resources: { memory: spec.memory ?? 0, cpus: 0, pids: spec.pidsLimit ?? -1 },
-      filesystem: { tmpfs: [] },
-      security: { init: false },
-    },
-    { env: {}, home: '/', locate: () => ({ file: 'doctor probe', line: 1, column: 1 }), baseDir: () => '/' },
-  );
+  const data = {
+    version: 1,
+    name: 'doctor-probe',
+    image: spec.image,
+    command: [spec.script],
+    runtime: spec.runtime,
+    network: spec.network,
+    resources: { memory: spec.memory ?? 0, cpus: 0, pids: spec.pidsLimit ?? -1 },
+    filesystem: { tmpfs: [] },
+    security: { init: false },
+  };
+  const locate = (): { file: string; line: number; column: number } => ({ file: 'doctor probe', line: 1, column: 1 });
+  const { profile } = loadStages('doctor probe', memoryChain(data, locate, '/'), { env: {}, home: '/' });
   const body = toCreateBody(compileSpec(profile));
   return {
     ...body,

@@ -12,10 +12,9 @@ import { isDockerRun, parseDockerRun, type DockerRunParse } from '../clients/doc
 import { rootNode } from '../clients/json-edit.js';
 import { serversKeyOf, type ClientId } from '../clients/paths.js';
 import { SandboxError, type SourceLocation } from '../errors.js';
-import { normalizeProfile } from '../profile/normalize.js';
+import { loadStages, memoryChain } from '../profile/stages.js';
 import { pointerSegments, toPointer } from '../profile/source.js';
 import type { NormalizedProfile } from '../profile/types.js';
-import { validateProfile } from '../profile/validate.js';
 import { DEFAULT_LINT_CONFIG, defaultRuleContext, enabledRules, loadFailureReport, runRules, severityOf, sortFindings, type FileReport, type LintConfig, type ReportedFinding } from './engine.js';
 import type { ClientEntry, RuleContext } from './types.js';
 
@@ -147,8 +146,7 @@ function originOf(parse: DockerRunParse, pointer: string): number | undefined {
 /** Schema and normalize stages for a parsed docker run line. */
 function loadParsed(parse: DockerRunParse, argPointer: (p: string) => string, parsed: ConfigText, baseDir: string, home: string, env: NodeJS.ProcessEnv): NormalizedProfile {
   const locate = (pointer: string): SourceLocation => parsed.locate(argPointer(pointer));
-  validateProfile(parse.profile, locate);
   // VS Code's own variables, so mounts written with them resolve to something meaningful.
   const vars = { ...env, workspaceFolder: env.workspaceFolder ?? path.dirname(baseDir), userHome: env.userHome ?? home };
-  return normalizeProfile(parse.profile, { env: vars, home, locate, baseDir: () => baseDir });
+  return loadStages(parsed.file, memoryChain(parse.profile, locate, baseDir), { env: vars, home }).profile;
 }

@@ -2,10 +2,9 @@
  * One lint run over command-line inputs: expand them, load each profile (a load error becomes
  * an MS000 finding, never a stack trace), lint, and decide the exit code.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT_CODES } from '../errors.js';
-import { loadProfile } from '../profile/load.js';
+import { loadProfile, type LoadedProfile } from '../profile/load.js';
 import { lintClientConfig } from './client.js';
 import { DEFAULT_LINT_CONFIG, defaultRuleContext, lintProfile, loadFailureReport, type FileReport, type LintConfig } from './engine.js';
 import { summarize } from './format.js';
@@ -23,17 +22,17 @@ export function lintPaths(args: readonly string[], options: LintRunOptions = {})
   const config = options.config ?? DEFAULT_LINT_CONFIG;
   const ctx = options.ctx ?? defaultRuleContext();
   const { files, missing } = expandInputs(args, options.cwd);
-  const texts = new Map<string, string>();
-  const bases = extendedFiles(files, texts);
-  // The loader reads each file again; hand it the text already read (and forget it after).
-  const readFile = (file: string): string => {
-    const text = texts.get(file);
-    texts.delete(file);
-    return text ?? readFileSync(file, 'utf8');
-  };
+  // Load every profile first: the extends stage says which files are bases of others.
+  const loads = new Map(files.filter((file) => path.extname(file).toLowerCase() !== '.json').map((file) => [file, loadForLint(file)] as const));
+  const bases = new Set([...loads.values()].flatMap((load) => ('loaded' in load ? load.loaded.files.slice(1) : [])));
   const reports: FileReport[] = [];
   for (const file of files) {
-    const report = lintFile(file, config, ctx, readFile);
+    const load = loads.get(file);
+    const report = !load
+      ? lintClientConfig(file, { config, ctx })
+      : 'loaded' in load
+        ? lintProfile(load.loaded, config, ctx)
+        : loadFailureReport(file, load.error, config);
     // A partial base profile is linted through the profiles that extend it (positions point
     // into it); on its own it is not a profile, so only a complete base is reported itself.
     if (bases.has(file) && report.findings.some((f) => f.rule === 'MS000') && !report.unreadable) continue;
@@ -42,30 +41,11 @@ export function lintPaths(args: readonly string[], options: LintRunOptions = {})
   return { reports, missing };
 }
 
-/** Files named by an `extends:` of another file in the list. */
-function extendedFiles(files: readonly string[], texts: Map<string, string>): Set<string> {
-  const bases = new Set<string>();
-  for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    texts.set(file, text);
-    const match = /^extends:[ \t]*(?:"([^"]+)"|'([^']+)'|([^#\s][^#\n]*?))[ \t]*(?:#.*)?$/m.exec(text);
-    const target = match?.[1] ?? match?.[2] ?? match?.[3];
-    if (target) bases.add(path.resolve(path.dirname(file), target));
-  }
-  return bases;
-}
-
-function lintFile(file: string, config: LintConfig, ctx: RuleContext, readFile: (file: string) => string): FileReport {
-  if (path.extname(file).toLowerCase() === '.json') return lintClientConfig(file, { config, ctx, readFile });
+function loadForLint(file: string): { loaded: LoadedProfile } | { error: unknown } {
   try {
-    return lintProfile(loadProfile(file, { readFile }), config, ctx);
+    return { loaded: loadProfile(file) };
   } catch (error) {
-    return loadFailureReport(file, error, config);
+    return { error };
   }
 }
 

@@ -71,6 +71,6 @@ export function loadStages(file: string, source: ChainSource, options: StageOpti
 }
 
 /** A chain source for a profile that exists only in memory: one layer, positions from the caller. */
-export function memoryChain(data: Record<string, unknown>, locate: Locate, baseDir: string): ChainSource {
-  return (file) => ({ file, merged: data, files: [file], locate, baseDir: () => baseDir });
+export function memoryChain(data: object, locate: Locate, baseDir: string): ChainSource {
+  return (file) => ({ file, merged: data as Record<string, unknown>, files: [file], locate, baseDir: () => baseDir });
 }

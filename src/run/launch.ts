@@ -11,7 +11,7 @@ import { SandboxError } from '../errors.js';
 import { cachedChain, profileCacheDir, readProfileCache, writeProfileCache } from '../profile/cache.js';
 import { loadStages } from '../profile/stages.js';
 import { LABELS } from '../labels.js';
-import { resolveProfileArg } from '../profile/resolve.js';
+import { describeResolution, resolveProfile } from '../profile/resolve.js';
 import { VERSION } from '../version.js';
 import { describeEndpoint, resolveEndpoint } from '../engine/endpoint.js';
 import type { EngineClient } from '../engine/client.js';
@@ -71,8 +71,10 @@ export function launchBody(spec: SandboxSpec, runtime: string, secretValues: Rec
  * Schema, normalize (env, home) and compile always run. Any error on a hit is decided by the
  * full load instead, so messages and positions are exactly those of a load without the cache.
  */
-export async function prepareForRun(profileArg: string, options: { env: NodeJS.ProcessEnv; extraArgs: string[] }): Promise<SandboxSpec> {
-  const file = resolveProfileArg(profileArg, options.env);
+export async function prepareForRun(profileArg: string, options: { env: NodeJS.ProcessEnv; extraArgs: string[]; debug?: (message: string) => void }): Promise<SandboxSpec> {
+  const resolved = resolveProfile(profileArg, options.env);
+  options.debug?.(describeResolution(profileArg, resolved));
+  const file = resolved.file;
   const cacheDir = profileCacheDir(options.env);
   const entry = cacheDir === undefined ? undefined : readProfileCache(cacheDir, file, options.env);
   if (entry) {
@@ -99,7 +101,7 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
     io.stderr.write(`${PREFIX}${message}\n`);
   };
 
-  const spec = await prepareForRun(profileArg, { env, extraArgs: options.extraArgs ?? [] });
+  const spec = await prepareForRun(profileArg, { env, extraArgs: options.extraArgs ?? [], debug });
   const config = await loadUserConfigLean(env);
   const runtime = mapRuntime(config, spec.runtime, spec.network);
   if (runtime !== spec.runtime) debug(`runtime ${spec.runtime} (network ${spec.network}) mapped to ${runtime} by ${config.file}`);

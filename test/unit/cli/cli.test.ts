@@ -203,7 +203,7 @@ describe('render', () => {
     const r = cli(['render', 'no-such-profile']);
     expect(r.code).toBe(2);
     expect(lines(r.stderr)).toHaveLength(1);
-    expect(r.stderr).toContain(`no profile named "no-such-profile" in ${path.join(REPO, 'profiles')}, ${path.join(home, '.config/mcp-sandbox/profiles')}`);
+    expect(r.stderr).toContain(`no profile named "no-such-profile" in ${path.join(home, '.config/mcp-sandbox/profiles')}, ${path.join(REPO, 'profiles')}`);
     expect(r.stderr).not.toMatch(STACK);
   });
 });
@@ -244,11 +244,12 @@ describe('profile name lookup', () => {
       env: { HOME: path.join(root, 'home'), MCP_SANDBOX_PROFILE_PATH: [path.join(root, 'path-a'), path.join(root, 'path-b')].join(path.delimiter), ...extra },
     });
 
-  it('./profiles comes first', () => {
-    expect(image(run('shadowed'))).toBe('lookup/cwd:1');
+  it('a directory the user chose wins over ./profiles (a cloned repo cannot shadow it)', () => {
+    expect(image(run('shadowed'))).toBe('lookup/path-a:1');
+    expect(image(run('shadowed', { MCP_SANDBOX_PROFILE_PATH: '' }))).toBe('lookup/cwd:1');
   });
 
-  it('then each directory of MCP_SANDBOX_PROFILE_PATH, in order', () => {
+  it('each directory of MCP_SANDBOX_PROFILE_PATH, in order', () => {
     expect(image(run('only-path'))).toBe('lookup/path-a:1');
     expect(image(run('in-b'))).toBe('lookup/path-b:1');
     expect(image(run('yml-ext'))).toBe('lookup/yml:1');
