@@ -57,9 +57,12 @@ export function toCreateBody(spec: SandboxSpec, options: BodyOptions = {}): Crea
   if (spec.seccomp.kind === 'unconfined') securityOpt.push('seccomp=unconfined');
   // The docker CLI reads a seccomp file client-side and sends its compact JSON.
   if (spec.seccomp.kind === 'file') securityOpt.push(`seccomp=${spec.seccomp.content}`);
-  const secretEnv = spec.secrets
-    .filter((name) => options.secretValues?.[name] !== undefined)
-    .map((name) => `${name}=${options.secretValues?.[name] as string}`);
+  // Own string values only: a secret called toString must never pick up Object.prototype's.
+  const values = options.secretValues ?? {};
+  const secretEnv = spec.secrets.flatMap((name) => {
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
+    return typeof value === 'string' ? [`${name}=${value}`] : [];
+  });
   return {
     Image: spec.image,
     ...(spec.cmd ? { Cmd: [...spec.cmd] } : {}),

@@ -60,7 +60,7 @@ describe('Demuxer', () => {
 
 describe('secrets', () => {
   test('parse KEY=VALUE with comments, export and quotes', () => {
-    expect(parseSecrets('# c\nexport A=1\nB = "two words"\nC=\'x=y\'\n\nbad line\n')).toEqual({ A: '1', B: 'two words', C: 'x=y' });
+    expect(Object.fromEntries(parseSecrets('# c\nexport A=1\nB = "two words"\nC=\'x=y\'\n\nbad line\n'))).toEqual({ A: '1', B: 'two words', C: 'x=y' });
   });
 
   test('environment first, then a 0600 file; a readable file is refused', () => {
