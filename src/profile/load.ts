@@ -4,6 +4,7 @@
  * reports `file:line:col`, and never quotes a file it could not use.
  */
 import path from 'node:path';
+import schemaJson from '../../schema/profile.schema.json' with { type: 'json' };
 import { SandboxError, unreadableReason, type SourceLocation } from '../errors.js';
 import { sha256 } from './cache.js';
 import { pointerSegments, toPointer } from './pointer.js';
@@ -118,6 +119,12 @@ function readLayers(file: string, read: (file: string) => string): SourceFile[] 
         hint: 'start with "version: 1"',
       });
     }
+    if (!looksLikeProfile(data as Record<string, unknown>)) {
+      throw new SandboxError('PROFILE_INVALID', `${from ? `extends: base profile ${JSON.stringify(written)}` : 'this file'} is not an mcp-sandbox profile: none of its keys is a profile key`, {
+        location: from ?? layer.find('') ?? { file: current, line: 1, column: 1 },
+        hint: 'a profile starts with "version: 1"; see schema/profile.schema.json',
+      });
+    }
     layers.push(layer);
     const parent = (data as Record<string, unknown>).extends;
     if (parent === undefined) return layers;
@@ -128,6 +135,17 @@ function readLayers(file: string, read: (file: string) => string): SourceFile[] 
     written = parent;
     current = path.resolve(path.dirname(current), parent);
   }
+}
+
+const PROFILE_KEYS = new Set(Object.keys((schemaJson as { properties: Record<string, unknown> }).properties));
+
+/**
+ * A map none of whose keys a profile has is some other file (a docker config.json, /etc/shadow
+ * read as `user:…` keys): refused as a whole, so no message lists its keys.
+ */
+function looksLikeProfile(data: Record<string, unknown>): boolean {
+  const keys = Object.keys(data);
+  return keys.length === 0 || keys.some((key) => PROFILE_KEYS.has(key));
 }
 
 /** The pointer and its ancestors, deepest first, without the root. */

@@ -4,6 +4,7 @@
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import { SandboxError, type SourceLocation } from '../errors.js';
 import { pointerSegments } from './pointer.js';
+import { quoted } from './quote.js';
 
 /** One parsed YAML file and a way to find where a JSON pointer lives in it. */
 export interface SourceFile {
@@ -22,7 +23,7 @@ export { pointerSegments, toPointer } from './pointer.js';
 /**
  * Parses one YAML 1.2 document. Duplicate keys, several documents, aliases to nowhere and
  * syntax errors are all reported at their position, never with more of the file's text than a
- * short key or token (the file may not be a profile at all: see `quoted`).
+ * short key or token (the file may not be a profile at all: src/profile/quote.ts).
  */
 export function parseYamlSource(file: string, text: string): SourceFile {
   const lineCounter = new LineCounter();
@@ -116,14 +117,6 @@ function duplicateKey(doc: Document): { key: string; offset: number } | undefine
     },
   });
   return found;
-}
-
-/**
- * A piece of the file's text for a message: quoted when it is short and looks like a key or
- * token, otherwise left out. A file that is not a profile (a key, /etc/shadow) is never echoed.
- */
-export function quoted(text: string): string {
-  return /^[A-Za-z0-9_.\/@$~+-]{1,40}$/.test(text) ? `"${text}"` : '(not shown)';
 }
 
 function yamlMessage(message: string): string {

@@ -6,6 +6,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import schemaJson from '../../schema/profile.schema.json' with { type: 'json' };
 import { SandboxError, type SourceLocation } from '../errors.js';
 import { pointerSegments, toPointer } from './pointer.js';
+import { quoted, quotedValue } from './quote.js';
 import { closest } from './suggest.js';
 import type { Profile } from './types.js';
 
@@ -80,7 +81,7 @@ function explain(error: ErrorObject): Explanation {
       const guess = closest(extra, allowed);
       const where = field ? ` in ${field}` : '';
       return {
-        message: `unknown key "${extra}"${where}`,
+        message: `unknown key ${quoted(extra)}${where}`,
         pointer: pointer + toPointer([extra]),
         key: true,
         hint: guess ? `did you mean "${guess}"?` : `expected one of: ${allowed.join(', ')}`,
@@ -94,7 +95,7 @@ function explain(error: ErrorObject): Explanation {
       const name = String(params.propertyName);
       const keyPointer = pointer + toPointer([name]);
       return {
-        message: `${field} key "${name}" is not valid`,
+        message: `${field} key ${quoted(name)} is not valid`,
         pointer: keyPointer,
         key: true,
         hint: `expected ${expectedAt(keyPointer, true) ?? 'a valid name'}`,
@@ -197,11 +198,11 @@ function article(type: string): string {
   return names.join(' or ');
 }
 
-/** A value as it appears in a message: its YAML-ish type and the value itself. */
+/** A value as it appears in a message: its YAML-ish type and (when short) the value itself. */
 function describe(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return quotedValue(value);
   return `${typeof value === 'number' ? 'number' : typeof value} ${String(value)}`;
 }
