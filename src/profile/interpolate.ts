@@ -34,13 +34,15 @@ const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 
 /** Expands every variable reference in `text`; throws InterpolationError. */
 export function interpolate(text: string, env: Env): string {
-  const { value, end } = expand(text, 0, env, true, false);
-  if (end < text.length) throw new InterpolationError('unexpected "}"', end);
-  return value;
+  return expand(text, 0, env, true, undefined).value;
 }
 
-/** Expands from `start` up to the end of the text, or (inside braces) the closing `}`. */
-function expand(text: string, start: number, env: Env, evaluate: boolean, nested: boolean): { value: string; end: number } {
+/**
+ * Expands from `start` up to the end of the text or, inside `${…}` (`opener` is the offset of
+ * its `$`), up to the closing `}`. A `}` outside braces is literal, as in the shell.
+ */
+function expand(text: string, start: number, env: Env, evaluate: boolean, opener: number | undefined): { value: string; end: number } {
+  const nested = opener !== undefined;
   let value = '';
   let i = start;
   while (i < text.length) {
@@ -66,7 +68,7 @@ function expand(text: string, start: number, env: Env, evaluate: boolean, nested
       i += 1 + name.length;
     }
   }
-  if (nested) throw new InterpolationError('"${" is never closed with "}"', start);
+  if (nested) throw new InterpolationError('"${" is never closed with "}"', opener);
   return { value, end: i };
 }
 
@@ -86,7 +88,7 @@ function expandBraced(text: string, dollar: number, env: Env, evaluate: boolean)
   const value = lookup(env, name);
   const set = value !== undefined && (!colon || value !== '');
   const usesWord = op === '-' ? !set : op === '+' ? set : !set;
-  const word = expand(text, i + 1, env, evaluate && usesWord, true);
+  const word = expand(text, i + 1, env, evaluate && usesWord, dollar);
   const end = word.end + 1;
   if (!evaluate) return { value: '', end };
   if (op === '-') return { value: set ? (value as string) : word.value, end };
