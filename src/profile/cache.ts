@@ -20,12 +20,15 @@
  * caller redoes the full load, which reports the error with the same line as without the cache.
  * Writes are atomic (temp file + rename) and best-effort. MCP_SANDBOX_CACHE=0 turns it off.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { VERSION } from '../version.js';
-import { MAX_INPUT_BYTES, readInputBytes } from './read.js';
+import { cacheKey, mac, ownerOnlyDir, readOwnerOnly, tighten } from './cache-trust.js';
+import { readInputBytes } from './read.js';
+
+export { profileCacheKeyFile } from './cache-trust.js';
 import { loadStages, type ChainSource, type StageOptions } from './stages.js';
 import type { NormalizedProfile } from './types.js';
 
@@ -68,73 +71,9 @@ export function profileCacheFile(dir: string, file: string): string {
   return path.join(dir, 'profiles', `${sha256(file).slice(0, 32)}.json`);
 }
 
-/** Where the per-user key that authenticates entries lives: outside the cache directory. */
-export function profileCacheKeyFile(env: NodeJS.ProcessEnv = process.env): string {
-  const config = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(env.HOME || homedir(), '.config');
-  return path.join(config, 'mcp-sandbox', 'cache.key');
-}
-
 /** Hex sha256 of a file's bytes (or of a string), as the entries record layers. */
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-const uid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);
-
-/** A regular file (not a symlink) owned by us that nobody else can read or write, or undefined. */
-function readOwnerOnly(file: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const stat = fstatSync(fd);
-    const mine = uid() === undefined || stat.uid === uid();
-    if (!stat.isFile() || !mine || (stat.mode & 0o077) !== 0 || stat.size > 4 * MAX_INPUT_BYTES) return undefined;
-    return readFileSync(fd);
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The entries directory is ours alone: a directory, not a symlink, our uid, mode 0700. */
-function ownerOnlyDir(dir: string): boolean {
-  try {
-    const stat = lstatSync(dir);
-    return stat.isDirectory() && (uid() === undefined || stat.uid === uid()) && (stat.mode & 0o077) === 0;
-  } catch {
-    return false;
-  }
-}
-
-/** Mode 0700 for a directory of ours (an older version made them 0755); never follows a symlink. */
-function tighten(dir: string): void {
-  const stat = lstatSync(dir);
-  if (stat.isDirectory() && (uid() === undefined || stat.uid === uid()) && (stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);
-}
-
-/** The key, created (0600, exclusively) when `create` and absent. Undefined: no cache. */
-function cacheKey(env: NodeJS.ProcessEnv, create: boolean): Buffer | undefined {
-  const file = profileCacheKeyFile(env);
-  const existing = readOwnerOnly(file);
-  if (existing && existing.length >= 32) return existing;
-  if (!create) return undefined;
-  try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(file, randomBytes(32), { mode: 0o600, flag: 'wx' });
-  } catch {
-    // another process made it first, or the config directory is read-only
-  }
-  const key = readOwnerOnly(file);
-  return key && key.length >= 32 ? key : undefined;
-}
-
-function mac(key: Buffer, body: string): string {
-  return createHmac('sha256', key).update(body).digest('hex');
 }
 
 /** The entry for `file` if it is ours, authentic and still valid (same version, every layer unchanged). */

@@ -14,6 +14,5 @@ export function quoted(text: string): string {
 
 /** A string value for a message: quoted (JSON) when short and printable, else described. */
 export function quotedValue(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.length <= MAX_QUOTED && !/[\u0000-\u001f\u007f]/.test(text) ? JSON.stringify(text) : `a string of ${text.length} characters (not shown)`;
 }
