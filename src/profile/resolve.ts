@@ -12,7 +12,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { SandboxError } from '../errors.js';
+import { SandboxError, unreadableReason } from '../errors.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -36,8 +36,10 @@ export function resolveProfile(arg: string, env: NodeJS.ProcessEnv = process.env
   const looksLikePath = arg.includes('/') || arg.includes(path.sep) || /\.ya?ml$/.test(arg);
   if (looksLikePath || !NAME.test(arg)) {
     const file = path.resolve(cwd, arg);
-    if (existsSync(file) && statSync(file).isFile()) return { file, from: 'path', shadowed: [] };
-    throw new SandboxError('PROFILE_NOT_FOUND', `profile file ${arg} does not exist`, { hint: 'pass a path to a .yaml profile or a profile name' });
+    if (!existsSync(file)) throw new SandboxError('PROFILE_NOT_FOUND', `profile file ${arg} does not exist`, { hint: 'pass a path to a .yaml profile or a profile name' });
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new SandboxError('INPUT_UNREADABLE', `profile file ${arg} ${unreadableReason({ code: stat.isDirectory() ? 'EISDIR' : 'ENOTREG' })}`, { hint: 'pass a path to a .yaml profile or a profile name' });
+    return { file, from: 'path', shadowed: [] };
   }
   const dirs = profileSearchPath(env, cwd, home);
   const found = dirs.flatMap((dir) => ['.yaml', '.yml'].map((ext) => ({ dir, file: path.join(dir, arg + ext) }))).filter(({ file }) => existsSync(file));

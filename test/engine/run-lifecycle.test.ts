@@ -195,7 +195,10 @@ describeEngine('run lifecycle', () => {
     writeFileSync(file, 'MCP_SANDBOX_TEST_TOKEN=from-file\n');
     chmodSync(file, 0o644);
     const refused = await runCli(['run', fixture('secret.yaml'), '--dry-run'], { env: { MCP_SANDBOX_TEST_TOKEN: undefined, MCP_SANDBOX_SECRETS_FILE: file } });
-    expect(JSON.parse(refused.stdout).secrets).toEqual([{ name: 'MCP_SANDBOX_TEST_TOKEN', source: 'missing' }]);
+    // --dry-run refuses as run would, naming the file and its mode once (it used to call the secret "missing").
+    expect(refused.code).toBe(EXIT_CODES.SECRET_MISSING);
+    expect(refused.stdout).toBe('');
+    expectOneLine(refused.stderr, /refusing to read secrets from .*secrets\.env: its mode is 0644.*chmod 600/);
     const run = await runCli(['run', fixture('secret.yaml')], { env: { MCP_SANDBOX_TEST_TOKEN: undefined, MCP_SANDBOX_SECRETS_FILE: file } });
     expect(run.code).toBe(EXIT_CODES.SECRET_MISSING);
     expectOneLine(run.stderr, /refusing to read secrets from .*0644.*chmod 600/);

@@ -47,5 +47,7 @@ test('MCP_SANDBOX_PROFILE_PATH comes first, in order; ./profiles is used when no
 test('a path is taken as given and shadows nothing; an unknown name lists where it looked', () => {
   const file = put(path.join(cwd(), 'profiles'), 'git.yaml');
   expect(resolveProfile('profiles/git.yaml', {}, cwd(), home())).toEqual({ file, from: 'path', shadowed: [] });
+  expect(() => resolveProfile('/dev/zero', {}, cwd(), home())).toThrow('profile file /dev/zero is not a regular file');
+  expect(() => resolveProfile('profiles/', {}, cwd(), home())).toThrow('profile file profiles/ is a directory');
   expect(() => resolveProfile('nope', {}, cwd(), home())).toThrow(`no profile named "nope" in ${userDir()}, ${path.join(cwd(), 'profiles')}`);
 });
