@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { prepareSandbox } from '../../../src/compile/prepare.js';
 import { formatError } from '../../../src/errors.js';
-import { MAX_ENTRIES, normalizeCached, profileCacheDir, profileCacheFile, profileCacheKeyFile, readProfileCache, writeProfileCache } from '../../../src/profile/cache.js';
+import { MAX_ENTRIES, type ProfileCacheEntry, normalizeCached, profileCacheDir, profileCacheFile, profileCacheKeyFile, readProfileCache, writeProfileCache } from '../../../src/profile/cache.js';
 import { loadProfile, loadProfileTraced } from '../../../src/profile/load.js';
 import { VERSION } from '../../../src/version.js';
 import { prepareForRun } from '../../../src/run/launch.js';
@@ -180,6 +180,9 @@ describe('trust: a cache entry can never weaken the profile on disk', () => {
     await prepareForRun(profile(), { env, extraArgs: [] });
     const file = profileCacheFile(profileCacheDir(env) as string, profile());
     tamper(file, weaken);
+    // Accepted, the edited entry would run privileged on the host network with / mounted:
+    const forged = JSON.parse(readFileSync(file, 'utf8')) as ProfileCacheEntry;
+    expect(normalizeCached(forged, { env })).toMatchObject({ network: 'host', security: { privileged: true } });
     expect(readProfileCache(profileCacheDir(env) as string, profile(), env)).toBeUndefined();
     const spec = await prepareForRun(profile(), { env, extraArgs: [] });
     expect(spec).toEqual(cold);
