@@ -22,31 +22,28 @@ export function lintPaths(args: readonly string[], options: LintRunOptions = {})
   const config = options.config ?? DEFAULT_LINT_CONFIG;
   const ctx = options.ctx ?? defaultRuleContext();
   const { files, missing } = expandInputs(args, options.cwd);
-  // Load every profile first: the extends stage says which files are bases of others.
-  const loads = new Map(files.filter((file) => path.extname(file).toLowerCase() !== '.json').map((file) => [file, loadForLint(file)] as const));
-  const bases = new Set([...loads.values()].flatMap((load) => ('loaded' in load ? load.loaded.files.slice(1) : [])));
+  // The extends stage of each load says which files are bases of others.
+  const linted = files.map((file) => lintFile(file, config, ctx));
+  const bases = new Set(linted.flatMap((l) => l.bases));
   const reports: FileReport[] = [];
-  for (const file of files) {
-    const load = loads.get(file);
-    const report = !load
-      ? lintClientConfig(file, { config, ctx })
-      : 'loaded' in load
-        ? lintProfile(load.loaded, config, ctx)
-        : loadFailureReport(file, load.error, config);
+  for (const [i, { report }] of linted.entries()) {
     // A partial base profile is linted through the profiles that extend it (positions point
     // into it); on its own it is not a profile, so only a complete base is reported itself.
-    if (bases.has(file) && report.findings.some((f) => f.rule === 'MS000') && !report.unreadable) continue;
+    if (bases.has(files[i] as string) && report.findings.some((f) => f.rule === 'MS000') && !report.unreadable) continue;
     reports.push(report);
   }
   return { reports, missing };
 }
 
-function loadForLint(file: string): { loaded: LoadedProfile } | { error: unknown } {
+function lintFile(file: string, config: LintConfig, ctx: RuleContext): { report: FileReport; bases: string[] } {
+  if (path.extname(file).toLowerCase() === '.json') return { report: lintClientConfig(file, { config, ctx }), bases: [] };
+  let loaded: LoadedProfile;
   try {
-    return { loaded: loadProfile(file) };
+    loaded = loadProfile(file);
   } catch (error) {
-    return { error };
+    return { report: loadFailureReport(file, error, config), bases: [] };
   }
+  return { report: lintProfile(loaded, config, ctx), bases: loaded.files.slice(1) };
 }
 
 export interface ExitPolicy {

@@ -33,7 +33,7 @@ export function readInputBytes(file: string, limit = MAX_INPUT_BYTES): Buffer {
     if (!stat.isFile()) throw new UnusableFileError(file, 'ENOTREG');
     if (stat.size > limit) throw new UnusableFileError(file, 'EFBIG');
     // One byte more than promised tells a pseudo-file (or a file growing under us) apart.
-    const buffer = Buffer.alloc(stat.size + 1);
+    const buffer = Buffer.allocUnsafe(stat.size + 1);
     let length = 0;
     while (length < buffer.length) {
       const n = readSync(fd, buffer, length, buffer.length - length, null);
@@ -53,11 +53,13 @@ export function readInputText(file: string, limit = MAX_INPUT_BYTES): { text: st
   return { text: decodeText(file, bytes), bytes };
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Decodes UTF-8 strictly; a NUL byte or an invalid sequence means the file is not text. */
 export function decodeText(file: string, bytes: Buffer): string {
   if (bytes.includes(0)) throw new UnusableFileError(file, 'ENOTTEXT');
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return UTF8.decode(bytes);
   } catch {
     throw new UnusableFileError(file, 'ENOTTEXT');
   }

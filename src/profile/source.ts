@@ -101,21 +101,25 @@ export function parseYamlSource(file: string, text: string): SourceFile {
 /** The first key (in document order) that repeats an earlier key of the same map. */
 function duplicateKey(doc: Document): { key: string; offset: number } | undefined {
   let found: { key: string; offset: number } | undefined;
-  visit(doc, {
-    Map(_key, map) {
-      const seen = new Set<unknown>();
-      for (const pair of map.items) {
-        const key = isScalar(pair.key) ? pair.key.value : pair.key;
-        if (seen.has(key)) {
-          const offset = (pair.key as Node | null)?.range?.[0] ?? 0;
-          if (!found || offset < found.offset) found = { key: String(key), offset };
-          return undefined;
-        }
-        seen.add(key);
+  // A plain walk over collections: yaml's visit() calls back on every scalar too.
+  const walk = (node: unknown): void => {
+    if (isSeq(node)) {
+      for (const item of node.items) walk(item);
+      return;
+    }
+    if (!isMap(node)) return;
+    const seen = node.items.length > 1 ? new Set<unknown>() : undefined;
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? pair.key.value : pair.key;
+      if (seen?.has(key)) {
+        const offset = (pair.key as Node | null)?.range?.[0] ?? 0;
+        if (!found || offset < found.offset) found = { key: String(key), offset };
       }
-      return undefined;
-    },
-  });
+      seen?.add(key);
+      walk(pair.value);
+    }
+  };
+  walk(doc.contents);
   return found;
 }
 
