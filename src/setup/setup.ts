@@ -24,6 +24,8 @@ export interface SetupOptions {
   /** Asked before changing anything without --yes; undefined = no terminal to ask on. */
   confirm?: (question: string) => Promise<boolean>;
   doctor: (env: NodeJS.ProcessEnv) => Promise<Check[]>;
+  /** --no-doctor: skip the final check (scripts/engine-up.sh, before the test images exist). */
+  skipDoctor?: boolean;
   now?: Date;
 }
 
@@ -33,14 +35,14 @@ function commandText(command: Command): string {
 }
 
 /** The plan as the user reads it: diffs and commands, in the order they would happen. */
-export function describePlan(plan: Plan, verb: 'would' | 'will'): string[] {
+export function describePlan(plan: Plan & { skipDoctor?: boolean }, verb: 'would' | 'will'): string[] {
   const lines: string[] = [];
   for (const command of plan.installs) lines.push(`${verb} run: ${commandText(command)}`);
   for (const change of changedFiles(plan)) {
     lines.push(`${verb} ${change.before === undefined ? 'create' : 'change'} ${change.file} (${change.role}):`, fileDiff(change));
   }
   if (plan.dockerd.kind !== 'none') lines.push(`${verb} run: ${commandText(plan.dockerd.command)}`);
-  lines.push(`${verb} run: mcp-sandbox doctor    # check the result with real gVisor starts`);
+  if (!plan.skipDoctor) lines.push(`${verb} run: mcp-sandbox doctor    # check the result with real gVisor starts`);
   return lines;
 }
 
@@ -55,7 +57,7 @@ export async function runSetup(options: SetupOptions): Promise<number> {
     return options.dryRun ? 0 : verdict(options);
   }
   if (options.dryRun) {
-    for (const line of describePlan(plan, 'would')) out(line);
+    for (const line of describePlan({ ...plan, skipDoctor: options.skipDoctor }, 'would')) out(line);
     out('setup: dry run: nothing was changed');
     return 0;
   }
@@ -79,7 +81,7 @@ async function askFirst(plan: Plan, options: SetupOptions): Promise<void> {
   if (!options.confirm) {
     throw new SandboxError('USAGE', 'setup would change this machine and there is no terminal to ask: pass --yes to apply, or --dry-run to see the changes');
   }
-  for (const line of describePlan(plan, 'will')) options.out(line);
+  for (const line of describePlan({ ...plan, skipDoctor: options.skipDoctor }, 'will')) options.out(line);
   if (!(await options.confirm('apply these changes? [y/N] '))) throw new SandboxError('USAGE', 'setup cancelled: nothing was changed');
 }
 
@@ -123,6 +125,10 @@ async function bringUp(plan: Plan, options: SetupOptions): Promise<void> {
 }
 
 async function verdict(options: SetupOptions): Promise<number> {
+  if (options.skipDoctor) {
+    options.out('setup: done (doctor not run: --no-doctor)');
+    return 0;
+  }
   options.out('doctor:');
   const checks = await options.doctor(options.env);
   for (const check of checks) options.out(`  ${formatCheck(check)}`);

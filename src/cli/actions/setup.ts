@@ -29,6 +29,7 @@ export async function setupAction(options: SetupCommandOptions): Promise<void> {
       out: (line) => process.stdout.write(`${line}\n`),
       ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm } : {}),
       doctor: (doctorEnv) => doctorHere({ env: doctorEnv }),
+      skipDoctor: options.doctor === false,
     });
     if (code !== 0) process.exitCode = code;
   } finally {
