@@ -3,7 +3,7 @@
  * replacement (clients/install.ts's writeFileAtomic: temp file, fsync, rename), through a
  * symlink to its target. A file that would not change is never touched.
  */
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../clients/install.js';
 import { SandboxError, unreadableReason } from '../errors.js';
@@ -70,4 +70,46 @@ export function applyFileChange(change: FileChange, now?: Date): string | undefi
     for (const item of [...created, target]) chownSync(item, change.owner.uid, change.owner.gid);
   }
   return backup;
+}
+
+/**
+ * Runs `fn` holding `<file>.mcp-sandbox-lock` (O_EXCL, with our pid), so two setups cannot
+ * interleave their read-merge-write of the same daemon.json. A lock whose pid is gone is stale.
+ */
+export async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${file}.mcp-sandbox-lock`;
+  mkdirSync(path.dirname(lock), { recursive: true });
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const fd = openSync(lock, 'wx', 0o644);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw lockError(lock, error);
+      const holder = Number(readOptional(lock)?.trim());
+      if (holder > 0 && alive(holder)) throw lockError(lock, error, holder);
+      rmSync(lock, { force: true });
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function lockError(lock: string, error: unknown, holder?: number): SandboxError {
+  return new SandboxError('CONFIG_CONFLICT', holder ? `another mcp-sandbox setup (pid ${holder}) is changing the engine config: ${lock} is held` : `cannot take the lock ${lock}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+    hint: holder ? 'wait for it to finish, then rerun setup' : 'check the directory\'s permissions',
+  });
 }

@@ -3,7 +3,8 @@
  * install, the files to change (daemon.json, the user config) with their new text, and what
  * dockerd needs (nothing, a reload or a start). `--dry-run` prints it; apply.ts carries it out.
  */
-import { resolveEndpoint } from '../engine/endpoint.js';
+import { describeEndpoint, resolveEndpoint, type EngineEndpoint } from '../engine/endpoint.js';
+import { detectPlatform, platformCheck } from '../doctor/platform.js';
 import type { EngineClient } from '../engine/client.js';
 import { parseClientConfig } from '../clients/config-file.js';
 import { SandboxError } from '../errors.js';
@@ -90,7 +91,9 @@ export async function makePlan(host: Host, env: NodeJS.ProcessEnv, engine: Engin
       hint: 'see docs/install.md: on macOS runsc goes inside the Colima or Lima VM, on Windows into the WSL2 distribution (run setup there); `mcp-sandbox doctor` says what this engine can do',
     });
   }
-  const target = dockerdTarget(env, localSocket(env).socketPath);
+  const socket = localSocket(env);
+  const target = dockerdTarget(env, socket.socketPath);
+  await refuseVmEngine(host, env, engine, { kind: 'unix', ...socket });
   const before = readOptional(target.daemonJson);
   const parsed = parseClientConfig(target.daemonJson, before ?? '', false);
   const { runsc, installs, missing } = await packageStep(host, parsed);
@@ -104,6 +107,18 @@ export async function makePlan(host: Host, env: NodeJS.ProcessEnv, engine: Engin
   const userConfig = decision.quirk ? userConfigChange(host, env, notes) : undefined;
   const dockerd = await dockerdAction(host, target, engine, decision.wanted, daemonJson.before !== daemonJson.after, parsed);
   return { target, explanation, installs, daemonJson, userConfig, notes, dockerd, wanted: decision.wanted };
+}
+
+const VM_ENGINES = new Set(['docker-desktop', 'orbstack', 'colima', 'lima', 'rancher-desktop']);
+
+/** An engine running in a VM (Docker Desktop for Linux, Colima, Lima, …) is not this machine's dockerd: its daemon.json is elsewhere. */
+async function refuseVmEngine(host: Host, env: NodeJS.ProcessEnv, engine: EngineClient, endpoint: EngineEndpoint): Promise<void> {
+  const info = await engine.info().catch(() => undefined);
+  const platform = detectPlatform({ endpoint, info, hostPlatform: host.platform, hostKernel: host.kernel, env });
+  if (!VM_ENGINES.has(platform.kind)) return;
+  throw new SandboxError('USAGE', `setup configures the Docker engine of this machine, but ${describeEndpoint(endpoint)} is ${platform.label}, whose engine runs in its own VM`, {
+    hint: platformCheck(platform, info, info !== undefined).hint ?? 'see docs/install.md',
+  });
 }
 
 function userConfigChange(host: Host, env: NodeJS.ProcessEnv, notes: string[]): FileChange | undefined {
@@ -121,12 +136,13 @@ async function dockerdAction(host: Host, target: DockerdTarget, engine: EngineCl
     () => true,
     () => false,
   );
-  const systemd = target.system && systemdRuns() && (await host.run(['systemctl', 'cat', 'docker.service'], { timeoutMs: 10_000 })).code === 0;
+  // systemd is the service manager only of the system engine, and only when it runs dockerd.
+  const systemctl = async (...args: string[]): Promise<boolean> => target.system && systemdRuns() && (await host.run(['systemctl', ...args], { timeoutMs: 10_000 })).code === 0;
   if (!running) {
-    const command: Command = systemd
+    const command: Command = (await systemctl('cat', 'docker.service'))
       ? { argv: ['systemctl', 'start', 'docker'], why: 'start dockerd (systemd)' }
       : { argv: startArgv(host.which('dockerd') ?? 'dockerd', target), why: `start dockerd in the background, log to ${target.log}` };
-    return { kind: 'start', command, ...(systemd ? {} : { pidfile: pidfileOf(target.extraArgs, daemonJson) }) };
+    return { kind: 'start', command, ...(command.argv[0] === 'systemctl' ? {} : { pidfile: pidfileOf(target.extraArgs, daemonJson) }) };
   }
   const pid = socketOwnerPid(target.socketPath);
   if (pid !== undefined) {
@@ -139,11 +155,9 @@ async function dockerdAction(host: Host, target: DockerdTarget, engine: EngineCl
   }
   const info = await engine.info().catch(() => undefined);
   if (!fileChanges && info && runtimesMatch(info.Runtimes, wanted)) return { kind: 'none', ...(pid ? { pid } : {}) };
-  if (systemd) return { kind: 'reload', ...(pid ? { pid } : {}), command: { argv: ['systemctl', 'reload', 'docker'], why: 'dockerd re-reads daemon.json (systemd)' } };
-  if (pid === undefined) {
-    throw new SandboxError('USAGE', `cannot find the dockerd process listening on ${target.socketPath} to reload it`, {
-      hint: host.uid === 0 ? 'send it SIGHUP yourself (kill -HUP <pid>), then rerun setup' : 'run setup as root: it finds dockerd by its socket',
-    });
+  if (await systemctl('is-active', '--quiet', 'docker')) {
+    return { kind: 'reload', ...(pid ? { pid } : {}), command: { argv: ['systemctl', 'reload', 'docker'], why: 'dockerd re-reads daemon.json (systemd)' } };
   }
-  return { kind: 'reload', pid, command: { argv: ['kill', '-HUP', String(pid)], why: 'dockerd re-reads the runtimes in daemon.json' } };
+  // Without root /proc may hide dockerd's sockets: the plan still shows the reload; applying it needs root anyway.
+  return { kind: 'reload', ...(pid ? { pid } : {}), command: { argv: ['kill', '-HUP', pid === undefined ? '<pid of dockerd>' : String(pid)], why: 'dockerd re-reads the runtimes in daemon.json' } };
 }

@@ -9,7 +9,7 @@ import type { EngineClient } from '../engine/client.js';
 import { SandboxError, EXIT_CODES } from '../errors.js';
 import { fileDiff, shellLine } from './diff.js';
 import { clearStalePidfile, logTail, startDockerd, waitForRuntimes } from './dockerd.js';
-import { applyFileChange } from './files.js';
+import { applyFileChange, withLock } from './files.js';
 import type { Host } from './host.js';
 import { changedFiles, enginePartsChange, makePlan, nothingToDo, type Command, type Plan } from './plan.js';
 
@@ -65,15 +65,17 @@ export async function runSetup(options: SetupOptions): Promise<number> {
     throw new SandboxError('USAGE', 'setup needs root for the engine parts (runsc install, daemon.json, dockerd reload): rerun it as root (sudo mcp-sandbox setup), or see them with --dry-run');
   }
   if (!options.yes) await askFirst(plan, options);
-  if (plan.installs.length > 0) {
-    await install(plan.installs, options);
-    plan = await makePlan(options.host, options.env, options.engine); // the installed runsc decides the arguments
-  }
-  for (const change of changedFiles(plan)) {
-    const backup = applyFileChange(change, options.now);
-    out(`${change.before === undefined ? 'created' : 'changed'} ${change.file} (${change.role})${backup ? `; backup ${backup}` : ''}`);
-  }
-  await bringUp(plan, options);
+  const lockDaemonJson = enginePartsChange(plan) ? (fn: () => Promise<void>) => withLock(plan.daemonJson.file, fn) : (fn: () => Promise<void>) => fn();
+  await lockDaemonJson(async () => {
+    if (plan.installs.length > 0) await install(plan.installs, options);
+    // Planned again under the lock: the installed runsc decides the arguments, and the files are read afresh.
+    plan = await makePlan(options.host, options.env, options.engine);
+    for (const change of changedFiles(plan)) {
+      const backup = applyFileChange(change, options.now);
+      out(`${change.before === undefined ? 'created' : 'changed'} ${change.file} (${change.role})${backup ? `; backup ${backup}` : ''}`);
+    }
+    await bringUp(plan, options);
+  });
   return verdict(options);
 }
 
@@ -105,7 +107,10 @@ async function bringUp(plan: Plan, options: SetupOptions): Promise<void> {
     .join(', ');
   if (dockerd.kind === 'none') return;
   let gone: () => boolean = () => false;
-  if (dockerd.kind === 'reload' && dockerd.command.argv[0] === 'kill' && dockerd.pid) {
+  if (dockerd.kind === 'reload' && dockerd.command.argv[0] === 'kill') {
+    if (dockerd.pid === undefined) {
+      throw new SandboxError('ENGINE_ERROR', `cannot find the dockerd process listening on ${target.socketPath} to reload it`, { hint: 'send it SIGHUP yourself (kill -HUP <pid>), then rerun setup' });
+    }
     process.kill(dockerd.pid, 'SIGHUP');
   } else if (dockerd.kind === 'start' && dockerd.command.argv[0] !== 'systemctl') {
     if (dockerd.pidfile && clearStalePidfile(dockerd.pidfile)) options.out(`removed the stale pid file ${dockerd.pidfile}`);

@@ -249,10 +249,35 @@ describe('setup', () => {
     expect(error.message).toMatch(/local engine, but the engine is tcp:\/\/10.0.0.5:2375/);
   });
 
-  it('a running engine with stale runtimes but no dockerd found by its socket: says how to reload', async () => {
+  it('a running engine with stale runtimes: the plan shows the SIGHUP; with no dockerd found by its socket, applying says how to reload', async () => {
     const w = world();
     setUp(w);
-    const error = await rejection(makePlan(fakeHost(w), w.env, fakeEngine({ up: true, runtimes: { runsc: { path: '/usr/bin/runsc' } } })));
+    const engine = fakeEngine({ up: true, runtimes: { runsc: { path: '/usr/bin/runsc' } } });
+    const o = options(w, fakeHost(w), engine, { dryRun: true });
+    await runSetup(o);
+    expect(o.lines).toContain('would run: kill -HUP \'<pid of dockerd>\'    # dockerd re-reads the runtimes in daemon.json');
+    const error = await rejection(runSetup(options(w, fakeHost(w), engine)));
     expect(error.message).toMatch(/cannot find the dockerd process listening on/);
+  });
+
+  it('refuses an engine that runs in its own VM (Docker Desktop for Linux), with the platform advice', async () => {
+    const w = world();
+    const engine = { ...fakeEngine({ up: true }), info: async () => ({ OperatingSystem: 'Docker Desktop', KernelVersion: '6.10.2-linuxkit' }) } as EngineClient;
+    const error = await rejection(runSetup(options(w, fakeHost(w), engine)));
+    expect(error.message).toMatch(/is Docker Desktop, whose engine runs in its own VM/);
+    expect(error.hint).toMatch(/Colima or Lima/);
+  });
+
+  it('a live lock on daemon.json stops a second setup; a stale one is taken over', async () => {
+    const w = world();
+    mkdirSync(path.dirname(w.daemonJson), { recursive: true });
+    writeFileSync(`${w.daemonJson}.mcp-sandbox-lock`, String(process.pid));
+    const error = await rejection(runSetup(options(w, fakeHost(w), fakeEngine({ up: true, runtimes: QUIRK_RUNTIMES }))));
+    expect(error.message).toMatch(new RegExp(`another mcp-sandbox setup \\(pid ${process.pid}\\) is changing the engine config`));
+    expect(existsSync(w.daemonJson)).toBe(false);
+    writeFileSync(`${w.daemonJson}.mcp-sandbox-lock`, '999999999');
+    await runSetup(options(w, fakeHost(w), fakeEngine({ up: true, runtimes: QUIRK_RUNTIMES }))).catch(() => undefined);
+    expect(existsSync(w.daemonJson)).toBe(true);
+    expect(existsSync(`${w.daemonJson}.mcp-sandbox-lock`)).toBe(false);
   });
 });
