@@ -23,6 +23,8 @@ export interface DockerdTarget {
   log: string;
   /** Extra dockerd arguments for a start (MCP_SANDBOX_DOCKERD_ARGS, split on whitespace). */
   extraArgs: string[];
+  /** The dockerd to start (MCP_SANDBOX_DOCKERD): e.g. a wrapper that starts it in a namespace of its own. */
+  dockerd?: string;
   waitMs: number;
   /** The system's own engine (default socket and daemon.json): the only one a service manager runs. */
   system: boolean;
@@ -36,6 +38,7 @@ export function dockerdTarget(env: NodeJS.ProcessEnv, socketPath: string): Docke
     socketPath,
     log: env.MCP_SANDBOX_DOCKERD_LOG || DEFAULT_LOG,
     extraArgs: (env.MCP_SANDBOX_DOCKERD_ARGS ?? '').split(/\s+/).filter(Boolean),
+    ...(env.MCP_SANDBOX_DOCKERD ? { dockerd: path.resolve(env.MCP_SANDBOX_DOCKERD) } : {}),
     waitMs: (Number.isFinite(waitSecs) && waitSecs > 0 ? waitSecs : 30) * 1000,
     system: daemonJson === DEFAULT_DAEMON_JSON && samePath(socketPath, DEFAULT_SOCKET),
   };
@@ -55,33 +58,31 @@ function samePath(a: string, b: string): boolean {
 
 /** The argv that starts dockerd for `target`: only what differs from dockerd's defaults. */
 export function startArgv(dockerd: string, target: DockerdTarget): string[] {
-  const argv = [dockerd];
+  const argv = [target.dockerd ?? dockerd];
   if (target.daemonJson !== DEFAULT_DAEMON_JSON) argv.push('--config-file', target.daemonJson);
   if (!samePath(target.socketPath, DEFAULT_SOCKET)) argv.push('-H', `unix://${target.socketPath}`);
   return [...argv, ...target.extraArgs];
 }
 
 /**
- * The pid of the process listening on a unix socket: its inode in /proc/net/unix, then the
- * process holding that inode among its fds. undefined when none (or /proc cannot tell).
+ * The pid of the dockerd listening on a unix socket: for each dockerd process, the socket's
+ * inode in the unix table of that process's network namespace (/proc/<pid>/net/unix: a dockerd
+ * may run in a namespace of its own), then that inode among the process's fds. undefined when
+ * none (or /proc cannot tell, e.g. without root).
  */
 export function socketOwnerPid(socketPath: string, proc = '/proc'): number | undefined {
-  let table: string;
-  try {
-    table = readFileSync(path.join(proc, 'net', 'unix'), 'utf8');
-  } catch {
-    return undefined;
-  }
   const wanted = new Set([path.resolve(socketPath), canonical(socketPath)]);
-  const inodes = new Set<string>();
-  for (const line of table.split('\n').slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    // Num RefCount Protocol Flags Type St Inode Path; flags 00010000 = listening.
-    if (fields.length >= 8 && fields[3] === '00010000' && wanted.has(fields[7] as string)) inodes.add(`socket:[${fields[6]}]`);
-  }
-  if (inodes.size === 0) return undefined;
   for (const entry of readdirSync(proc).filter((name) => /^\d+$/.test(name))) {
-    let fds: string[];
+    const comm = readOr(path.join(proc, entry, 'comm')).trim();
+    if (comm !== 'dockerd') continue;
+    const inodes = new Set<string>();
+    for (const line of readOr(path.join(proc, entry, 'net', 'unix')).split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // Num RefCount Protocol Flags Type St Inode Path; flags 00010000 = listening.
+      if (fields.length >= 8 && fields[3] === '00010000' && wanted.has(fields[7] as string)) inodes.add(`socket:[${fields[6]}]`);
+    }
+    if (inodes.size === 0) continue;
+    let fds: string[] = [];
     try {
       fds = readdirSync(path.join(proc, entry, 'fd'));
     } catch {
@@ -96,6 +97,14 @@ export function socketOwnerPid(socketPath: string, proc = '/proc'): number | und
     }
   }
   return undefined;
+}
+
+function readOr(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** argv of a process, or [] when it is gone. */

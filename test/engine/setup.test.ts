@@ -1,14 +1,18 @@
 /**
  * `mcp-sandbox setup` on the real machine, against a PRIVATE dockerd: its own daemon.json,
- * socket, data root, exec root and pid file, no bridge and no iptables (so it cannot disturb the
- * host's networking), never the shared engine at /var/run/docker.sock nor /etc/docker/daemon.json.
+ * socket, data root, exec root, pid file and network namespace (MCP_SANDBOX_DOCKERD is a wrapper
+ * that starts it under `unshare --net`), no iptables; never the shared engine at
+ * /var/run/docker.sock nor /etc/docker/daemon.json. The namespace matters: a dockerd started
+ * with --bridge=none in the host's namespace deletes the host's docker0 (moby's
+ * removeDefaultBridgeInterface), which breaks the shared engine's bridge network.
  * From nothing (no daemon.json, that dockerd stopped): setup starts it with the gVisor runtimes,
- * doctor passes real runsc starts through it, a second setup changes nothing (bytes, inode,
- * no reload), foreign keys survive a merge (and a SIGHUP reload applies them), --dry-run
- * changes nothing. The private dockerd is stopped and its directories removed at the end.
+ * doctor passes real runsc starts of the shipped profiles through it (bridge ones included, on
+ * the private engine's own docker0), a second setup changes nothing (bytes, inode, no reload),
+ * foreign keys survive a merge (and a SIGHUP reload applies them), --dry-run changes nothing.
+ * The private dockerd is stopped and its directories removed at the end.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import { describeEngine, ROOT, runCli, type CliResult } from './helpers/engine.js';
@@ -20,13 +24,13 @@ const DAEMON_JSON = path.join(DIR, 'etc', 'daemon.json');
 const CONFIG = path.join(DIR, 'home', 'config.yaml');
 const LOG = path.join(DIR, 'dockerd.log');
 const PIDFILE = path.join(DIR, 'docker.pid');
-const PROFILES = path.join(DIR, 'profiles');
+const WRAPPER = path.join(DIR, 'dockerd-netns');
 const HOST = `unix://${SOCKET}`;
 const DOCKERD_ARGS = [
   `--data-root ${DIR}/data`,
   `--exec-root ${DIR}/exec`,
   `--pidfile ${PIDFILE}`,
-  '--bridge=none --iptables=false --ip-masq=false --ip-forward=false --storage-driver=vfs',
+  '--iptables=false --ip-masq=false --ip-forward=false --storage-driver=vfs',
 ].join(' ');
 const ENV = {
   DOCKER_HOST: HOST,
@@ -36,9 +40,7 @@ const ENV = {
   MCP_SANDBOX_DOCKERD_LOG: LOG,
   MCP_SANDBOX_DOCKERD_ARGS: DOCKERD_ARGS,
   MCP_SANDBOX_ENGINE_WAIT: '60',
-  // Two profiles through the private engine: one without network, one networked. (`bridge`
-  // cannot exist on an engine started with --bridge=none; `host` is networked and needs runsc-net.)
-  MCP_SANDBOX_SHIPPED_PROFILES: PROFILES,
+  MCP_SANDBOX_DOCKERD: WRAPPER,
   HOME: path.join(DIR, 'home'),
 };
 const RELOADS = /Got signal to reload configuration/g;
@@ -127,12 +129,13 @@ async function stopPrivateDockerd(): Promise<void> {
   rmSync(DIR, { recursive: true, force: true });
 }
 
-function writeProfiles(): void {
-  mkdirSync(PROFILES, { recursive: true });
-  const profile = (name: string, network: string): string =>
-    `version: 1\nname: ${name}\nimage: mcp-sandbox-test/busybox:local\npull: never\ncommand: ["true"]\nnetwork: ${network}\n`;
-  writeFileSync(path.join(PROFILES, 'offline.yaml'), profile('setup-test-offline', 'none'));
-  writeFileSync(path.join(PROFILES, 'networked.yaml'), profile('setup-test-networked', 'host'));
+/** dockerd in a network namespace of its own (lo up), the same pid throughout (exec). */
+function writeWrapper(): void {
+  writeFileSync(WRAPPER, `#!/bin/sh\nexec unshare --net -- sh -c 'ip link set lo up && exec dockerd "$@"' dockerd "$@"\n`, { mode: 0o755 });
+}
+
+function hostHasDocker0(): boolean {
+  return existsSync('/sys/class/net/docker0');
 }
 
 jest.setTimeout(240_000);
@@ -142,15 +145,17 @@ afterAll(stopPrivateDockerd, 90_000);
 describeEngine('mcp-sandbox setup against a private dockerd', () => {
   beforeAll(() => {
     if (process.getuid?.() !== 0) throw new Error('the setup engine test starts a private dockerd: run it as root');
-    writeProfiles();
+    writeWrapper();
+    docker0Before = hostHasDocker0();
   });
+  let docker0Before = false;
 
   it('--dry-run from nothing prints the diff and the dockerd start, and changes nothing', async () => {
     const result = await setup('--dry-run');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`would create ${DAEMON_JSON} (dockerd config):`);
     expect(result.stdout).toContain('+++ ' + DAEMON_JSON);
-    expect(result.stdout).toMatch(new RegExp(`would run: \\S*dockerd --config-file ${DAEMON_JSON} -H unix://${SOCKET} --data-root`));
+    expect(result.stdout).toMatch(new RegExp(`would run: ${WRAPPER} --config-file ${DAEMON_JSON} -H unix://${SOCKET} --data-root`));
     expect(result.stdout).toContain('setup: dry run: nothing was changed');
     expect(existsSync(DAEMON_JSON)).toBe(false);
     expect(existsSync(CONFIG)).toBe(false);
@@ -184,8 +189,10 @@ describeEngine('mcp-sandbox setup against a private dockerd', () => {
     expect(reloads()).toBe(reloadsBefore);
     expect(dockerdPid()).toBe(pid);
     expect(failedChecks(result.stdout)).toEqual([]);
-    expect(result.stdout).toMatch(/✓ start under runtime runsc, network none \(setup-test-offline\): [\d.]+ s, gVisor kernel, interfaces lo\n/);
-    expect(result.stdout).toMatch(/✓ start under runtime runsc-net, network host \(setup-test-networked\): [\d.]+ s, gVisor kernel, interfaces /);
+    // The shipped profiles: the offline ones on runsc, the bridge ones mapped to runsc-net.
+    expect(result.stdout).toMatch(/✓ start under runtime runsc, network none \(.*everything.*\): [\d.]+ s, gVisor kernel, interfaces lo\n/);
+    expect(result.stdout).toMatch(/✓ start under runtime runsc-net, network bridge \(.*fetch.*\): [\d.]+ s, gVisor kernel, interfaces .*eth0/);
+    expect(result.stdout).toMatch(/✓ pids limit under runsc-net enforced/);
     expect(result.stdout).toContain('setup: done: doctor passed');
     expect(result.code).toBe(0);
   });
@@ -226,5 +233,9 @@ describeEngine('mcp-sandbox setup against a private dockerd', () => {
     expect(snapshot(DAEMON_JSON)).toEqual(before);
     expect(reloads()).toBe(reloadsBefore);
     expect(result.stdout).not.toContain('doctor:');
+  });
+
+  it('left the host\'s own network alone (docker0 of the shared engine still there)', () => {
+    expect(hostHasDocker0()).toBe(docker0Before);
   });
 });
