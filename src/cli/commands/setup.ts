@@ -17,7 +17,7 @@ export function registerSetup(program: Command): void {
     .option('--no-doctor', 'do not run doctor at the end (e.g. before any image to probe with exists)')
     .addHelpText(
       'after',
-      '\nEnvironment: MCP_SANDBOX_DAEMON_JSON (default /etc/docker/daemon.json), DOCKER_HOST (the engine socket),\nMCP_SANDBOX_DOCKERD_ARGS (extra dockerd arguments for a start), MCP_SANDBOX_DOCKERD_LOG, MCP_SANDBOX_ENGINE_WAIT (seconds),\nMCP_SANDBOX_CONFIG (the user config). See docs/install.md.',
+      '\nEnvironment: MCP_SANDBOX_DAEMON_JSON (default /etc/docker/daemon.json), DOCKER_HOST (the engine socket),\nMCP_SANDBOX_DOCKERD_ARGS (extra dockerd arguments for a start), MCP_SANDBOX_DOCKERD (the dockerd to start), MCP_SANDBOX_DOCKERD_LOG, MCP_SANDBOX_ENGINE_WAIT (seconds),\nMCP_SANDBOX_CONFIG (the user config). See docs/install.md.',
     )
     .action(async (options: SetupCommandOptions) => {
       // Loaded on demand: nothing of setup is on `run`'s start path.
