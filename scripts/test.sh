@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test run (`npm test`): engine up, test images, build, unit tests, engine tests.
+# The whole test run (`npm test`): build, engine up, test images, unit tests, engine tests.
 #
 # With CI=true (or 1) an engine that cannot be brought up fails the run; elsewhere the engine
 # tests are skipped with a warning and the unit tests still run. CI is passed through to every
@@ -25,7 +25,11 @@ if [[ ! -d node_modules/jest || package-lock.json -nt node_modules/.package-lock
   npm ci --no-audit --no-fund >&2 || { note "npm ci failed"; exit 1; }
 fi
 
-# 1. Engine and images ----------------------------------------------------------------------
+# 1. Build -----------------------------------------------------------------------------------
+# First: engine-up.sh is a thin caller of `mcp-sandbox setup`, which lives in dist/cli.js.
+npm run --silent build || fail "npm run build"
+
+# 2. Engine and images ----------------------------------------------------------------------
 engine=ok
 if ! bash scripts/engine-up.sh; then
   engine=down
@@ -40,9 +44,6 @@ if [[ $engine == down ]]; then
   fi
 fi
 export MCP_SANDBOX_ENGINE=$engine
-
-# 2. Build -----------------------------------------------------------------------------------
-npm run --silent build || fail "npm run build"
 
 # 3. Tests -----------------------------------------------------------------------------------
 # Each jest project also writes a JSON report, read for the summary line.

@@ -16,6 +16,7 @@ import { registerRun } from './commands/run.js';
 import { registerPs } from './commands/ps.js';
 import { registerGc } from './commands/gc.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerSetup } from './commands/setup.js';
 
 /** Builds the program; exported so tests can drive it in-process. */
 export function buildProgram(): Command {
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerPs(program);
   registerGc(program);
   registerDoctor(program);
+  registerSetup(program);
   registerDesktop(program);
   for (const command of program.commands) command.exitOverride();
   program.hook('preAction', (_program, action) => {

@@ -62,3 +62,21 @@ export function quirkRuntimesSnippet(runscPath: string): string {
 
 /** The user-config mapping that sends networked runsc profiles to the --network=host runtime. */
 export const NETWORK_MAPPING_SNIPPET = 'runtimes: { runsc: { none: runsc, bridge: runsc-net, host: runsc-net } }';
+
+/**
+ * Whether runsc needs the quirk runtimes: a release older than RUNSC_NETSTACK_FIXED (or one
+ * whose date cannot be read: the quirk arguments work on every release) on a kernel >= 6.11.
+ * One home for `setup`, which registers the runtimes, and `doctor`, which checks them.
+ */
+export function needsNetstackQuirk(release: number | undefined, kernel: string | undefined): boolean {
+  return kernelAtLeast(kernel, 6, 11) && (release === undefined || release < RUNSC_NETSTACK_FIXED);
+}
+
+/** The `--network=` value each gVisor runtime is registered with; undefined = runsc's default. */
+export function runscNetworkModes(quirk: boolean): { runsc: string | undefined; 'runsc-net': string } {
+  // Under the quirk: loopback only, and the container's netns through the host kernel's stack.
+  return quirk ? { runsc: 'none', 'runsc-net': 'host' } : { runsc: undefined, 'runsc-net': 'sandbox' };
+}
+
+/** NETWORK_MAPPING_SNIPPET as data: what `setup` writes into the user config. */
+export const NETWORK_MAPPING: Readonly<Record<'none' | 'bridge' | 'host', string>> = { none: 'runsc', bridge: 'runsc-net', host: 'runsc-net' };

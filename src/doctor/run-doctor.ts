@@ -13,6 +13,7 @@ import { HttpEngineClient } from '../engine/http-client.js';
 import { loadUserConfig } from '../run/user-config.js';
 import { runDoctor, type Check, type ProfileNeed } from './checks.js';
 import { runProbe } from './probe.js';
+import { withPlatformCheck } from './platform.js';
 
 /** The directory of shipped profiles: MCP_SANDBOX_SHIPPED_PROFILES, else the first ancestor's profiles/. */
 function shippedProfilesDir(env: NodeJS.ProcessEnv = process.env, from = path.dirname(fileURLToPath(import.meta.url))): string | undefined {
@@ -58,7 +59,7 @@ export async function doctorHere(options: { env?: NodeJS.ProcessEnv; profilesDir
   const { profiles, errors } = loadProfileNeeds(options.profilesDir ?? shippedProfilesDir(env), env);
   const remote = engine.endpoint.kind !== 'unix';
   try {
-    return await runDoctor({
+    const checks = await runDoctor({
       engine,
       config,
       profiles,
@@ -68,6 +69,7 @@ export async function doctorHere(options: { env?: NodeJS.ProcessEnv; profilesDir
       probe: (spec) => runProbe(engine, spec),
       env,
     });
+    return await withPlatformCheck(checks, engine, env);
   } finally {
     if (!options.engine) engine.close();
   }

@@ -8,6 +8,7 @@ import { buildEntry, type EntryOptions, type ProfileRef } from '../../clients/en
 import { checkEntries, installEntries, readEntries, uninstallEntries, type ChangeResult, type DriftLine } from '../../clients/install.js';
 import { NPX_LAUNCHER, resolveLauncher } from '../../clients/launcher.js';
 import { CLIENT_FORMATS, clientConfigPath, type ClientFormat, type ClientId } from '../../clients/paths.js';
+import { assertInsideDistro, throughWsl, windowsClientConfigPath } from '../../clients/wsl.js';
 import type { DesktopOptions } from '../commands/desktop.js';
 
 const CLIENT_NAMES: Record<ClientId, string> = {
@@ -23,9 +24,10 @@ export function desktopAction(args: string[], options: DesktopOptions): void {
   // HOME is read from the same environment as XDG_CONFIG_HOME and APPDATA, so a temporary
   // HOME (tests, sandboxed shells) moves every client path together.
   const home = process.platform === 'win32' ? homedir() : process.env.HOME || homedir();
-  const configFile = options.configPath ? path.resolve(options.configPath) : clientConfigPath(options.client, { home });
+  if (options.wsl) assertInsideDistro(options.wsl);
+  const configFile = options.configPath ? path.resolve(options.configPath) : options.wsl ? windowsClientConfigPath(options.client) : clientConfigPath(options.client, { home });
   const entryOptions = (): EntryOptions => ({
-    launcher: options.npx ? NPX_LAUNCHER : resolveLauncher(),
+    launcher: throughWsl(options.wsl, options.npx ? NPX_LAUNCHER : resolveLauncher()),
     envPlaceholders: options.envPlaceholders ?? false,
   });
 

@@ -10,6 +10,8 @@ export interface DesktopOptions {
   configPath?: string;
   npx?: boolean;
   envPlaceholders?: boolean;
+  /** Windows: start the launcher inside this WSL2 distribution (src/clients/wsl.ts). */
+  wsl?: string;
 }
 
 /** `mcp-sandbox desktop [profile…]`: client config entries that start profiles through the launcher. */
@@ -25,6 +27,7 @@ export function registerDesktop(program: Command): void {
     .option('--force', 'replace (or remove) a same-name entry that mcp-sandbox did not write')
     .option('--config-path <file>', "use this config file instead of the client's default")
     .option('--npx', 'start the launcher with `npx -y mcp-sandbox` instead of absolute paths')
+    .option('--wsl <distro>', 'for Claude Desktop on Windows: the entry runs `wsl.exe -d <distro> -- <node> <launcher> run <profile>` (run this inside that distribution)')
     .option('--env-placeholders', 'write "env": {"NAME": ""} for declared secrets, to fill in by hand')
     .action(async (args: string[], options: DesktopOptions) => {
       const { desktopAction } = await import('../actions/desktop.js');
