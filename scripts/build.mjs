@@ -87,6 +87,10 @@ const cli = await build({ ...common, entryPoints: { cli: 'src/cli/index.ts' } })
 // on every start.
 const run = await build({ ...common, minifyWhitespace: true, minifySyntax: true, entryPoints: { run: 'src/cli/run-entry.ts' } });
 
+// The watchdog a launcher starts beside its session (src/run/watchdog.ts): its own small file,
+// loaded by a separate node process, never by the launcher.
+const watchdog = await build({ ...common, splitting: false, minifyWhitespace: true, minifySyntax: true, entryPoints: { watchdog: 'src/run/watchdog-main.ts' } });
+
 // `run`'s start path must not load the yaml library or commander: check what dist/run.js imports statically.
 const runStatic = new Set();
 const visit = (file) => {
@@ -101,7 +105,7 @@ for (const file of runStatic) {
 }
 
 // Code splitting names chunks by content hash: drop chunks earlier builds left behind.
-const outputs = new Set([cli, run].flatMap((result) => Object.keys(result.metafile.outputs)).map((file) => path.resolve(ROOT, file)));
+const outputs = new Set([cli, run, watchdog].flatMap((result) => Object.keys(result.metafile.outputs)).map((file) => path.resolve(ROOT, file)));
 for (const name of readdirSync(path.join(ROOT, 'dist'))) {
   const file = path.join(ROOT, 'dist', name);
   if (/\.js(\.map)?$/.test(name) && !outputs.has(file)) rmSync(file, { force: true });

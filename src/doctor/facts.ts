@@ -60,5 +60,4 @@ export function quirkRuntimesSnippet(runscPath: string): string {
   return `{"runtimes": {"runsc": {"path": "${runscPath}", "runtimeArgs": ["--network=none"]}, "runsc-net": {"path": "${runscPath}", "runtimeArgs": ["--network=host"]}}}`;
 }
 
-/** The user-config mapping that sends networked runsc profiles to the --network=host runtime. */
-export const NETWORK_MAPPING_SNIPPET = 'runtimes: { runsc: { none: runsc, bridge: runsc-net, host: runsc-net } }';
+export { NETWORK_MAPPING_SNIPPET } from '../run/user-config.js';

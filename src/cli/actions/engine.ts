@@ -1,11 +1,10 @@
-import { resolveEndpoint } from '../../engine/endpoint.js';
-import { EngineConnectionError } from '../../engine/client.js';
+import { EngineConnectionError, type EngineClient } from '../../engine/client.js';
+import { connectEngine } from '../../engine/connect.js';
 import { unreachable } from '../../engine/errors.js';
-import { HttpEngineClient } from '../../engine/http-client.js';
 
 /** Runs `use` with a client for the resolved engine: a connection failure becomes ENGINE_UNREACHABLE, the client is always closed. */
-export async function withEngine<T>(use: (engine: HttpEngineClient) => Promise<T>): Promise<T> {
-  const engine = new HttpEngineClient(resolveEndpoint());
+export async function withEngine<T>(use: (engine: EngineClient) => Promise<T>): Promise<T> {
+  const engine = connectEngine();
   try {
     return await use(engine);
   } catch (error) {

@@ -78,11 +78,11 @@ describe('runSession', () => {
     expect(order[order.length - 1]).toBe('remove');
   });
 
-  test('the create body has no AutoRemove (state is read after exit) and carries the launcher labels', async () => {
+  test('the create body has AutoRemove (the engine removes it even if the launcher dies) and carries the launcher labels', async () => {
     const t = setup({ onStart: (c) => c.exit(0) });
     await runSession(t.options);
     const body = t.engine.bodies[0]!;
-    expect(body.HostConfig.AutoRemove).toBe(false);
+    expect(body.HostConfig.AutoRemove).toBe(true);
     expect(body.Labels['mcp-sandbox.profile']).toBe('test-everything');
     expect(body.Labels['mcp-sandbox.launcher-pid']).toBe(String(process.pid));
     expect(body.Labels['mcp-sandbox.version']).toMatch(/^\d+\.\d+\.\d+/);
@@ -157,6 +157,7 @@ describe('runSession', () => {
     const t = setup({ onStart: (c) => c.exit(0) });
     await runSession(t.options);
     expect(t.engine.calls).not.toContain('inspect');
+    expect(t.engine.calls).not.toContain('events');
   });
 
   test('start failure: the container is still removed and the error is an ENGINE_ERROR', async () => {
