@@ -1,5 +1,5 @@
 /**
- * What outlives a launcher that is SIGKILLed: a small detached process (dist/watchdog.js) that
+ * What outlives a launcher that is SIGKILLed: a small detached node process (dist/watchdog.js) that
  * holds the read end of a pipe from the launcher. The kernel closes that pipe when the launcher
  * dies, however it dies; the watchdog then stops and removes the container by name and exits.
  * A launcher that ends normally writes `done` first, and the watchdog exits without a request.
@@ -12,7 +12,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { EngineClient } from '../engine/client.js';
 import type { EngineEndpoint } from '../engine/endpoint.js';
+import { HttpEngineClient } from '../engine/http-client.js';
 
 /** The watchdog's instructions, one JSON line on its stdin. */
 export interface WatchdogOrder {
@@ -60,7 +62,7 @@ export function decodeOrder(line: string): WatchdogOrder {
 }
 
 /** A watchdog for one container, not yet started. */
-export function watchdog(order: WatchdogOrder, debug: (message: string) => void, script: string | undefined = watchdogScript()): Watchdog {
+export function watchdog(order: WatchdogOrder, debug: (message: string) => void, script: string | null = watchdogScript() ?? null): Watchdog {
   let child: ChildProcess | undefined;
   let disarmed = false;
   return {
@@ -89,4 +91,40 @@ export function watchdog(order: WatchdogOrder, debug: (message: string) => void,
       child.stdin.end('done\n');
     },
   };
+}
+
+/**
+ * The watchdog process: reads its order from stdin; when stdin ends without `done` (the
+ * launcher died), enforces it. Signals meant for the launcher's group do not take it along.
+ */
+export function watchdogMain(stdin: NodeJS.ReadableStream = process.stdin): void {
+  let text = '';
+  stdin.setEncoding('utf8');
+  stdin.on('data', (chunk: string) => (text += chunk));
+  let acted = false;
+  const onEnd = (): void => {
+    const lines = text.split('\n').filter(Boolean);
+    if (acted || lines.length === 0 || lines[lines.length - 1] === 'done') return;
+    acted = true;
+    const order = decodeOrder(lines[0] as string);
+    void enforce(order, new HttpEngineClient(order.endpoint));
+  };
+  stdin.on('end', onEnd);
+  stdin.on('error', onEnd);
+  for (const signal of ['SIGINT', 'SIGHUP', 'SIGPIPE'] as const) process.on(signal, () => undefined);
+}
+
+/**
+ * Stops (TERM, KILL after the order's timeout) and removes the container, then removes it once
+ * more: a create that was in flight when the launcher died lands after the first remove. Never throws.
+ */
+export async function enforce(order: WatchdogOrder, engine: EngineClient, recheckMs = 1000): Promise<void> {
+  try {
+    await engine.stop(order.container, order.stopTimeout).catch(() => undefined);
+    await engine.remove(order.container, { force: true }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, recheckMs));
+    await engine.remove(order.container, { force: true }).catch(() => undefined);
+  } finally {
+    engine.close();
+  }
 }
