@@ -37,6 +37,7 @@ export interface LaunchOptions {
 
 const PREFIX = 'mcp-sandbox: ';
 
+
 function processIo(): SessionIo {
   return {
     stdin: process.stdin,
@@ -171,7 +172,9 @@ function checkMountSources(spec: SandboxSpec, endpoint: EngineEndpoint): void {
 /**
  * The session, plus what runs beside it once the server has answered (or 1 s after start):
  * the sweep of this profile's orphans and the watchdog (./watchdog.ts). While the server
- * starts, the engine and the CPUs belong to it. A shutdown signal arms the watchdog at once.
+ * starts, the engine and the CPUs belong to it. Spawning the watchdog stalls the launcher for
+ * a moment (BENCHMARKS.md), so after the first answer it waits for the client to fall quiet;
+ * a server that never answers gets it 3 s after start; a shutdown signal arms it at once.
  */
 async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; guard: boolean }): Promise<number> {
   const { spec, io, debug } = context;
@@ -181,8 +184,8 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
   let timer: NodeJS.Timeout | undefined;
   const besides = (id: string): void => {
     clearTimeout(timer);
-    guard?.arm();
     sweeper.sweep(id);
+    if (guard) armWhenQuiet(guard, io.stdin);
   };
   let containerId: string | undefined;
   try {
@@ -198,7 +201,11 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
       warn: context.warn,
       onStarted: (id) => {
         containerId = id;
-        timer = setTimeout(() => besides(id), 1000);
+        timer = setTimeout(() => {
+          sweeper.sweep(id);
+          timer = setTimeout(() => guard?.arm(), 2000);
+          timer.unref();
+        }, 1000);
         timer.unref();
       },
       onFirstOutput: () => {
@@ -214,6 +221,22 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
     guard?.disarm();
     await sweeper.settle();
   }
+}
+
+/** Arms the watchdog once no client bytes have arrived for `quietMs`, so its spawn delays no request. */
+function armWhenQuiet(guard: Watchdog, stdin: NodeJS.ReadableStream, quietMs = 50): void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    stdin.off('data', wait);
+    guard.arm();
+  };
+  const wait = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(arm, quietMs);
+    timer.unref();
+  };
+  stdin.on('data', wait);
+  wait();
 }
 
 /** The session's io, with the watchdog armed before the session sees a shutdown signal. */

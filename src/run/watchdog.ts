@@ -72,6 +72,7 @@ export function watchdog(order: WatchdogOrder, debug: (message: string) => void,
     arm() {
       if (child || disarmed) return;
       if (!script) return debug('watchdog not available (dist/watchdog.js missing)');
+      const started = process.hrtime.bigint();
       try {
         child = spawn(process.execPath, [...NODE_FLAGS, script], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: {} });
         child.on('error', (error) => debug(`watchdog failed: ${error.message}`));
@@ -80,7 +81,7 @@ export function watchdog(order: WatchdogOrder, debug: (message: string) => void,
         // Neither the child nor its pipe may keep the launcher alive.
         child.unref();
         (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-        debug(`watchdog ${child.pid ?? '?'} armed for ${order.container}`);
+        debug(`watchdog ${child.pid ?? '?'} armed for ${order.container} (spawn ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms)`);
       } catch (error) {
         debug(`watchdog failed: ${(error as Error).message}`);
       }
