@@ -13,28 +13,14 @@
  * through the project's Engine API client, like every other caller of the engine.
  */
 import { execa } from 'execa';
-import { EngineConnectionError, type EngineClient } from '../engine/client.js';
-import { connectEngine } from '../engine/connect.js';
-import { unreachable } from '../engine/errors.js';
+import { withEngine } from '../engine/connect.js';
 import { SandboxError } from '../errors.js';
 
 const DOCKER_ENV = { DOCKER_BUILDKIT: '0', DOCKER_CLI_HINTS: 'false' };
 
-/** Runs `use` with a client for the resolved engine, closed afterwards. */
-async function withClient<T>(use: (engine: EngineClient) => Promise<T>): Promise<T> {
-  const engine = connectEngine();
-  try {
-    return await use(engine);
-  } catch (error) {
-    throw error instanceof EngineConnectionError ? unreachable(engine.endpoint, error) : error;
-  } finally {
-    engine.close();
-  }
-}
-
 /** Throws ENGINE_UNREACHABLE when the engine does not answer or the docker CLI (the builder) is missing. */
 export async function checkEngine(): Promise<void> {
-  await withClient((engine) => engine.ping());
+  await withEngine((engine) => engine.ping());
   const result = await execa('docker', ['--version'], { reject: false, timeout: 20_000 });
   if (result.failed) {
     const missing = (result as { code?: string }).code === 'ENOENT';
@@ -46,12 +32,12 @@ export async function checkEngine(): Promise<void> {
 
 /** The image's ID, or undefined when the engine has no such image. */
 export async function imageId(ref: string): Promise<string | undefined> {
-  return withClient(async (engine) => (await engine.inspectImage(ref))?.Id);
+  return withEngine(async (engine) => (await engine.inspectImage(ref))?.Id);
 }
 
 /** One label of a local image, or undefined. */
 export async function imageLabel(ref: string, label: string): Promise<string | undefined> {
-  return withClient(async (engine) => {
+  return withEngine(async (engine) => {
     const image = await engine.inspectImage(ref);
     const labels = (image?.Config as { Labels?: Record<string, string> | null } | undefined)?.Labels;
     const value = labels?.[label];

@@ -1,10 +1,10 @@
 /**
  * The engine operations mcp-sandbox needs, behind an interface (in the style of testcontainers'
- * container runtime client) so the session logic can be tested with a fake and `doctor` and
- * the benchmark can reuse the real one. The implementation is `HttpEngineClient`
- * (./http-client.ts), made by `connectEngine` (./connect.ts): node:http over the socket, because
- * loading a Docker SDK costs the launcher RSS and start-up time on every start of every MCP
- * server (figures in BENCHMARKS.md).
+ * container runtime client): every caller (the launcher, doctor, ps/gc, build, the parity test)
+ * depends on this, and the session logic is tested with a fake. The implementation is
+ * `HttpEngineClient` (./http-client.ts), made by `connectEngine` (./connect.ts): node:http over
+ * the socket, because loading a Docker SDK would cost every start of every MCP server RSS and
+ * time (figures in BENCHMARKS.md).
  */
 import type { Duplex } from 'node:stream';
 import type { CreateBody } from '../compile/engine-body.js';
