@@ -110,4 +110,15 @@ describeEngine('no orphaned container, whatever the client does', () => {
     expect(await eventually(() => containersOfLauncher(child.pid as number).length === 0, 10_000)).toBe(true);
     expect(Date.now() - killed).toBeLessThan(10_000);
   });
+
+  test('OOM with AutoRemove: exit 137, the limit named from the engine\'s events, and the container gone', async () => {
+    const profile = profileNamed(dir, 'node-script.yaml', 'h1-orphan-oom');
+    const child = spawn(process.execPath, [BIN, 'run', profile, '--', 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));'], { cwd: ROOT, env: launcherEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(137);
+    expect(stderr).toMatch(/^mcp-sandbox: the server was killed.*memory limit of 64m \(raise resources\.memory/m);
+    expect(await eventually(() => containersWithLabel('mcp-sandbox.profile=h1-orphan-oom').length === 0, 5_000)).toBe(true);
+  });
 });
