@@ -2,25 +2,11 @@
  * The MessageStage seam: a stage sits between client and server without the lifecycle code
  * knowing what it does. Driven through the fake engine like the session tests.
  */
-import { PassThrough, Transform, Writable } from 'node:stream';
-import path from 'node:path';
-import { prepareSandbox } from '../../../src/compile/prepare.js';
-import { launchBody } from '../../../src/run/launch.js';
-import { runSession, type SessionOptions } from '../../../src/run/session.js';
+import { PassThrough, Transform } from 'node:stream';
+import { runSession } from '../../../src/run/session.js';
 import type { MessageStage } from '../../../src/run/stage.js';
-import { FakeEngine, type FakeBehaviour } from './fake-engine.js';
-
-function collector(): Writable & { text(): string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      chunks.push(chunk);
-      cb();
-    },
-  }) as Writable & { text(): string };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  return w;
-}
+import type { FakeBehaviour } from './fake-engine.js';
+import { setup as harness } from './session-harness.js';
 
 function identityStage(): MessageStage & { closed: number } {
   const stage = {
@@ -35,22 +21,7 @@ function identityStage(): MessageStage & { closed: number } {
 }
 
 function setup(behaviour: FakeBehaviour, stage: MessageStage) {
-  const engine = new FakeEngine(behaviour);
-  const stdin = new PassThrough();
-  const stdout = collector();
-  const { spec } = prepareSandbox(path.resolve('test/fixtures/run/everything.yaml'));
-  const options: SessionOptions = {
-    engine,
-    body: launchBody(spec, 'runsc', {}),
-    pull: 'never',
-    stopGrace: 0.05,
-    stopTimeout: 0,
-    io: { stdin, stdout, stderr: collector(), onSignal: () => () => undefined },
-    stage,
-    debug: () => undefined,
-    warn: () => undefined,
-  };
-  return { engine, stdin, stdout, options };
+  return harness(behaviour, { stage });
 }
 
 describe('MessageStage', () => {
