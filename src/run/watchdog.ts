@@ -9,8 +9,9 @@
  * before the create call, so a launcher killed while its create is in flight is covered too.
  * Its cost is in BENCHMARKS.md.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { EngineClient } from '../engine/client.js';
 import type { EngineEndpoint } from '../engine/endpoint.js';
@@ -32,6 +33,12 @@ export interface Watchdog {
   disarm(): void;
   /** The watchdog's pid, once armed. */
   readonly pid: number | undefined;
+}
+
+/** node:child_process on first use: `run`'s start never needs it (see BENCHMARKS.md). */
+function spawnChild(...args: Parameters<typeof import('node:child_process').spawn>): ChildProcess {
+  const childProcess = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+  return childProcess.spawn(...args);
 }
 
 /** node's flags for the watchdog: it moves no data, so a small heap is plenty. */
@@ -74,7 +81,7 @@ export function watchdog(order: WatchdogOrder, debug: (message: string) => void,
       if (!script) return debug('watchdog not available (dist/watchdog.js missing)');
       const started = process.hrtime.bigint();
       try {
-        child = spawn(process.execPath, [...NODE_FLAGS, script], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: {} });
+        child = spawnChild(process.execPath, [...NODE_FLAGS, script], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: {} });
         child.on('error', (error) => debug(`watchdog failed: ${error.message}`));
         child.stdin?.on('error', () => undefined);
         child.stdin?.write(`${encodeOrder(order)}\n`);
