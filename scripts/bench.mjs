@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // `npm run bench`: raw `docker run -i` (the argv `render --format json` prints) versus
 // `mcp-sandbox run` on the same profile, under runsc and under runc, paired runs in alternating
 // order, driven by the MCP SDK's stdio client against server-everything in the local test image.
@@ -27,8 +28,10 @@ const ENTRY = '/app/node_modules/@modelcontextprotocol/server-everything/dist/in
 const MB = 1024 * 1024;
 const CLOSE_CAP_MS = 20_000;
 
+/** @param {string} line */
 const log = (line) => process.stderr.write(`bench: ${line}\n`);
 
+/** @param {string} cmd @param {string[]} args @returns {string} */
 function sh(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : `unknown (${(r.stderr || r.error?.message || '').trim().split('\n')[0]})`;
@@ -50,18 +53,22 @@ function machine() {
 
 // --- statistics ------------------------------------------------------------------------------
 
+/** @param {number[]} values @param {number} q @returns {number} */
 function quantile(values, q) {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  const low = /** @type {number} */ (sorted[lo]);
+  return low + (/** @type {number} */ (sorted[hi]) - low) * (pos - lo);
 }
+/** @param {number[]} values */
 const median = (values) => quantile(values, 0.5);
 
 // --- one session -----------------------------------------------------------------------------
 
+/** @param {number | undefined} pid @param {string} field @returns {number | undefined} */
 function readStatusKb(pid, field) {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -71,17 +78,26 @@ function readStatusKb(pid, field) {
   }
 }
 
-/** Starts one server with `command args`, measures it, closes it. All times in ms, RSS in MB. */
+/**
+ * @typedef {{ initialize: number, echoP50: number, echoP95: number, mb: number, close: number, rss: number, exit: number | string | null }} SessionFigures
+ * @typedef {keyof Omit<SessionFigures, 'exit'>} Metric
+ */
+
+/**
+ * Starts one server with `command args`, measures it, closes it. All times in ms, RSS in MB.
+ * @param {string} command @param {string[]} args @returns {Promise<SessionFigures>}
+ */
 async function session(command, args) {
   const transport = new StdioClientTransport({ command, args, stderr: 'pipe', cwd: ROOT });
   let stderr = '';
   const client = new Client({ name: 'mcp-sandbox-bench', version: '1.0.0' });
   const t0 = performance.now();
   const connecting = client.connect(transport);
-  transport.stderr?.on('data', (chunk) => {
+  transport.stderr?.on('data', (/** @type {Buffer} */ chunk) => {
     stderr += chunk.toString('utf8');
   });
   let peakRss = 0;
+  /** @type {NodeJS.Timeout | undefined} */
   let poll;
   try {
     // Poll VmRSS from the moment the process exists; VmHWM before close is the authoritative peak.
@@ -92,6 +108,7 @@ async function session(command, args) {
     await connecting;
     const initialize = performance.now() - t0;
 
+    /** @type {number[]} */
     const echoes = [];
     for (let i = 0; i < ECHOES; i += 1) {
       const s = performance.now();
@@ -100,26 +117,30 @@ async function session(command, args) {
       if (i === 0 && !JSON.stringify(result).includes('ping 0')) throw new Error(`unexpected echo answer: ${JSON.stringify(result).slice(0, 200)}`);
     }
     const big = 'x'.repeat(MB);
+    /** @type {number[]} */
     const bigTimes = [];
     for (let i = 0; i < 3; i += 1) {
       const s = performance.now();
       const result = await client.callTool({ name: 'echo', arguments: { message: big } }, undefined, { timeout: 60_000 });
       bigTimes.push(performance.now() - s);
-      const text = result.content?.[0]?.text ?? '';
+      const content = /** @type {Array<{ text?: string }> | undefined} */ (result.content);
+      const text = content?.[0]?.text ?? '';
       if (!text.endsWith(big)) throw new Error(`1 MB echo came back with ${text.length} characters`);
     }
 
     const pid = transport.pid;
-    const hwm = readStatusKb(pid, 'VmHWM') ?? 0;
+    const hwm = readStatusKb(pid ?? undefined, 'VmHWM') ?? 0;
     peakRss = Math.max(peakRss, hwm);
     clearInterval(poll);
     poll = undefined;
 
     // Close: stdin EOF to process exit, on the child itself (the SDK's close() adds its own timers).
-    const child = transport._process;
+    const child = /** @type {{ _process: import('node:child_process').ChildProcessWithoutNullStreams }} */ (/** @type {unknown} */ (transport))._process;
+    /** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} */
     const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     const s = performance.now();
     child.stdin.end();
+    /** @type {Promise<undefined>} */
     const cap = new Promise((resolve) => setTimeout(() => resolve(undefined), CLOSE_CAP_MS).unref());
     const exit = await Promise.race([exited, cap]);
     const close = performance.now() - s;
@@ -139,7 +160,7 @@ async function session(command, args) {
     };
   } catch (error) {
     await client.close().catch(() => undefined);
-    throw new Error(`${command} ${args.slice(0, 3).join(' ')}…: ${error.message}\nstderr:\n${stderr.slice(-2000)}`);
+    throw new Error(`${command} ${args.slice(0, 3).join(' ')}…: ${/** @type {Error} */ (error).message}\nstderr:\n${stderr.slice(-2000)}`);
   } finally {
     if (poll) clearInterval(poll);
   }
@@ -147,6 +168,7 @@ async function session(command, args) {
 
 // --- profiles --------------------------------------------------------------------------------
 
+/** @param {string} runtime @returns {string} */
 function profileText(runtime) {
   return [
     'version: 1',
@@ -162,6 +184,7 @@ function profileText(runtime) {
   ].join('\n');
 }
 
+/** @param {string} profile @param {NodeJS.ProcessEnv} env @returns {string[]} */
 function renderArgv(profile, env) {
   const out = execFileSync(process.execPath, [BIN, 'render', profile, '--format', 'json'], { cwd: ROOT, encoding: 'utf8', env });
   const argv = JSON.parse(out);
@@ -169,6 +192,7 @@ function renderArgv(profile, env) {
   return argv;
 }
 
+/** @param {string} profileName @returns {number} */
 function leftovers(profileName) {
   const out = spawnSync('docker', ['ps', '-aq', '--filter', `label=mcp-sandbox.profile=${profileName}`], { encoding: 'utf8' }).stdout ?? '';
   const ids = out.split('\n').filter(Boolean);
@@ -190,6 +214,7 @@ function lintBench() {
 
 // --- main ------------------------------------------------------------------------------------
 
+/** @type {Array<[Metric, string, 'ratio' | 'delta']>} */
 const METRICS = [
   ['initialize', 'spawn → `initialize` answered (ms)', 'ratio'],
   ['echoP50', 'echo round trip p50 (ms)', 'delta'],
@@ -199,8 +224,15 @@ const METRICS = [
   ['rss', 'peak RSS, launcher vs docker CLI (MB)', 'ratio'],
 ];
 
+/** @param {number} v */
 const fmt = (v) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)) : 'n/a');
 
+/**
+ * @typedef {{ raw: number, run: number, ratio: number, pairRatio: number, delta: number }} Compared
+ * @typedef {{ runtime: string, summary: Record<Metric, Compared>, leftovers: number, exits: string[], argv: string[] }} RuntimeResult
+ */
+
+/** @param {string} runtime @param {string} dir @returns {Promise<RuntimeResult>} */
 async function benchRuntime(runtime, dir) {
   const profile = path.join(dir, `bench-everything-${runtime}.yaml`);
   writeFileSync(profile, profileText(runtime));
@@ -208,36 +240,40 @@ async function benchRuntime(runtime, dir) {
   const env = { ...process.env, MCP_SANDBOX_CONFIG: path.join(dir, 'no-config.yaml') };
   process.env.MCP_SANDBOX_CONFIG = env.MCP_SANDBOX_CONFIG;
   const argv = renderArgv(profile, env);
+  /** @type {Record<'raw' | 'run', { command: string, args: string[] }>} */
   const variants = {
-    raw: { command: argv[0], args: argv.slice(1) },
+    raw: { command: /** @type {string} */ (argv[0]), args: argv.slice(1) },
     run: { command: process.execPath, args: [LAUNCHER, 'run', profile] },
   };
   log(`${runtime}: warm-up`);
   await session(variants.raw.command, variants.raw.args);
   await session(variants.run.command, variants.run.args);
+  /** @type {Record<'raw' | 'run', SessionFigures[]>} */
   const results = { raw: [], run: [] };
   for (let i = 0; i < PAIRS; i += 1) {
+    /** @type {Array<'raw' | 'run'>} */
     const order = i % 2 === 0 ? ['raw', 'run'] : ['run', 'raw'];
     for (const which of order) {
       const r = await session(variants[which].command, variants[which].args);
       results[which].push(r);
     }
-    const last = (w) => results[w][results[w].length - 1];
+    const last = (/** @type {'raw' | 'run'} */ w) => /** @type {SessionFigures} */ (results[w][results[w].length - 1]);
     log(`${runtime} pair ${i + 1}/${PAIRS} (${order.join(' first, ')}): initialize raw ${fmt(last('raw').initialize)} ms, run ${fmt(last('run').initialize)} ms; rss raw ${fmt(last('raw').rss)} MB, run ${fmt(last('run').rss)} MB`);
   }
   const left = leftovers(`bench-everything-${runtime}`);
-  const summary = {};
+  const summary = /** @type {Record<Metric, Compared>} */ ({});
   for (const [key] of METRICS) {
     const raw = median(results.raw.map((r) => r[key]));
     const run = median(results.run.map((r) => r[key]));
     // Per-pair ratios, then their median: pairs share the machine's state at that moment.
-    const pairRatio = median(results.raw.map((r, i) => results.run[i][key] / r[key]));
+    const pairRatio = median(results.raw.map((r, i) => /** @type {SessionFigures} */ (results.run[i])[key] / r[key]));
     summary[key] = { raw, run, ratio: run / raw, pairRatio, delta: run - raw };
   }
   const exits = [...new Set([...results.raw, ...results.run].map((r) => String(r.exit)))];
   return { runtime, summary, leftovers: left, exits, argv };
 }
 
+/** @param {RuntimeResult[]} all @returns {string} */
 function table(all) {
   const head = ['metric'];
   const sep = ['---'];
@@ -258,11 +294,13 @@ function table(all) {
   return rows.join('\n');
 }
 
+/** @param {RuntimeResult[]} all @returns {string} */
 function verdicts(all) {
+  /** @type {string[]} */
   const lines = [];
   for (const { runtime, summary } of all) {
     const initTarget = runtime === 'runc' ? 1.1 : 1.05;
-    const check = (ok, text) => lines.push(`- ${ok ? '✓' : '✗'} ${runtime}: ${text}`);
+    const check = (/** @type {boolean} */ ok, /** @type {string} */ text) => lines.push(`- ${ok ? '✓' : '✗'} ${runtime}: ${text}`);
     check(summary.initialize.ratio <= initTarget, `initialize ratio ${summary.initialize.ratio.toFixed(3)} (median of per-pair ratios ${summary.initialize.pairRatio.toFixed(3)}; target ≤ ${initTarget})`);
     check(summary.echoP50.delta <= 0.2, `echo p50 ${summary.echoP50.delta >= 0 ? '+' : ''}${summary.echoP50.delta.toFixed(3)} ms vs raw (target ≤ +0.2 ms)`);
     check(summary.rss.run <= 50, `launcher peak RSS ${summary.rss.run.toFixed(1)} MB (target ≤ 50 MB; docker CLI ${summary.rss.raw.toFixed(1)} MB)`);
@@ -276,6 +314,7 @@ async function main() {
   const loadBefore = loadavg().map((l) => l.toFixed(1)).join(' ');
   log(`${PAIRS} pairs per runtime, ${ECHOES} echoes per session, runtimes ${RUNTIMES.join(', ')}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'mcp-sandbox-bench-'));
+  /** @type {RuntimeResult[]} */
   const all = [];
   try {
     for (const runtime of RUNTIMES) all.push(await benchRuntime(runtime, dir));
@@ -313,6 +352,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`bench: ${error.stack ?? error}\n`);
+  process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exit(1);
 });

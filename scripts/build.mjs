@@ -1,3 +1,4 @@
+// @ts-check
 // Bundles the CLI into dist/ with esbuild: one ESM file loads faster than hundreds of modules,
 // which matters because `mcp-sandbox run` sits between the AI client and the server on every start.
 //
@@ -49,6 +50,7 @@ export class Ajv {
 `;
 }
 
+/** @type {import('esbuild').Plugin} */
 const precompiledAjvPlugin = {
   name: 'precompiled-ajv',
   setup(pluginBuild) {
@@ -59,6 +61,7 @@ const precompiledAjvPlugin = {
   },
 };
 
+/** @type {import('esbuild').BuildOptions & { metafile: true }} */
 const common = {
   outdir: 'dist',
   bundle: true,
@@ -87,21 +90,26 @@ const cli = await build({ ...common, entryPoints: { cli: 'src/cli/index.ts' } })
 // on every start.
 const run = await build({ ...common, minifyWhitespace: true, minifySyntax: true, entryPoints: { run: 'src/cli/run-entry.ts' } });
 
+// The watchdog a launcher starts beside its session (src/run/watchdog.ts): its own small file,
+// loaded by a separate node process, never by the launcher.
+const watchdog = await build({ ...common, splitting: false, minifyWhitespace: true, minifySyntax: true, entryPoints: { watchdog: 'src/run/watchdog-main.ts' } });
+
 // `run`'s start path must not load the yaml library or commander: check what dist/run.js imports statically.
+/** @type {Set<string>} */
 const runStatic = new Set();
-const visit = (file) => {
+const visit = (/** @type {string} */ file) => {
   if (runStatic.has(file)) return;
   runStatic.add(file);
   for (const imported of run.metafile.outputs[file]?.imports ?? []) if (imported.kind === 'import-statement' && !imported.external) visit(imported.path);
 };
 visit('dist/run.js');
 for (const file of runStatic) {
-  const forbidden = Object.keys(run.metafile.outputs[file].inputs).filter((input) => /node_modules\/(yaml|commander|execa|chalk)\//.test(input));
+  const forbidden = Object.keys(run.metafile.outputs[file]?.inputs ?? {}).filter((input) => /node_modules\/(yaml|commander|execa|chalk)\//.test(input));
   if (forbidden.length > 0) throw new Error(`scripts/build.mjs: dist/run.js loads ${forbidden[0]} at start (through ${file}); keep it behind a dynamic import`);
 }
 
 // Code splitting names chunks by content hash: drop chunks earlier builds left behind.
-const outputs = new Set([cli, run].flatMap((result) => Object.keys(result.metafile.outputs)).map((file) => path.resolve(ROOT, file)));
+const outputs = new Set([cli, run, watchdog].flatMap((result) => Object.keys(result.metafile.outputs)).map((file) => path.resolve(ROOT, file)));
 for (const name of readdirSync(path.join(ROOT, 'dist'))) {
   const file = path.join(ROOT, 'dist', name);
   if (/\.js(\.map)?$/.test(name) && !outputs.has(file)) rmSync(file, { force: true });

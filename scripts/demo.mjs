@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // The MCP half of `npm run demo` (scripts/demo.sh prepares engine and image first).
 //
 //   node scripts/demo.mjs <profile>     (MCP_WORKSPACE names the directory to expose)
@@ -24,12 +25,13 @@ if (!workspace) {
 const t0 = performance.now();
 const ms = () => `${Math.round(performance.now() - t0)} ms`.padStart(8);
 const out = (line = '') => process.stdout.write(`${line}\n`);
-const say = (label, text) => out(`[${ms()}] ${label}${text ? `  ${text}` : ''}`);
-const indent = (text, n = 14) => String(text).trimEnd().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
-const textOf = (result) => (result.content ?? []).map((c) => c.text ?? `[${c.type}]`).join('\n');
-const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+const say = (/** @type {string} */ label, /** @type {string | undefined} */ text) => out(`[${ms()}] ${label}${text ? `  ${text}` : ''}`);
+const indent = (/** @type {unknown} */ text, n = 14) => String(text).trimEnd().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+const textOf = (/** @type {unknown} */ result) =>
+  (/** @type {{ content?: Array<{ text?: string, type: string }> }} */ (result).content ?? []).map((c) => c.text ?? `[${c.type}]`).join('\n');
+const docker = (/** @type {string[]} */ ...args) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 let failures = 0;
-const expectThat = (ok, what) => {
+const expectThat = (/** @type {boolean} */ ok, /** @type {string} */ what) => {
   out(`${' '.repeat(14)}${ok ? 'as expected:' : 'UNEXPECTED:'} ${what}`);
   if (!ok) failures++;
 };
@@ -54,7 +56,7 @@ const client = new Client({ name: 'mcp-sandbox-demo', version: '1.0.0' });
 try {
   await client.connect(transport);
 } catch (error) {
-  console.error(`demo.mjs: the server did not start: ${error.message}\n${launcherStderr}`);
+  console.error(`demo.mjs: the server did not start: ${/** @type {Error} */ (error).message}\n${launcherStderr}`);
   process.exit(1);
 }
 const server = client.getServerVersion();
@@ -101,6 +103,7 @@ await client.close();
 say('close', 'client closed stdin; the launcher stops and removes the container');
 
 // Nothing may remain: poll briefly for this launcher's container, then for any of ours.
+/** @type {string[]} */
 let left = [];
 for (let i = 0; i < 50; i++) {
   left = docker('ps', '-aq', '--filter', `label=mcp-sandbox.launcher-pid=${launcherPid}`).split('\n').filter(Boolean);

@@ -23,6 +23,8 @@ export const EXIT_CODES = {
   /** The profile (or config file) is invalid, or lint found errors. */
   PROFILE_INVALID: 1,
   LINT_FINDINGS: 1,
+  /** The user's own launcher settings (~/.config/mcp-sandbox/config.yaml) are invalid. */
+  USER_CONFIG_INVALID: 1,
   /** Bad command-line usage or an unreadable input. */
   USAGE: 2,
   PROFILE_NOT_FOUND: 2,

@@ -8,18 +8,23 @@
  * defaults to BuildKit through the buildx plugin, which Debian's docker.io 20.10 does not
  * ship; the Dockerfiles use nothing BuildKit-only (no RUN at all), so the legacy builder gives
  * the same image on every engine we support.
+ *
+ * Everything else (is the engine there, what is the image's id and build-hash label) goes
+ * through the project's Engine API client, like every other caller of the engine.
  */
 import { execa } from 'execa';
+import { withEngine } from '../engine/connect.js';
 import { SandboxError } from '../errors.js';
 
 const DOCKER_ENV = { DOCKER_BUILDKIT: '0', DOCKER_CLI_HINTS: 'false' };
 
-/** Throws ENGINE_UNREACHABLE when the docker CLI is missing or the engine does not answer. */
+/** Throws ENGINE_UNREACHABLE when the engine does not answer or the docker CLI (the builder) is missing. */
 export async function checkEngine(): Promise<void> {
-  const result = await execa('docker', ['version', '--format', '{{.Server.Version}}'], { reject: false, timeout: 20_000 });
+  await withEngine((engine) => engine.ping());
+  const result = await execa('docker', ['--version'], { reject: false, timeout: 20_000 });
   if (result.failed) {
     const missing = (result as { code?: string }).code === 'ENOENT';
-    throw new SandboxError('ENGINE_UNREACHABLE', missing ? 'the docker CLI is not installed' : `the docker engine does not answer: ${lastLine(result.stderr)}`, {
+    throw new SandboxError('ENGINE_UNREACHABLE', missing ? 'the docker CLI (needed for `docker build`) is not installed' : `the docker CLI does not run: ${lastLine(result.stderr)}`, {
       hint: 'run scripts/engine-up.sh (as root) to install and start it',
     });
   }
@@ -27,16 +32,17 @@ export async function checkEngine(): Promise<void> {
 
 /** The image's ID, or undefined when the engine has no such image. */
 export async function imageId(ref: string): Promise<string | undefined> {
-  const result = await execa('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], { reject: false });
-  return result.failed ? undefined : result.stdout.trim() || undefined;
+  return withEngine(async (engine) => (await engine.inspectImage(ref))?.Id);
 }
 
 /** One label of a local image, or undefined. */
 export async function imageLabel(ref: string, label: string): Promise<string | undefined> {
-  const format = `{{ index .Config.Labels ${JSON.stringify(label)} }}`;
-  const result = await execa('docker', ['image', 'inspect', '--format', format, ref], { reject: false });
-  const value = result.failed ? '' : result.stdout.trim();
-  return value && value !== '<no value>' ? value : undefined;
+  return withEngine(async (engine) => {
+    const image = await engine.inspectImage(ref);
+    const labels = (image?.Config as { Labels?: Record<string, string> | null } | undefined)?.Labels;
+    const value = labels?.[label];
+    return value ? value : undefined;
+  });
 }
 
 export interface DockerBuildRequest {

@@ -60,8 +60,7 @@ export function quirkRuntimesSnippet(runscPath: string): string {
   return `{"runtimes": {"runsc": {"path": "${runscPath}", "runtimeArgs": ["--network=none"]}, "runsc-net": {"path": "${runscPath}", "runtimeArgs": ["--network=host"]}}}`;
 }
 
-/** The user-config mapping that sends networked runsc profiles to the --network=host runtime. */
-export const NETWORK_MAPPING_SNIPPET = 'runtimes: { runsc: { none: runsc, bridge: runsc-net, host: runsc-net } }';
+export { NETWORK_MAPPING_SNIPPET } from '../run/user-config.js';
 
 /**
  * Whether runsc needs the quirk runtimes: a release older than RUNSC_NETSTACK_FIXED (or one
@@ -78,5 +77,5 @@ export function runscNetworkModes(quirk: boolean): { runsc: string | undefined; 
   return quirk ? { runsc: 'none', 'runsc-net': 'host' } : { runsc: undefined, 'runsc-net': 'sandbox' };
 }
 
-/** NETWORK_MAPPING_SNIPPET as data: what `setup` writes into the user config. */
+/** The mapping of NETWORK_MAPPING_SNIPPET as data: what `setup` writes into the user config. */
 export const NETWORK_MAPPING: Readonly<Record<'none' | 'bridge' | 'host', string>> = { none: 'runsc', bridge: 'runsc-net', host: 'runsc-net' };

@@ -10,7 +10,7 @@ import { compileSpec } from '../compile/spec.js';
 import { loadStages, memoryChain } from '../profile/stages.js';
 import { Demuxer } from '../engine/demux.js';
 import type { EngineClient } from '../engine/client.js';
-import { settleWithin } from '../run/session.js';
+import { settleWithin } from '../run/escalate.js';
 import { VERSION } from '../version.js';
 
 const DOCTOR_LABEL = LABELS.doctor;

@@ -7,9 +7,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareSandbox } from '../compile/prepare.js';
-import { resolveEndpoint } from '../engine/endpoint.js';
+import { connectEngine } from '../engine/connect.js';
 import type { EngineClient } from '../engine/client.js';
-import { HttpEngineClient } from '../engine/http-client.js';
 import { loadUserConfig } from '../run/user-config.js';
 import { runDoctor, type Check, type ProfileNeed } from './checks.js';
 import { runProbe } from './probe.js';
@@ -54,8 +53,8 @@ export function runscVersion(binary: string): Promise<string | undefined> {
 
 export async function doctorHere(options: { env?: NodeJS.ProcessEnv; profilesDir?: string; engine?: EngineClient } = {}): Promise<Check[]> {
   const env = options.env ?? process.env;
-  const engine = options.engine ?? new HttpEngineClient(resolveEndpoint({ env }));
-  const config = loadUserConfig(env);
+  const engine = options.engine ?? connectEngine(env);
+  const config = await loadUserConfig(env);
   const { profiles, errors } = loadProfileNeeds(options.profilesDir ?? shippedProfilesDir(env), env);
   const remote = engine.endpoint.kind !== 'unix';
   try {

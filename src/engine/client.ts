@@ -1,9 +1,10 @@
 /**
  * The engine operations mcp-sandbox needs, behind an interface (in the style of testcontainers'
- * container runtime client) so the session logic can be tested with a fake and `doctor` and
- * the benchmark can reuse the real one. The implementation is `HttpEngineClient`
- * (./http-engine.ts): node:http over the socket, because loading dockerode costs the launcher
- * ~28 MB of RSS and ~0.24 s on every start of every MCP server.
+ * container runtime client): every caller (the launcher, doctor, ps/gc, build, the parity test)
+ * depends on this, and the session logic is tested with a fake. The implementation is
+ * `HttpEngineClient` (./http-client.ts), made by `connectEngine` (./connect.ts): node:http over
+ * the socket, because loading a Docker SDK would cost every start of every MCP server RSS and
+ * time (figures in BENCHMARKS.md).
  */
 import type { Duplex } from 'node:stream';
 import type { CreateBody } from '../compile/engine-body.js';
@@ -81,6 +82,16 @@ export interface WaitHandle {
   cancel(): void;
 }
 
+/** One record of the engine's event log (GET /events). */
+export interface EngineEvent {
+  Type?: string;
+  /** e.g. `oom`, `die`, `destroy`. */
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+  /** Seconds since the epoch. */
+  time?: number;
+}
+
 export interface EngineClient {
   readonly endpoint: EngineEndpoint;
   ping(): Promise<void>;
@@ -105,6 +116,12 @@ export interface EngineClient {
   inspectImage(ref: string): Promise<{ Id: string; [key: string]: unknown } | undefined>;
   /** Pulls an image; rejects with the registry's message when the pull fails. */
   pullImage(ref: string): Promise<void>;
+  /**
+   * The engine's recorded events matching `filters` between `since` and `until` (seconds since
+   * the epoch, fractions allowed). An `until` in the future makes the engine hold the answer
+   * open until then, so an event that trails another (OOM after the exit) still arrives.
+   */
+  events(filters: { container?: string[]; event?: string[]; type?: string[] }, since: number, until: number): Promise<EngineEvent[]>;
   /** Closes pooled connections so the process can exit. */
   close(): void;
 }

@@ -15,6 +15,7 @@ import {
   type ContainerInspect,
   type ContainerSummary,
   type EngineClient,
+  type EngineEvent,
   type EngineInfo,
   type EngineVersion,
   type WaitHandle,
@@ -32,8 +33,8 @@ interface RequestOptions {
 const DEFAULT_TIMEOUT = 30_000;
 
 /**
- * node:https (and with it node:tls) only for a TLS endpoint: loading it costs ~1 MB of RSS and
- * some start-up on every `run`, and the usual endpoint is a unix socket. Synchronous, because
+ * node:https (and with it node:tls) only for a TLS endpoint: loading it costs RSS and start-up
+ * on every `run` (see BENCHMARKS.md), and the usual endpoint is a unix socket. Synchronous, because
  * the agent is made in the constructor.
  */
 let httpsModule: typeof https | undefined;
@@ -189,6 +190,24 @@ export class HttpEngineClient implements EngineClient {
       }
       if (event.error || event.errorDetail) throw new EngineApiError(500, event.errorDetail?.message ?? event.error ?? 'pull failed');
     }
+  }
+
+  async events(filters: { container?: string[]; event?: string[]; type?: string[] }, since: number, until: number): Promise<EngineEvent[]> {
+    const wait = Math.max(0, until - Date.now() / 1000);
+    const text = await this.request('GET', '/events', {
+      query: { since: since.toFixed(3), until: until.toFixed(3), filters: JSON.stringify(filters) },
+      timeout: (wait + 30) * 1000,
+    });
+    const events: EngineEvent[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        events.push(JSON.parse(line) as EngineEvent);
+      } catch {
+        // a partial line: the engine closed mid-record
+      }
+    }
+    return events;
   }
 
   close(): void {

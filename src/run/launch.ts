@@ -13,13 +13,16 @@ import { loadStages } from '../profile/stages.js';
 import { LABELS } from '../labels.js';
 import { describeResolution, resolveProfile } from '../profile/resolve.js';
 import { VERSION } from '../version.js';
-import { describeEndpoint, resolveEndpoint } from '../engine/endpoint.js';
+import { describeEndpoint, resolveEndpoint, type EngineEndpoint } from '../engine/endpoint.js';
 import type { EngineClient } from '../engine/client.js';
-import { HttpEngineClient } from '../engine/http-client.js';
+import { connectEngine } from '../engine/connect.js';
 import { collectOrphans } from '../sandboxes/sandboxes.js';
 import { resolveSecrets, secretSources } from './secrets.js';
 import { SHUTDOWN_SIGNALS, runSession, settleWithin, type SessionIo, type ShutdownSignal } from './session.js';
-import { loadUserConfigLean, mapRuntime } from './user-config-core.js';
+import { checkRuntimeNetwork } from './runtime-network.js';
+import type { MessageStage } from './stage.js';
+import { loadUserConfig, mapRuntime, type UserConfig } from './user-config.js';
+import { watchdog, type Watchdog } from './watchdog.js';
 
 export interface LaunchOptions {
   extraArgs?: string[];
@@ -29,9 +32,12 @@ export interface LaunchOptions {
   io?: SessionIo;
   /** Injected in tests; defaults to the node:http client on the resolved endpoint. */
   engine?: EngineClient;
+  /** A message-level stage between client and server (the MCP gate). */
+  stage?: MessageStage;
 }
 
 const PREFIX = 'mcp-sandbox: ';
+
 
 function processIo(): SessionIo {
   return {
@@ -60,8 +66,9 @@ export function launchBody(spec: SandboxSpec, runtime: string, secretValues: Rec
       labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname(), [LABELS.version]: VERSION },
     },
   );
-  // Removed explicitly after exit, once State.OOMKilled has been read (see session.ts).
-  body.HostConfig.AutoRemove = false;
+  // The engine removes the container once it exits, even if the launcher is dead by then; the
+  // exit code comes from wait and the OOM state from the engine's events (see session.ts).
+  body.HostConfig.AutoRemove = true;
   return body;
 }
 
@@ -102,80 +109,163 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
   };
 
   const spec = await prepareForRun(profileArg, { env, extraArgs: options.extraArgs ?? [], debug });
-  const config = await loadUserConfigLean(env);
+  const config = await loadUserConfig(env);
   const runtime = mapRuntime(config, spec.runtime, spec.network);
   if (runtime !== spec.runtime) debug(`runtime ${spec.runtime} (network ${spec.network}) mapped to ${runtime} by ${config.file}`);
-
-  if (options.dryRun) {
-    const endpoint = options.engine?.endpoint ?? resolveEndpoint({ env });
-    const plan = {
-      engine: describeEndpoint(endpoint),
-      name: `mcp-sandbox-${spec.name}-<pid>-<random>`,
-      // Names and where they would come from; values are never printed.
-      secrets: secretSources(spec.secrets, { env }),
-      stopGrace: config.stopGrace,
-      create: launchBody(spec, runtime, {}),
-    };
-    io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-    return 0;
-  }
+  const endpoint = options.engine?.endpoint ?? resolveEndpoint({ env });
+  const context: RunContext = { spec, runtime, config, endpoint, env, io, debug, warn };
+  if (options.dryRun) return dryRun(context, options.engine ?? connectEngine(env, endpoint), !options.engine);
 
   const secretValues = resolveSecrets(spec.secrets, { env });
-  const endpoint = options.engine?.endpoint ?? resolveEndpoint({ env });
-  // Local bind sources can be checked for free; on a remote engine the create call reports them.
-  if (endpoint.kind === 'unix') {
-    for (const mount of spec.mounts) {
-      if (mount.type === 'bind' && !existsSync(mount.source)) {
-        throw new SandboxError('MOUNT_SOURCE_MISSING', `mount source ${mount.source} (for ${mount.target}) does not exist`, {
-          hint: 'create it, or fix filesystem.mounts in the profile',
-        });
-      }
+  checkMountSources(spec, endpoint);
+  const engine = options.engine ?? connectEngine(env, endpoint);
+  try {
+    await checkRuntimeNetwork(engine, { runtime, profileRuntime: spec.runtime, network: spec.network, profile: spec.name, configFile: config.file });
+    debug(`engine ${describeEndpoint(endpoint)} (${endpoint.source}), image ${spec.image}, runtime ${runtime}, network ${spec.network}`);
+    return await runProfile(context, engine, secretValues, { stage: options.stage, guard: !options.engine });
+  } finally {
+    if (!options.engine) engine.close();
+    if (io.stdin === process.stdin) process.stdin.destroy();
+  }
+}
+
+interface RunContext {
+  spec: SandboxSpec;
+  runtime: string;
+  config: UserConfig;
+  endpoint: EngineEndpoint;
+  env: NodeJS.ProcessEnv;
+  io: SessionIo;
+  debug(message: string): void;
+  warn(message: string): void;
+}
+
+/** `--dry-run`: the plan as JSON on stdout, after the same runtime-network check as a run. */
+async function dryRun(context: RunContext, engine: EngineClient, own: boolean): Promise<number> {
+  const { spec, runtime, config } = context;
+  try {
+    await checkRuntimeNetwork(engine, { runtime, profileRuntime: spec.runtime, network: spec.network, profile: spec.name, configFile: config.file, unreachableOk: true });
+  } finally {
+    if (own) engine.close();
+  }
+  const plan = {
+    engine: describeEndpoint(context.endpoint),
+    name: `mcp-sandbox-${spec.name}-<pid>-<random>`,
+    // Names and where they would come from; values are never printed.
+    secrets: secretSources(spec.secrets, { env: context.env }),
+    stopGrace: config.stopGrace,
+    create: launchBody(spec, runtime, {}),
+  };
+  context.io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+  return 0;
+}
+
+/** Local bind sources can be checked for free; on a remote engine the create call reports them. */
+function checkMountSources(spec: SandboxSpec, endpoint: EngineEndpoint): void {
+  if (endpoint.kind !== 'unix') return;
+  for (const mount of spec.mounts) {
+    if (mount.type === 'bind' && !existsSync(mount.source)) {
+      throw new SandboxError('MOUNT_SOURCE_MISSING', `mount source ${mount.source} (for ${mount.target}) does not exist`, {
+        hint: 'create it, or fix filesystem.mounts in the profile',
+      });
     }
   }
-  const engine = options.engine ?? new HttpEngineClient(endpoint);
-  debug(`engine ${describeEndpoint(endpoint)} (${endpoint.source}), image ${spec.image}, runtime ${runtime}, network ${spec.network}`);
+}
 
-  let orphanSweep: Promise<unknown> | undefined;
-  let sweepTimer: NodeJS.Timeout | undefined;
-  // The sweep of this profile's orphans waits until the server has answered for the first time
-  // (or 1 s after start): while the server starts, the engine and the CPUs belong to it.
-  const sweep = (id: string): void => {
-    clearTimeout(sweepTimer);
-    if (orphanSweep) return;
-    orphanSweep = collectOrphans(engine, { profile: spec.name, exclude: id }).then(
-      (removed) => {
-        for (const entry of removed) debug(`removed orphan ${entry.id.slice(0, 12)} (launcher ${entry.launcherPid} gone)${entry.error ? `: ${entry.error}` : ''}`);
-      },
-      (error: unknown) => debug(`orphan sweep failed: ${(error as Error).message}`),
-    );
+/**
+ * The session, plus what runs beside it once the server has answered (or 1 s after start):
+ * the sweep of this profile's orphans and the watchdog (./watchdog.ts). While the server
+ * starts, the engine and the CPUs belong to it. Spawning the watchdog stalls the launcher for
+ * a moment (BENCHMARKS.md), so after the first answer it waits for the client to fall quiet;
+ * a server that never answers gets it 3 s after start; a shutdown signal arms it at once.
+ */
+async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; guard: boolean }): Promise<number> {
+  const { spec, io, debug } = context;
+  const name = `mcp-sandbox-${spec.name}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const guard: Watchdog | undefined = extra.guard ? watchdog({ endpoint: context.endpoint, container: name, stopTimeout: 1 }, debug) : undefined;
+  const sweeper = orphanSweeper(engine, spec.name, debug);
+  let timer: NodeJS.Timeout | undefined;
+  const besides = (id: string): void => {
+    clearTimeout(timer);
+    sweeper.sweep(id);
+    if (guard) armWhenQuiet(guard, io.stdin);
   };
   let containerId: string | undefined;
   try {
     const result = await runSession({
       engine,
-      body: launchBody(spec, runtime, secretValues),
-      name: `mcp-sandbox-${spec.name}-${process.pid}-${randomBytes(3).toString('hex')}`,
+      body: launchBody(spec, context.runtime, secretValues),
+      name,
       pull: spec.pull,
-      stopGrace: config.stopGrace,
-      io,
+      stopGrace: context.config.stopGrace,
+      io: guard ? armOnSignal(io, guard) : io,
+      stage: extra.stage,
       debug,
-      warn,
+      warn: context.warn,
       onStarted: (id) => {
         containerId = id;
-        sweepTimer = setTimeout(() => sweep(id), 1000);
-        sweepTimer.unref();
+        timer = setTimeout(() => {
+          sweeper.sweep(id);
+          timer = setTimeout(() => guard?.arm(), 2000);
+          timer.unref();
+        }, 1000);
+        timer.unref();
       },
       onFirstOutput: () => {
-        if (containerId !== undefined) sweep(containerId);
+        if (containerId !== undefined) besides(containerId);
       },
     });
     debug(`exit ${result.exitCode} (${result.reason})`);
     return result.exitCode;
   } finally {
+    clearTimeout(timer);
     // A session that ended before either moment still collects (its server no longer starts).
-    if (containerId !== undefined) sweep(containerId);
-    if (orphanSweep) await settleWithin(orphanSweep, 2000);
-    if (!options.engine) engine.close();
-    if (io.stdin === process.stdin) process.stdin.destroy();
+    if (containerId !== undefined) sweeper.sweep(containerId);
+    guard?.disarm();
+    await sweeper.settle();
   }
+}
+
+/** Arms the watchdog once no client bytes have arrived for `quietMs`, so its spawn delays no request. */
+function armWhenQuiet(guard: Watchdog, stdin: NodeJS.ReadableStream, quietMs = 50): void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    stdin.off('data', wait);
+    guard.arm();
+  };
+  const wait = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(arm, quietMs);
+    timer.unref();
+  };
+  stdin.on('data', wait);
+  wait();
+}
+
+/** The session's io, with the watchdog armed before the session sees a shutdown signal. */
+function armOnSignal(io: SessionIo, guard: Watchdog): SessionIo {
+  return {
+    ...io,
+    onSignal: (handler) =>
+      io.onSignal((signal) => {
+        guard.arm();
+        handler(signal);
+      }),
+  };
+}
+
+/** This profile's orphans, collected once per run. */
+function orphanSweeper(engine: EngineClient, profile: string, debug: (message: string) => void): { sweep(exclude: string): void; settle(): Promise<void> } {
+  let sweep: Promise<unknown> | undefined;
+  return {
+    sweep(exclude) {
+      sweep ??= collectOrphans(engine, { profile, exclude }).then(
+        (removed) => {
+          for (const entry of removed) debug(`removed orphan ${entry.id.slice(0, 12)} (launcher ${entry.launcherPid} gone)${entry.error ? `: ${entry.error}` : ''}`);
+        },
+        (error: unknown) => debug(`orphan sweep failed: ${(error as Error).message}`),
+      );
+    },
+    settle: () => (sweep ? settleWithin(sweep, 2000) : Promise.resolve()),
+  };
 }

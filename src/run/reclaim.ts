@@ -1,10 +1,10 @@
 /**
  * Frees the buffers stdio traffic leaves behind. Every read from a pipe or socket allocates a
  * new Buffer outside the JS heap, and V8 only collects them when its young generation fills,
- * which a launcher that mostly moves bytes rarely does: in the benchmark's three 1 MB echoes the
- * garbage reached ~9 MB of RSS before any collection ran. After every `every` bytes carried,
- * a young-generation collection (a scavenge: well under a millisecond for the launcher's small
- * heap) is scheduled as a task, so no write waits for it.
+ * which a launcher that mostly moves bytes rarely does: in the benchmark's 1 MB echoes the
+ * garbage grew the launcher's RSS well before any collection ran (figures in BENCHMARKS.md).
+ * After every `every` bytes carried, a young-generation collection (a scavenge: cheap for the
+ * launcher's small heap) is scheduled as a task, so no write waits for it.
  *
  * node:v8 and node:vm are loaded on the first use only: a session of small messages never pays
  * for them. If the engine refuses (flags frozen), reclaiming is simply off.

@@ -3,8 +3,8 @@
  * one SandboxSpec, so the containers they create must be the same in every field that matters
  * for isolation. For every shipped profile (and a fixture that uses every key):
  *   1. `docker create` from the rendered argv (`run` -> `create`, everything else kept);
- *   2. a create through dockerode from toCreateBody(spec);
- *   3. `docker inspect` both and compare the security-relevant fields.
+ *   2. a create through the project's own Engine API client (connectEngine) from toCreateBody(spec);
+ *   3. inspect both through that client and compare the security-relevant fields.
  *
  * Images: the profile's image is tagged from a local test image when it is missing (and the
  * tag removed afterwards); create never starts anything, so any image will do.
@@ -14,10 +14,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Docker from 'dockerode';
 import { toDockerArgv } from '../../src/compile/docker-argv.js';
 import { toCreateBody } from '../../src/compile/engine-body.js';
 import type { SandboxSpec } from '../../src/compile/spec.js';
+import { connectEngine } from '../../src/engine/connect.js';
 import { REPO, compileFile, shippedProfiles } from '../unit/compile/shipped.js';
 
 const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
@@ -57,6 +57,7 @@ const SECRET_VALUE = 'parity-secret-value';
 interface Inspect {
   Config: { Env?: string[] | null; Labels?: Record<string, string> | null; Entrypoint?: string[] | null; Cmd?: string[] | null; User?: string; WorkingDir?: string; OpenStdin?: boolean; StdinOnce?: boolean; AttachStdin?: boolean; Tty?: boolean; Image?: string };
   HostConfig: Record<string, unknown>;
+  Name?: string;
 }
 
 const HOST_FIELDS = [
@@ -114,15 +115,11 @@ function imageId(image: string): string | undefined {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-function inspect(id: string): Inspect {
-  const r = docker(['inspect', id]);
-  if (r.status !== 0) throw new Error(`docker inspect ${id}: ${r.stderr}`);
-  return (JSON.parse(r.stdout) as Inspect[])[0] as Inspect;
-}
 
 (problem && !IN_CI ? describe.skip : describe)('argv and create body make identical containers', () => {
   let home: string;
-  const engine = new Docker();
+  const engine = connectEngine();
+  const inspect = async (id: string): Promise<Inspect> => (await engine.inspectContainer(id)) as unknown as Inspect;
   const cleanup: Array<() => void> = [];
   const suffix = `${process.pid}-${Date.now().toString(36)}`;
 
@@ -141,6 +138,7 @@ function inspect(id: string): Inspect {
       }
     }
     if (home) rmSync(home, { recursive: true, force: true });
+    engine.close();
   });
 
   /** Makes the profile's image exist locally without replacing a real one. */
@@ -187,12 +185,13 @@ function inspect(id: string): Inspect {
 
     // 2. The Engine API, from the body.
     const apiName = `parity-api-${label}-${suffix}`;
-    const container = await engine.createContainer({ ...toCreateBody(spec, { secretValues }), name: apiName } as Docker.ContainerCreateOptions);
+    const container = await engine.createContainer(toCreateBody(spec, { secretValues }), apiName);
     cleanup.push(() => docker(['rm', '-f', container.id]));
 
     // 3. Same container, field by field.
-    const fromCli = inspect(cliId);
-    const fromApi = inspect(container.id);
+    const fromCli = await inspect(cliId);
+    const fromApi = await inspect(container.id);
+    expect(fromApi.Name).toBe(`/${apiName}`);
     expect(securityView(fromApi)).toEqual(securityView(fromCli));
     // Secret values arrive in both, and nowhere else but the environment.
     for (const [secret, value] of Object.entries(secretValues)) {

@@ -45,6 +45,24 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   });
 }
 
+/** The pid of the watchdog a --verbose launcher reports on stderr. */
+function watchdogOf(child: ChildProcess, ms = 10_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no watchdog within ${ms} ms; stderr ${seen}`)), ms);
+    const look = (chunk: Buffer): void => {
+      seen += chunk.toString('utf8');
+      const match = /watchdog (\d+) armed/.exec(seen);
+      if (match) {
+        clearTimeout(timer);
+        child.stderr?.off('data', look);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stderr?.on('data', look);
+  });
+}
+
 /** One line on stderr, starting with our prefix. */
 function expectOneLine(stderr: string, pattern: RegExp): void {
   const lines = stderr.split('\n').filter(Boolean);
@@ -55,6 +73,16 @@ function expectOneLine(stderr: string, pattern: RegExp): void {
 
 describeEngine('run lifecycle', () => {
   const everything = fixture('everything.yaml');
+
+  test('launcher SIGKILLed: a server that exits on stdin EOF is removed by the engine (AutoRemove)', async () => {
+    const child = spawnCli(['run', everything]);
+    const answer = waitForOutput(child, '"id":1');
+    child.stdin?.write(INITIALIZE_LINE);
+    await answer;
+    child.kill('SIGKILL');
+    await exited(child);
+    expect(await eventually(() => containersOfLauncher(child.pid as number).length === 0, 5_000)).toBe(true);
+  });
 
   test('stdin EOF: the answer arrives, the launcher exits 0 and removes the container', async () => {
     const child = spawnCli(['run', everything]);
@@ -85,11 +113,12 @@ describeEngine('run lifecycle', () => {
     expect(Date.now() - sent).toBeLessThan(5_000);
   });
 
-  test('SIGKILL leaves an orphan that ps reports and gc removes', async () => {
-    const child = spawnCli(['run', everything]);
-    const answer = waitForOutput(child, '"id":1');
-    child.stdin?.write(INITIALIZE_LINE);
-    await answer;
+  test('launcher and its watchdog both SIGKILLed: the orphan is one ps reports and gc removes', async () => {
+    // A server that exits on stdin EOF is gone with AutoRemove once its launcher dies; `sleep` is not.
+    const child = spawnCli(['run', '--verbose', fixture('shell.yaml'), '--', 'echo up; sleep 60']);
+    await waitForOutput(child, 'up');
+    const watchdogPid = await watchdogOf(child);
+    process.kill(watchdogPid, 'SIGKILL');
     child.kill('SIGKILL');
     await exited(child);
     const pid = child.pid as number;
@@ -97,9 +126,9 @@ describeEngine('run lifecycle', () => {
     const ps = await runCli(['ps', '--json']);
     expect(ps.code).toBe(0);
     const entry = (JSON.parse(ps.stdout) as Array<{ launcherPid?: number; launcher: string; profile: string }>).find((e) => e.launcherPid === pid);
-    expect(entry).toMatchObject({ launcher: 'dead', profile: 'test-everything' });
+    expect(entry).toMatchObject({ launcher: 'dead', profile: 'test-shell' });
     const table = await runCli(['ps']);
-    expect(table.stdout).toMatch(new RegExp(`test-everything .*${pid} dead`));
+    expect(table.stdout).toMatch(new RegExp(`test-shell .*${pid} dead`));
     const gc = await runCli(['gc']);
     expect(gc.code).toBe(0);
     expect(gc.stdout).toContain(`launcher ${pid} gone`);
@@ -107,9 +136,10 @@ describeEngine('run lifecycle', () => {
   });
 
   test('the next run of a profile sweeps that profile\'s orphans after start', async () => {
-    // `sleep` ignores stdin EOF, so the orphan keeps running after its launcher dies.
-    const orphanLauncher = spawnCli(['run', fixture('shell.yaml'), '--', 'echo up; sleep 60']);
+    // `sleep` ignores stdin EOF, so the orphan keeps running after its launcher (and watchdog) die.
+    const orphanLauncher = spawnCli(['run', '--verbose', fixture('shell.yaml'), '--', 'echo up; sleep 60']);
     await waitForOutput(orphanLauncher, 'up');
+    process.kill(await watchdogOf(orphanLauncher), 'SIGKILL');
     orphanLauncher.kill('SIGKILL');
     await exited(orphanLauncher);
     const orphanPid = orphanLauncher.pid as number;

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { release } from 'node:os';
 import path from 'node:path';
 import { jest } from '@jest/globals';
+import { EXIT_CODES } from '../../src/errors.js';
 import { closeAndCheck, containersOfLauncher, describeEngine, fixture, runCli, tempDir, writeProfile, writeUserConfig, connect, type McpSession } from './helpers/engine.js';
 
 jest.setTimeout(120_000);
@@ -144,11 +145,21 @@ describe.each(['runsc', 'runc'] as const)('run under %s', (runtime) => {
 
 describeEngine('networked runsc profile and the runtime mapping', () => {
   const script = 'ls /sys/class/net | sort | tr "\\n" " "';
-  test('without a mapping, runsc (registered --network=none) leaves only loopback', async () => {
+  test('without a mapping, a networked profile on runsc (registered --network=none) is refused with the fix, run and --dry-run alike', async () => {
     const dir = tempDir();
-    const result = await runCli(['run', fixture('networked.yaml'), '--', script], { env: { MCP_SANDBOX_CONFIG: writeUserConfig(dir, '{}\n') } });
-    expect(result.code).toBe(0);
-    expect(result.stdout.trim()).toBe('lo');
+    const config = writeUserConfig(dir, '{}\n');
+    for (const args of [['run', fixture('networked.yaml'), '--', script], ['run', fixture('networked.yaml'), '--dry-run']]) {
+      const result = await runCli(args, { env: { MCP_SANDBOX_CONFIG: config } });
+      expect(result.code).toBe(EXIT_CODES.RUNTIME_MISSING);
+      expect(result.stdout).toBe('');
+      const lines = result.stderr.split('\n').filter(Boolean);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/profile test-networked asks for network bridge, but engine runtime runsc is registered with --network=none.*runtimes: \{ runsc: \{ none: runsc, bridge: runsc-net, host: runsc-net \} \}.* in .*config\.yaml/);
+    }
+    // A profile without a network on the same runtime starts as before.
+    const none = await runCli(['run', fixture('shell.yaml'), '--', script], { env: { MCP_SANDBOX_CONFIG: config } });
+    expect(none.code).toBe(0);
+    expect(none.stdout.trim()).toBe('lo');
   });
 
   test('with runsc.bridge mapped to runsc-net the sandbox gets the container network', async () => {

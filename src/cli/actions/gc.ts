@@ -1,6 +1,6 @@
 import { SandboxError } from '../../errors.js';
 import { collectOrphans } from '../../sandboxes/sandboxes.js';
-import { withEngine } from './engine.js';
+import { withEngine } from '../../engine/connect.js';
 
 /** `mcp-sandbox gc` (declared in ../commands/gc.ts). */
 export async function gcAction(options: { dryRun?: boolean }): Promise<void> {

@@ -1,6 +1,6 @@
 import { describeEndpoint } from '../../engine/endpoint.js';
 import { formatAge, listSandboxes } from '../../sandboxes/sandboxes.js';
-import { withEngine } from './engine.js';
+import { withEngine } from '../../engine/connect.js';
 
 /** `mcp-sandbox ps` (declared in ../commands/ps.ts). */
 export async function psAction(options: { json?: boolean }): Promise<void> {

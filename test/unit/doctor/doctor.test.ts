@@ -57,6 +57,7 @@ function fakeEngine(options: FakeOptions = {}): EngineClient {
     inspectContainer: fail,
     listContainers: fail,
     pullImage: fail,
+    events: fail,
     close: () => undefined,
   };
 }

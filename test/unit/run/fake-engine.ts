@@ -10,6 +10,7 @@ import {
   type ContainerInspect,
   type ContainerSummary,
   type EngineClient,
+  type EngineEvent,
   type EngineInfo,
   type EngineVersion,
   type WaitHandle,
@@ -31,6 +32,8 @@ export interface FakeBehaviour {
   stopCode?: number;
   oomKilled?: boolean;
   containers?: ContainerSummary[];
+  /** What /info answers. */
+  info?: EngineInfo;
 }
 
 export function frame(stream: 1 | 2, text: string | Buffer): Buffer {
@@ -106,7 +109,8 @@ export class FakeEngine implements EngineClient {
     return { Version: 'fake', ApiVersion: '1.41' };
   }
   async info(): Promise<EngineInfo> {
-    return {};
+    this.calls.push('info');
+    return this.behaviour.info ?? {};
   }
   async createContainer(body: CreateBody): Promise<{ id: string; warnings: string[] }> {
     this.calls.push('create');
@@ -153,6 +157,12 @@ export class FakeEngine implements EngineClient {
       HostConfig: { Memory: this.bodies[0]?.HostConfig.Memory ?? 0 },
       Config: {},
     };
+  }
+  /** The engine's event log: an `oom` record when the behaviour says the container was OOM-killed. */
+  async events(filters: { event?: string[] }): Promise<EngineEvent[]> {
+    this.calls.push('events');
+    const oom = this.behaviour.oomKilled && (filters.event ?? ['oom']).includes('oom');
+    return oom ? [{ Type: 'container', Action: 'oom', Actor: { ID: 'c0ffee0000000000' }, time: Math.floor(Date.now() / 1000) }] : [];
   }
   async listContainers(): Promise<ContainerSummary[]> {
     this.calls.push('list');

@@ -1,58 +1,8 @@
-import { PassThrough, Writable } from 'node:stream';
-import path from 'node:path';
-import { prepareSandbox } from '../../../src/compile/prepare.js';
 import { SandboxError } from '../../../src/errors.js';
 import { EngineConnectionError } from '../../../src/engine/client.js';
-import { launchBody } from '../../../src/run/launch.js';
-import { runSession, type SessionOptions, type ShutdownSignal } from '../../../src/run/session.js';
-import { EngineApiError, FakeEngine, type FakeBehaviour } from './fake-engine.js';
-
-const FIXTURE = path.resolve('test/fixtures/run/everything.yaml');
-
-function collector(): Writable & { text(): string; buffer(): Buffer } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      chunks.push(chunk);
-      cb();
-    },
-  }) as Writable & { text(): string; buffer(): Buffer };
-  w.text = () => Buffer.concat(chunks).toString('utf8');
-  w.buffer = () => Buffer.concat(chunks);
-  return w;
-}
-
-function setup(behaviour: FakeBehaviour, overrides: Partial<SessionOptions> = {}) {
-  const engine = new FakeEngine(behaviour);
-  const stdin = new PassThrough();
-  const stdout = collector();
-  const stderr = collector();
-  let signalHandler: ((s: ShutdownSignal) => void) | undefined;
-  const warnings: string[] = [];
-  const { spec } = prepareSandbox(FIXTURE);
-  const options: SessionOptions = {
-    engine,
-    body: launchBody(spec, 'runsc', {}),
-    pull: 'never',
-    stopGrace: 0.05,
-    stopTimeout: 0,
-    io: {
-      stdin,
-      stdout,
-      stderr,
-      onSignal: (h) => {
-        signalHandler = h;
-        return () => {
-          signalHandler = undefined;
-        };
-      },
-    },
-    debug: () => undefined,
-    warn: (m) => warnings.push(m),
-    ...overrides,
-  };
-  return { engine, stdin, stdout, stderr, options, warnings, signal: (s: ShutdownSignal) => signalHandler?.(s) };
-}
+import { runSession } from '../../../src/run/session.js';
+import { EngineApiError } from './fake-engine.js';
+import { setup } from './session-harness.js';
 
 describe('runSession', () => {
   test('registers attach and wait before start, carries stdio both ways, exits with the server code', async () => {
@@ -78,11 +28,11 @@ describe('runSession', () => {
     expect(order[order.length - 1]).toBe('remove');
   });
 
-  test('the create body has no AutoRemove (state is read after exit) and carries the launcher labels', async () => {
+  test('the create body has AutoRemove (the engine removes it even if the launcher dies) and carries the launcher labels', async () => {
     const t = setup({ onStart: (c) => c.exit(0) });
     await runSession(t.options);
     const body = t.engine.bodies[0]!;
-    expect(body.HostConfig.AutoRemove).toBe(false);
+    expect(body.HostConfig.AutoRemove).toBe(true);
     expect(body.Labels['mcp-sandbox.profile']).toBe('test-everything');
     expect(body.Labels['mcp-sandbox.launcher-pid']).toBe(String(process.pid));
     expect(body.Labels['mcp-sandbox.version']).toMatch(/^\d+\.\d+\.\d+/);
@@ -157,6 +107,7 @@ describe('runSession', () => {
     const t = setup({ onStart: (c) => c.exit(0) });
     await runSession(t.options);
     expect(t.engine.calls).not.toContain('inspect');
+    expect(t.engine.calls).not.toContain('events');
   });
 
   test('start failure: the container is still removed and the error is an ENGINE_ERROR', async () => {

@@ -73,6 +73,7 @@ function fakeEngine(state: { up: boolean; runtimes?: EngineInfo['Runtimes'] }): 
     wait: unused,
     start: unused,
     stop: unused,
+    events: unused,
     kill: unused,
     remove: unused,
     inspectContainer: unused,
