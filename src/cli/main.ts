@@ -16,6 +16,7 @@ import { registerRun } from './commands/run.js';
 import { registerPs } from './commands/ps.js';
 import { registerGc } from './commands/gc.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerAudit } from './commands/audit.js';
 
 /** Builds the program; exported so tests can drive it in-process. */
 export function buildProgram(): Command {
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerGc(program);
   registerDoctor(program);
   registerDesktop(program);
+  registerAudit(program);
   for (const command of program.commands) command.exitOverride();
   program.hook('preAction', (_program, action) => {
     // `mcp-sandbox lint | head` closes stdout early: that is the reader's choice, not an error.
