@@ -62,7 +62,7 @@ export function auditVerifyAction(files: string[], env: NodeJS.ProcessEnv = proc
   }
   if (report.broken) {
     throw new SandboxError('AUDIT_CHAIN_BROKEN', `${displayPath(report.broken.file)}:${report.broken.line}: audit chain broken: ${report.broken.reason}`, {
-      hint: `${report.lines} lines before it verified`,
+      hint: 'the lines before it are intact; docs/audit.md explains each kind of break',
     });
   }
   process.stdout.write(`audit chain intact: ${report.lines} lines in ${report.files.length} file${report.files.length === 1 ? '' : 's'}\n`);

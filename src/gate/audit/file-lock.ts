@@ -27,8 +27,9 @@ async function isStale(file: string): Promise<boolean> {
     const [pid, host] = text.split('\n');
     // A lock being written has no pid yet: not stale.
     return host === hostname() && Number(pid) > 0 && !alive(Number(pid));
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  } catch {
+    // Gone (released, or taken over): never stale; removing now could remove its successor.
+    return false;
   }
 }
 

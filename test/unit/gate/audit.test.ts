@@ -3,9 +3,9 @@
  * found at the right line, rotation continuing the chain, modes, refused symlinks and foreign
  * paths, lazy opening, the webhook against a local server.
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { genesisHash, lineHead, sha256Hex } from '../../../src/gate/audit/chain.js';
 import { openAuditLog, type AuditLogOptions } from '../../../src/gate/audit/log.js';
@@ -143,6 +143,26 @@ describe('writer', () => {
     expect(linesOf(file)).toHaveLength(1);
     expect(log.stats()).toMatchObject({ written: 1, dropped: 1 });
     expect(problems).toHaveLength(1);
+  });
+
+  test('a lock left by a dead launcher is taken over; a live one is waited for', async () => {
+    const { dir, options, file } = setup();
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const lock = path.join(dir, 'demo-2026-12-01.lock');
+    writeFileSync(lock, `2147483646\n${hostname()}\n`);
+    await writeRecords(options, 1);
+    expect(linesOf(file)).toHaveLength(1);
+    writeFileSync(lock, `${process.pid}\n${hostname()}\n`);
+    const log = openAuditLog(options);
+    log.record({ type: 'call' });
+    const flushed = log.flush();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(linesOf(file)).toHaveLength(1);
+    rmSync(lock);
+    await flushed;
+    await log.close();
+    expect(linesOf(file)).toHaveLength(2);
+    expect(existsSync(lock)).toBe(false);
   });
 
   test('records after close are dropped, never thrown', async () => {
