@@ -51,6 +51,8 @@ export interface Profile {
   secrets?: string[];
   labels?: Record<string, string>;
   justifications?: Record<string, string>;
+  /** The gate's audit log options (docs/audit.md). */
+  audit?: { arguments?: 'none' | 'keys' | 'redacted' | 'full'; results?: 'none' | 'summary' | 'full'; webhook?: string };
   build?: { base: 'node' | 'python'; package: string };
 }
 
