@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { AuditSink } from '../ports.js';
 import { composeLine, genesisHash, lineHead, sha256Hex } from './chain.js';
-import { auditDir, dayStem, lockFile, segmentFile } from './paths.js';
+import { auditDir, dayStem, headFile, lockFile, segmentFile } from './paths.js';
 import { AuditPathError, ensureAuditDir, openForAppend } from './secure.js';
 import { withFileLock } from './file-lock.js';
 import { readTail } from './tail.js';
@@ -192,6 +192,15 @@ class ChainedLog implements AuditLog {
       await handle.close();
     }
     this.heads.set(stem, { file: head.file, size: head.size + Buffer.byteLength(text), seq, hash: prev });
+    await this.writeHead(stem, seq, prev);
+  }
+
+  /** Replaces the day's head file atomically (temp file, rename), still under the lock. */
+  private async writeHead(stem: string, seq: number, hash: string): Promise<void> {
+    const target = path.join(this.dir, headFile(stem));
+    const temp = `${target}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+    await fs.writeFile(temp, `${JSON.stringify({ seq, hash })}\n`, { mode: 0o600, flag: 'wx' });
+    await fs.rename(temp, target);
   }
 
   /** The segment to append to and the last line's seq and hash; a full segment moves on to the next. */

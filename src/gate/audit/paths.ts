@@ -47,3 +47,12 @@ export function parseSegmentName(base: string): SegmentName | undefined {
 export function lockFile(stem: string): string {
   return `${stem}.lock`;
 }
+
+/**
+ * The day's head: `{"seq":N,"hash":"…"}` of the chain's last line, rewritten after each append.
+ * A chain proves nothing about its own end; the head makes an edited last line or lines cut off
+ * the end detectable too.
+ */
+export function headFile(stem: string): string {
+  return `${stem}.head`;
+}

@@ -8,7 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { genesisHash, lineHead, sha256Hex } from './chain.js';
-import { parseSegmentName, segmentFile } from './paths.js';
+import { headFile, parseSegmentName, segmentFile } from './paths.js';
 
 export interface ChainBreak {
   file: string;
@@ -87,6 +87,26 @@ function verifyChain(chain: Chain, report: VerifyReport): ChainBreak | undefined
     const broken = verifySegment(segment.file, cursor, report);
     if (broken) return broken;
   }
+  return chain.stem === undefined ? undefined : checkHead(path.join(path.dirname(chain.segments[0]!.file), headFile(chain.stem)), cursor);
+}
+
+/**
+ * The chain's end against the day's head file. A head behind the chain is accepted (a writer
+ * stopped between its append and the head's update); ahead of it, or naming another hash for
+ * the same line, it is a break. A missing head (files from before heads, or deleted) is not.
+ */
+function checkHead(file: string, cursor: Cursor): ChainBreak | undefined {
+  let head: { seq?: unknown; hash?: unknown };
+  try {
+    head = JSON.parse(readFileSync(file, 'utf8')) as { seq?: unknown; hash?: unknown };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { file, line: 1, reason: 'head file unreadable or not JSON' };
+  }
+  const last = cursor.at ?? { file, line: 1 };
+  if (typeof head.seq !== 'number' || typeof head.hash !== 'string') return { file, line: 1, reason: 'head file has no seq and hash' };
+  if (head.seq > cursor.seq) return { file: last.file, line: last.line + 1, reason: `lines cut off the end: the head records seq ${head.seq}, the chain ends at seq ${cursor.seq}` };
+  if (head.seq === cursor.seq && head.hash !== cursor.hash) return { ...last, reason: 'last line changed after it was written: its hash does not match the day\'s head file' };
   return undefined;
 }
 

@@ -242,6 +242,22 @@ describe('verify finds tampering at the right line', () => {
     expect(verifyAuditFiles([file]).broken).toMatchObject({ file: path.join(dir, 'demo-2026-12-01.1.jsonl'), reason: expect.stringContaining('segment missing') });
   });
 
+  test('the head file catches an edited last line and lines cut off the end; a head behind the chain is accepted', async () => {
+    const { dir, file, lines } = await chain(4);
+    const head = path.join(dir, 'demo-2026-12-01.head');
+    expect(JSON.parse(readFileSync(head, 'utf8'))).toEqual({ seq: 4, hash: sha256Hex(lines[3]!) });
+    expect(lstatSync(head).mode & 0o777).toBe(0o600);
+    writeLines(file, [...lines.slice(0, 3), lines[3]!.replace('"tool":"echo"', '"tool":"rm"')]);
+    expect(verifyAuditFiles([file]).broken).toEqual({ file, line: 4, reason: expect.stringContaining('last line changed') });
+    writeLines(file, lines.slice(0, 2));
+    expect(verifyAuditFiles([file]).broken).toEqual({ file, line: 3, reason: 'lines cut off the end: the head records seq 4, the chain ends at seq 2' });
+    writeLines(file, lines);
+    writeFileSync(head, JSON.stringify({ seq: 3, hash: sha256Hex(lines[2]!) }));
+    expect(verifyAuditFiles([file]).broken).toBeUndefined();
+    rmSync(head);
+    expect(verifyAuditFiles([file]).broken).toBeUndefined();
+  });
+
   test('a renamed file does not start its chain', async () => {
     const { dir, file, lines } = await chain(2);
     const renamed = path.join(dir, 'demo-2026-11-30.jsonl');
