@@ -25,6 +25,8 @@ export const DEFAULT_MAX_SEGMENT_BYTES = 10 * 1024 * 1024;
 /** Records queued beyond this (a stuck disk) are dropped and counted, so memory stays bounded. */
 const MAX_QUEUE = 10_000;
 const RESERVED = new Set(['seq', 'prev', 'ts', 'session']);
+/** How often the day's head file is rewritten while records flow (and always at close). */
+const HEAD_EVERY_MS = 1000;
 
 export interface AuditLogOptions {
   /** The profile's `name`: the file stem. */
@@ -88,6 +90,9 @@ class ChainedLog implements AuditLog {
   private counts = { written: 0, dropped: 0 };
   private readonly heads = new Map<string, ChainHead>();
   private readonly segments = new Map<string, number>();
+  /** Heads not yet written, and when one last was: the head is rewritten at most every HEAD_EVERY_MS and at close. */
+  private readonly pendingHeads = new Map<string, { seq: number; hash: string }>();
+  private headWrittenAt = 0;
 
   constructor(private readonly options: AuditLogOptions) {
     this.session = options.session ?? randomBytes(6).toString('hex');
@@ -113,6 +118,7 @@ class ChainedLog implements AuditLog {
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
+    await this.writeHeads();
     await this.webhook?.settle();
   }
 
@@ -128,6 +134,7 @@ class ChainedLog implements AuditLog {
         this.queue = [];
         await this.writeBatch(batch);
       }
+      if (this.pendingHeads.size > 0 && Date.now() - this.headWrittenAt >= HEAD_EVERY_MS) await this.writeHeads();
     } finally {
       this.draining = undefined;
     }
@@ -139,7 +146,9 @@ class ChainedLog implements AuditLog {
       const body = this.serialise(ts, entry);
       if (body === undefined) continue;
       const stem = dayStem(this.options.profile, new Date(ts));
-      byStem.set(stem, [...(byStem.get(stem) ?? []), body]);
+      const bodies = byStem.get(stem);
+      if (bodies) bodies.push(body);
+      else byStem.set(stem, [body]);
     }
     for (const [stem, bodies] of byStem) {
       try {
@@ -192,15 +201,28 @@ class ChainedLog implements AuditLog {
       await handle.close();
     }
     this.heads.set(stem, { file: head.file, size: head.size + Buffer.byteLength(text), seq, hash: prev });
-    await this.writeHead(stem, seq, prev);
+    this.pendingHeads.set(stem, { seq, hash: prev });
   }
 
-  /** Replaces the day's head file atomically (temp file, rename), still under the lock. */
-  private async writeHead(stem: string, seq: number, hash: string): Promise<void> {
-    const target = path.join(this.dir, headFile(stem));
-    const temp = `${target}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
-    await fs.writeFile(temp, `${JSON.stringify({ seq, hash })}\n`, { mode: 0o600, flag: 'wx' });
-    await fs.rename(temp, target);
+  /**
+   * Replaces each day's head file atomically (temp file, rename). Outside the lock: a head that
+   * another writer's older head overwrites is only behind the chain, which verify accepts.
+   */
+  private async writeHeads(): Promise<void> {
+    this.headWrittenAt = Date.now();
+    const heads = [...this.pendingHeads];
+    this.pendingHeads.clear();
+    for (const [stem, { seq, hash }] of heads) {
+      const target = path.join(this.dir, headFile(stem));
+      const temp = `${target}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+      try {
+        await fs.writeFile(temp, `${JSON.stringify({ seq, hash })}\n`, { mode: 0o600, flag: 'wx' });
+        await fs.rename(temp, target);
+      } catch (error) {
+        await fs.rm(temp, { force: true });
+        this.problem(error);
+      }
+    }
   }
 
   /** The segment to append to and the last line's seq and hash; a full segment moves on to the next. */
