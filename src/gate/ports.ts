@@ -1,3 +1,8 @@
+/**
+ * The gate's ports to the audit log and tool pinning (src/gate/audit/, src/gate/lock.ts).
+ * Both sides use this file unchanged: the gate calls, the implementations conform.
+ */
+
 /** Where the gate's records go (H6: hash-chained JSONL). Never throws; never blocks the session. */
 export interface AuditSink {
   record(entry: Record<string, unknown>): void;
