@@ -14,11 +14,14 @@ export interface Paint {
 
 const PLAIN: Paint = { header: (t) => t };
 
+const isSecurity = (r: Record<string, unknown>): boolean => r.type === 'security' || r.type === 'event';
+const SHOWN = new Set(['seq', 'prev', 'ts', 'session', 'type', 'event', 'kind', 'message', 'detail']);
+
 const str = (value: unknown): string => (value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value));
 
 function what(r: Record<string, unknown>): string {
   if (r.type === 'call') return r.tool !== undefined ? `${str(r.method)} ${str(r.tool)}` : str(r.method);
-  if (r.type === 'event') return str(r.kind ?? r.event);
+  if (isSecurity(r)) return str(r.event ?? r.kind);
   if (r.type === 'session-start') {
     const client = r.client as { name?: unknown; version?: unknown } | undefined;
     return client ? `client ${str(client.name)} ${str(client.version)}`.trim() : '';
@@ -31,7 +34,13 @@ function detail(r: Record<string, unknown>): string {
     const parts = [r.isError === true ? 'error' : '', r.bytesIn !== undefined ? `in ${str(r.bytesIn)}` : '', r.bytesOut !== undefined ? `out ${str(r.bytesOut)}` : ''];
     return parts.filter(Boolean).join(' ');
   }
-  if (r.type === 'event') return str(r.message ?? r.detail ?? '');
+  if (isSecurity(r)) {
+    if (r.message !== undefined || r.detail !== undefined) return str(r.message ?? r.detail);
+    return Object.entries(r)
+      .filter(([key, value]) => !SHOWN.has(key) && value !== undefined)
+      .map(([key, value]) => `${key}=${str(value)}`)
+      .join(' ');
+  }
   if (r.type === 'session-start') return [r.container ? `container ${str(r.container).slice(0, 12)}` : '', r.launcherPid !== undefined ? `pid ${str(r.launcherPid)}` : ''].filter(Boolean).join(' ');
   if (r.type === 'session-end') return [r.exitCode !== undefined ? `exit ${str(r.exitCode)}` : '', str(r.reason)].filter(Boolean).join(' ');
   return '';

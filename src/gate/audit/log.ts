@@ -25,6 +25,8 @@ export const DEFAULT_MAX_SEGMENT_BYTES = 10 * 1024 * 1024;
 /** Records queued beyond this (a stuck disk) are dropped and counted, so memory stays bounded. */
 const MAX_QUEUE = 10_000;
 const RESERVED = new Set(['seq', 'prev', 'ts', 'session']);
+/** Record types POSTed to the webhook: the gate's security events. */
+const SECURITY_TYPES = new Set<unknown>(['security', 'event']);
 /** How often the day's head file is rewritten while records flow (and always at close). */
 const HEAD_EVERY_MS = 1000;
 
@@ -36,7 +38,7 @@ export interface AuditLogOptions {
   /** The session id stamped on every record (default: 12 random hex digits). */
   session?: string;
   maxSegmentBytes?: number;
-  /** `audit.webhook`: records of type `event` are POSTed there too. */
+  /** `audit.webhook`: security events (records of type `security`) are POSTed there too. */
   webhook?: string;
   webhookTimeoutMs?: number;
   /** Where a problem is reported, once (default: one line on stderr). */
@@ -177,7 +179,7 @@ class ChainedLog implements AuditLog {
       this.problem(new Error(`a record could not be serialised (${(error as Error).message})`));
       return undefined;
     }
-    if (this.webhook && entry.type === 'event') this.webhook.post(JSON.stringify({ profile: this.options.profile, ts, session: this.session, ...rest }));
+    if (this.webhook && SECURITY_TYPES.has(entry.type)) this.webhook.post(JSON.stringify({ profile: this.options.profile, ts, session: this.session, ...rest }));
     return body;
   }
 

@@ -46,7 +46,7 @@ describe('audit command', () => {
     a.record({ type: 'call', method: 'tools/call', id: 2, tool: 'delete_file', durationMs: 0.04, isError: true, bytesIn: 99, bytesOut: 140, decision: 'deny', rule: 'tools.deny' });
     await a.close();
     const b = openAuditLog({ profile: 'memory', env: process.env, now, session: 'bbbbbbbb2222' });
-    b.record({ type: 'event', kind: 'secret-masked', message: 'a declared secret was masked in a result' });
+    b.record({ type: 'security', event: 'secret-masked', source: 'GITHUB_TOKEN', count: 2, id: 7 });
     b.record({ type: 'session-end', exitCode: 0, reason: 'client closed stdin' });
     await b.close();
   });
@@ -64,7 +64,7 @@ describe('audit command', () => {
       '2026-12-01 10:00:00.000  everything  aaaaaaaa  session-start  client claude-code 2.0.1                        container c0ffee000000 pid 4242',
       '2026-12-01 10:00:01.000  everything  aaaaaaaa  call           tools/call echo           allow            3.3  in 120 out 88',
       '2026-12-01 10:00:02.000  everything  aaaaaaaa  call           tools/call delete_file    deny tools.deny  0.0  error in 99 out 140',
-      '2026-12-01 10:00:03.000  memory      bbbbbbbb  event          secret-masked                                   a declared secret was masked in a result',
+      '2026-12-01 10:00:03.000  memory      bbbbbbbb  security       secret-masked                                   source=GITHUB_TOKEN count=2 id=7',
       '2026-12-01 10:00:04.000  memory      bbbbbbbb  session-end                                                    exit 0 client closed stdin',
       '',
     ]);
@@ -74,7 +74,7 @@ describe('audit command', () => {
     const json = await runMain(['audit', 'everything', '--json']);
     expect(json.stdout).toBe(readFileSync(path.join(dir, 'everything-2026-12-01.jsonl'), 'utf8'));
     const session = await runMain(['audit', '--json', '--session', 'bbbb']);
-    expect(session.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type)).toEqual(['event', 'session-end']);
+    expect(session.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type)).toEqual(['security', 'session-end']);
     const since = await runMain(['audit', '--json', '--since', '2026-12-01T10:00:02Z']);
     expect(since.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([3, 1, 2]);
     const none = await runMain(['audit', 'nothing']);

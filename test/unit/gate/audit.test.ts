@@ -298,9 +298,9 @@ describe('webhook', () => {
     mode = 'ok';
     const log = openAuditLog({ ...options, session: 'hooked', webhook: url, webhookTimeoutMs: 300 });
     log.record({ type: 'call', method: 'tools/call' });
-    log.record({ type: 'event', kind: 'secret-masked', rule: 'secretScan' });
+    log.record({ type: 'security', event: 'secret-masked', source: 'GITHUB_TOKEN', count: 1 });
     await log.close();
-    expect(bodies).toEqual([{ profile: 'demo', ts: '2026-12-01T10:00:00.001Z', session: 'hooked', type: 'event', kind: 'secret-masked', rule: 'secretScan' }]);
+    expect(bodies).toEqual([{ profile: 'demo', ts: '2026-12-01T10:00:00.001Z', session: 'hooked', type: 'security', event: 'secret-masked', source: 'GITHUB_TOKEN', count: 1 }]);
     expect(log.stats()).toMatchObject({ written: 2, webhookSent: 1, webhookFailed: 0 });
     expect(linesOf(file)).toHaveLength(2);
 
@@ -308,7 +308,7 @@ describe('webhook', () => {
       mode = next;
       const failing = openAuditLog({ ...options, webhook: url, webhookTimeoutMs: 300 });
       const started = Date.now();
-      failing.record({ type: 'event', kind: next });
+      failing.record({ type: 'security', event: next });
       await failing.flush();
       // The records are on disk before the receiver answers.
       expect(Date.now() - started).toBeLessThan(250);
@@ -316,7 +316,7 @@ describe('webhook', () => {
       expect(failing.stats()).toMatchObject({ written: 1, webhookSent: 0, webhookFailed: 1 });
     }
     const unreachable = openAuditLog({ ...options, webhook: 'http://127.0.0.1:1/none', webhookTimeoutMs: 300 });
-    unreachable.record({ type: 'event', kind: 'x' });
+    unreachable.record({ type: 'security', event: 'x' });
     await unreachable.close();
     expect(unreachable.stats().webhookFailed).toBe(1);
   });
