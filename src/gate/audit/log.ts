@@ -131,12 +131,18 @@ class ChainedLog implements AuditLog {
   private async drainSoon(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue;
-        this.queue = [];
-        await this.writeBatch(batch);
+      // Records that arrive during any await here are picked up before the drain ends.
+      for (;;) {
+        if (this.queue.length > 0) {
+          const batch = this.queue;
+          this.queue = [];
+          await this.writeBatch(batch);
+        } else if (this.pendingHeads.size > 0 && Date.now() - this.headWrittenAt >= HEAD_EVERY_MS) {
+          await this.writeHeads();
+        } else {
+          break;
+        }
       }
-      if (this.pendingHeads.size > 0 && Date.now() - this.headWrittenAt >= HEAD_EVERY_MS) await this.writeHeads();
     } finally {
       this.draining = undefined;
     }
