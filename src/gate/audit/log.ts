@@ -109,8 +109,13 @@ class ChainedLog implements AuditLog {
       this.counts.dropped += 1;
       return;
     }
-    this.queue.push({ ts: this.now().toISOString(), entry });
-    if (!this.draining) this.draining = this.drainSoon();
+    try {
+      this.queue.push({ ts: this.now().toISOString(), entry });
+      if (!this.draining) this.draining = this.drainSoon().catch((error: unknown) => this.problem(error));
+    } catch (error) {
+      this.counts.dropped += 1;
+      this.problem(error);
+    }
   }
 
   flush(): Promise<void> {

@@ -165,6 +165,16 @@ describe('writer', () => {
     expect(existsSync(lock)).toBe(false);
   });
 
+  test('nothing thrown into the session: a broken clock is a dropped record and one problem line', async () => {
+    const { options } = setup();
+    const problems: string[] = [];
+    const log = openAuditLog({ ...options, now: () => new Date(Number.NaN), onProblem: (m) => problems.push(m) });
+    expect(() => log.record({ type: 'call' })).not.toThrow();
+    await log.close();
+    expect(log.stats()).toMatchObject({ written: 0, dropped: 1 });
+    expect(problems).toHaveLength(1);
+  });
+
   test('records after close are dropped, never thrown', async () => {
     const { options } = setup();
     const log = openAuditLog(options);
