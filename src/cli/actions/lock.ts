@@ -82,7 +82,7 @@ export async function lockAction(profileArg: string, options: LockOptions, deps:
       process.stdout.write(`${displayPath(file)} is up to date (${summary})\n`);
       return;
     }
-    throw new SandboxError('CONFIG_CONFLICT', `${displayPath(file)} ${old ? `differs from what the server lists now: ${changes || 'format changed'}` : 'does not exist'}`, {
+    throw new SandboxError('CONFIG_CONFLICT', `${displayPath(file)} ${old ? `differs from what the server lists now: ${changes || 'format changed'}` : 'is missing or unreadable'}`, {
       hint: 'review the change, then run `mcp-sandbox lock <profile>`',
     });
   }
