@@ -61,6 +61,8 @@ function describeDiff(old: ToolLock, now: ToolLock): string {
     }
   }
   if (diff.image) parts.push(`image digest ${old.image.digest} -> ${now.image.digest}`);
+  const server = (lock: ToolLock): string => (lock.server ? `${lock.server.name} ${lock.server.version}` : 'none');
+  if (server(old) !== server(now)) parts.push(`server ${server(old)} -> ${server(now)}`);
   return parts.join('; ');
 }
 

@@ -147,10 +147,12 @@ describe('lock action', () => {
       expect(readFileSync(path.join(dir, 'notes.lock.json'), 'utf8')).toBe(first);
       await lockAction(profile, {}, deps);
       expect(readFileSync(path.join(dir, 'notes.lock.json'), 'utf8')).not.toBe(first);
+      writeFileSync(path.join(server, 'tools.json'), JSON.stringify({ ...spec, version: '1.1.0' }));
+      await expect(lockAction(profile, { check: true }, deps)).rejects.toMatchObject({ message: expect.stringContaining('server pinning-fixture 1.0.0 -> pinning-fixture 1.1.0') });
     } finally {
       process.stdout.write = write;
     }
-    expect(listed).toEqual(Array(5).fill(profile));
+    expect(listed).toEqual(Array(6).fill(profile));
     expect(out[0]).toMatch(/^wrote .*notes\.lock\.json \(3 tools, 3 resources, 1 prompts; image sha256:a+\)\n$/);
     expect(out[1]).toMatch(/unchanged/);
     expect(out[2]).toMatch(/is up to date/);
