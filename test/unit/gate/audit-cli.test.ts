@@ -8,6 +8,7 @@ import path from 'node:path';
 import { SandboxError } from '../../../src/errors.js';
 import { openAuditLog } from '../../../src/gate/audit/log.js';
 import { followAudit, parseSince, type AuditLine } from '../../../src/gate/audit/reader.js';
+import { auditShowAction } from '../../../src/cli/actions/audit.js';
 import { runMain } from '../helpers/main.js';
 
 const NOW = new Date('2026-12-01T12:00:00.000Z');
@@ -125,5 +126,36 @@ describe('--follow reader', () => {
     stop.abort();
     await following;
     expect(seen.map((l) => l.record.id)).toEqual(['new1', 'new2']);
+  });
+});
+
+describe('audit --follow', () => {
+  test('prints the existing rows and then new ones as they are appended, until SIGINT', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'ms-audit-follow-cli-')), 'audit');
+    const env = { MCP_SANDBOX_AUDIT_DIR: dir };
+    const log = openAuditLog({ profile: 'live', env, session: 'cccccccc3333', now: () => new Date('2026-12-01T11:00:00.000Z') });
+    log.record({ type: 'call', method: 'tools/list', id: 1, durationMs: 2 });
+    await log.flush();
+    let out = '';
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => ((out += String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      const following = auditShowAction('live', { follow: true }, env);
+      await new Promise((r) => setTimeout(r, 100));
+      log.record({ type: 'call', method: 'tools/call', id: 2, tool: 'echo', durationMs: 12 });
+      await log.close();
+      const deadline = Date.now() + 5000;
+      while (!out.includes('tools/call echo') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      process.emit('SIGINT');
+      await following;
+    } finally {
+      process.stdout.write = write;
+    }
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^TIME {21}PROFILE {11}SESSION {3}TYPE {11}WHAT {26}DECISION/);
+    expect(lines.slice(1).map((l) => l.split(/\s{2,}/).slice(4, 6))).toEqual([
+      ['tools/list', '2.0'],
+      ['tools/call echo', '12'],
+    ]);
   });
 });
