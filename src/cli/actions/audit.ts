@@ -1,5 +1,6 @@
 import { Chalk } from 'chalk';
-import { displayPath, SandboxError } from '../../errors.js';
+import { statSync } from 'node:fs';
+import { displayPath, SandboxError, unreadableReason } from '../../errors.js';
 import type { AuditOptions } from '../commands/audit.js';
 import { formatAuditTable, formatFollowHeader, formatFollowRow, type Paint } from '../../gate/audit/format.js';
 import { auditDir } from '../../gate/audit/paths.js';
@@ -49,6 +50,13 @@ export async function auditShowAction(profile: string | undefined, options: Audi
 /** `mcp-sandbox audit verify [files…]`: exit 0 when every chain is intact, AUDIT_CHAIN_BROKEN naming the first broken line otherwise. */
 export function auditVerifyAction(files: string[], env: NodeJS.ProcessEnv = process.env): void {
   const dir = auditDir(env);
+  for (const file of files) {
+    try {
+      if (!statSync(file).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    } catch (error) {
+      throw new SandboxError('INPUT_UNREADABLE', `audit file ${displayPath(file)} ${unreadableReason(error)}`);
+    }
+  }
   let report;
   try {
     report = verifyAuditFiles(files, dir);

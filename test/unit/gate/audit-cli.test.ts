@@ -98,6 +98,9 @@ describe('audit command', () => {
       expect(broken.stderr).toMatch(/everything-2026-12-01\.jsonl:2: audit chain broken: line changed after it was written/);
       expect(broken.stderr).not.toMatch(/^\s+at /m);
       expect((await runMain(['audit', 'verify', path.join(dir, 'memory-2026-12-01.jsonl')])).code).toBe(0);
+      const missing = await runMain(['audit', 'verify', path.join(dir, 'memory-2026-11-30.jsonl')]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/audit file .*memory-2026-11-30\.jsonl does not exist/);
     } finally {
       writeFileSync(file, original);
     }
