@@ -6,6 +6,13 @@ import { formatAuditTable, formatFollowHeader, formatFollowRow, type Paint } fro
 import { auditDir } from '../../gate/audit/paths.js';
 import { followAudit, parseSince, readAuditLines, type AuditLine, type AuditQuery } from '../../gate/audit/reader.js';
 import { verifyAuditFiles } from '../../gate/audit/verify.js';
+import { loadProfile } from '../../profile/load.js';
+import { resolveProfileArg } from '../../profile/resolve.js';
+
+/** A profile file given instead of a name: the log is kept under the profile's `name`. */
+function profileName(file: string): string {
+  return loadProfile(resolveProfileArg(file)).profile.name;
+}
 
 function paintFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): Paint {
   const enabled = Boolean(stream.isTTY) && (env.NO_COLOR === undefined || env.NO_COLOR === '');
@@ -15,8 +22,9 @@ function paintFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): Paint {
 
 /** `mcp-sandbox audit [profile]` (declared in ../commands/audit.ts). */
 export async function auditShowAction(profile: string | undefined, options: AuditOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const name = profile !== undefined && /[/\\]|\.ya?ml$/i.test(profile) ? profileName(profile) : profile;
   const query: AuditQuery = {
-    ...(profile !== undefined ? { profile } : {}),
+    ...(name !== undefined ? { profile: name } : {}),
     ...(options.since !== undefined ? { since: parseSince(options.since) } : {}),
     ...(options.session !== undefined ? { session: options.session } : {}),
   };

@@ -12,7 +12,7 @@ export function registerAudit(program: Command): void {
   const audit = program
     .command('audit')
     .description('show the audit log (a table on a terminal, plain text when piped, JSON lines with --json)')
-    .argument('[profile]', "a profile's name (default: every profile)")
+    .argument('[profile]', "a profile's name or file (default: every profile)")
     .option('--since <when>', 'only records since a duration ago (90s, 15m, 1h, 7d) or a date (2026-12-01)')
     .option('--session <id>', 'only one session (its id or a prefix)')
     .option('-f, --follow', 'keep printing records as they are appended')

@@ -78,6 +78,10 @@ describe('audit command', () => {
     expect(session.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type)).toEqual(['security', 'session-end']);
     const since = await runMain(['audit', '--json', '--since', '2026-12-01T10:00:02Z']);
     expect(since.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual([3, 1, 2]);
+    const profileFile = path.join(path.dirname(dir), 'mem.yaml');
+    writeFileSync(profileFile, 'version: 1\nname: memory\nimage: mcp/memory:1.0.0\n');
+    const byFile = await runMain(['audit', '--json', profileFile]);
+    expect(byFile.stdout).toBe(readFileSync(path.join(dir, 'memory-2026-12-01.jsonl'), 'utf8'));
     const none = await runMain(['audit', 'nothing']);
     expect(none).toMatchObject({ code: 0, stdout: '' });
     expect(none.stderr).toContain('no audit records for nothing');
