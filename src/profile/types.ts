@@ -49,10 +49,10 @@ export interface Profile {
   };
   env?: Record<string, string | number | boolean>;
   secrets?: string[];
-  labels?: Record<string, string>;
-  justifications?: Record<string, string>;
   /** The gate's audit log options (docs/audit.md). */
   audit?: { arguments?: 'none' | 'keys' | 'redacted' | 'full'; results?: 'none' | 'summary' | 'full'; webhook?: string };
+  labels?: Record<string, string>;
+  justifications?: Record<string, string>;
   build?: { base: 'node' | 'python'; package: string };
 }
 
