@@ -173,6 +173,8 @@ class ChainedLog implements AuditLog {
       } catch (error) {
         this.counts.dropped += bodies.length;
         if (error instanceof AuditPathError) this.disabled = true;
+        // The directory vanished (removed by hand): create it again for the next batch.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.ready = undefined;
         this.problem(error);
       }
     }

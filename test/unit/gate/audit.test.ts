@@ -175,6 +175,23 @@ describe('writer', () => {
     expect(problems).toHaveLength(1);
   });
 
+  test('a directory removed during a session is created again; the records meanwhile are counted', async () => {
+    const { dir, options, file } = setup();
+    const problems: string[] = [];
+    const log = openAuditLog({ ...options, onProblem: (m) => problems.push(m) });
+    log.record({ type: 'call', id: 1 });
+    await log.flush();
+    rmSync(dir, { recursive: true });
+    log.record({ type: 'call', id: 2 });
+    await log.flush();
+    log.record({ type: 'call', id: 3 });
+    await log.close();
+    expect(log.stats()).toMatchObject({ written: 2, dropped: 1 });
+    expect(problems).toHaveLength(1);
+    expect(linesOf(file).map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([3]);
+    expect(verifyAuditFiles([file]).broken).toBeUndefined();
+  });
+
   test('records after close are dropped, never thrown', async () => {
     const { options } = setup();
     const log = openAuditLog(options);
