@@ -33,7 +33,9 @@ const log = openAuditLog({ profile: 'par', env: { MCP_SANDBOX_AUDIT_DIR: dir }, 
 for (let i = 0; i < Number(count); i += 1) {
   log.record({ type: 'call', method: 'tools/call', id: i, writer: session });
   // Mix batch sizes: sometimes let a flush happen, sometimes queue several records.
-  if (i % 3 === 0) await new Promise((r) => setTimeout(r, i % 2));
+  // Spread each writer over ~100 ms or more, so the four overlap even when they start skewed.
+  if (i % 3 === 0) await new Promise((r) => setImmediate(r));
+  else await new Promise((r) => setTimeout(r, 1));
 }
 await log.close();
 `,
