@@ -71,8 +71,9 @@ test.each([
   expect(records.map((r) => r.seq)).toEqual(Array.from({ length: WRITERS * RECORDS }, (_, i) => i + 1));
   const seen = new Set(records.map((r) => `${r.writer}/${r.id}`));
   expect(seen.size).toBe(WRITERS * RECORDS);
-  // The writers really interleaved (otherwise this test proves nothing about the lock).
+  // The writers really ran at the same time (otherwise this test proves nothing about the lock):
+  // their records interleave in the chain, beyond the WRITERS - 1 switches of one after another.
   const switches = records.filter((r, i) => i > 0 && records[i - 1]!.writer !== r.writer).length;
-  expect(switches).toBeGreaterThan(WRITERS);
+  expect(switches).toBeGreaterThanOrEqual(WRITERS);
   expect(readdirSync(dir).filter((f) => f.endsWith('.lock'))).toEqual([]);
 }, 60_000);
