@@ -33,6 +33,10 @@ export const EXIT_CODES = {
   CONFIG_CONFLICT: 3,
   /** `doctor` found at least one failing check (each printed with its fix). */
   DOCTOR_FAILED: 4,
+  /** `audit verify` found a broken hash chain (the first broken line is named). */
+  AUDIT_CHAIN_BROKEN: 5,
+  /** `lock` could not list the server's tools (the server failed or answered with an error). */
+  LOCK_FAILED: 6,
   /** Launcher failures before the server ran. */
   ENGINE_UNREACHABLE: 120,
   RUNTIME_MISSING: 121,

@@ -17,6 +17,8 @@ import { registerPs } from './commands/ps.js';
 import { registerGc } from './commands/gc.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerSetup } from './commands/setup.js';
+import { registerAudit } from './commands/audit.js';
+import { registerLock } from './commands/lock.js';
 
 /** Builds the program; exported so tests can drive it in-process. */
 export function buildProgram(): Command {
@@ -37,6 +39,8 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerSetup(program);
   registerDesktop(program);
+  registerAudit(program);
+  registerLock(program);
   for (const command of program.commands) command.exitOverride();
   program.hook('preAction', (_program, action) => {
     // `mcp-sandbox lint | head` closes stdout early: that is the reader's choice, not an error.

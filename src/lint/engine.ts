@@ -3,11 +3,13 @@
  * reported ones (severity after config, position in the file, suppression by justification).
  * Loading is parse -> schema -> normalize -> lint -> compile; `lintProfile` is this stage.
  */
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { clientConfigPath } from '../clients/paths.js';
 import { SandboxError, type SourceLocation } from '../errors.js';
 import type { LoadedProfile } from '../profile/load.js';
+import { lockPathFor } from '../gate/lock-format.js';
 import type { NormalizedProfile } from '../profile/types.js';
 import { RULES, RULES_BY_ID } from './registry.js';
 import type { Rule, RuleContext, Severity } from './types.js';
@@ -53,7 +55,7 @@ export function defaultRuleContext(home: string = homedir()): RuleContext {
     path.join(home, 'Library', 'Application Support', 'Code'),
     path.join(home, '.config', 'Code'),
   ];
-  return { home, clientConfigPaths: [...new Set(clientConfigPaths)], ruleIds: new Set(RULES_BY_ID.keys()) };
+  return { home, clientConfigPaths: [...new Set(clientConfigPaths)], ruleIds: new Set(RULES_BY_ID.keys()), hasLockFile: (file) => existsSync(lockPathFor(file)) };
 }
 
 /** Where a pointer is in the reported file. */
@@ -62,7 +64,7 @@ export type PointerLocator = (pointer: string) => { pointer: string; location: S
 /** The lint stage for a loaded profile. */
 export function lintProfile(loaded: LoadedProfile, config: LintConfig = DEFAULT_LINT_CONFIG, ctx: RuleContext = defaultRuleContext()): FileReport {
   const locator: PointerLocator = (pointer) => ({ pointer, location: loaded.locate(pointer) });
-  return { file: loaded.file, findings: runRules(loaded.profile, locator, config, ctx) };
+  return { file: loaded.file, findings: runRules(loaded.profile, locator, config, { ...ctx, profileFile: loaded.file }) };
 }
 
 /** Runs the rules over a profile; the locator maps profile pointers to positions in the reported file. */

@@ -38,6 +38,7 @@ import { rule as r32 } from './rules/ms602-env-and-secret.js';
 import { rule as r33 } from './rules/ms603-secret-name-in-env.js';
 import { rule as r34 } from './rules/ms701-image-not-pinned.js';
 import { rule as r35 } from './rules/ms702-image-without-digest.js';
+import { rule as r36 } from './rules/ms801-no-tool-lock.js';
 import type { Rule } from './types.js';
 
 export const RULES: readonly Rule[] = [
@@ -77,6 +78,7 @@ export const RULES: readonly Rule[] = [
   r33,
   r34,
   r35,
+  r36,
 ];
 
 export const RULES_BY_ID: ReadonlyMap<string, Rule> = new Map(RULES.map((r) => [r.id, r]));

@@ -34,6 +34,10 @@ export interface RuleContext {
   clientConfigPaths: string[];
   /** Every known rule id, for checks about justifications. */
   ruleIds: ReadonlySet<string>;
+  /** The profile file being linted (set per file by lintProfile; absent for client-config entries). */
+  profileFile?: string;
+  /** Whether a tool lock (`<basename>.lock.json`) lies next to a profile file. */
+  hasLockFile?: (profileFile: string) => boolean;
 }
 
 export interface RuleReferences {
@@ -73,6 +77,7 @@ export const RULE_FAMILIES: Record<string, string> = {
   '5': 'resources',
   '6': 'secrets and env',
   '7': 'image',
+  '8': 'tool pinning',
 };
 
 /** Where rule pages are published; the same files live in docs/rules/. */

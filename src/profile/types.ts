@@ -49,6 +49,8 @@ export interface Profile {
   };
   env?: Record<string, string | number | boolean>;
   secrets?: string[];
+  /** The gate's audit log options (docs/audit.md). */
+  audit?: { arguments?: 'none' | 'keys' | 'redacted' | 'full'; results?: 'none' | 'summary' | 'full'; webhook?: string };
   labels?: Record<string, string>;
   justifications?: Record<string, string>;
   build?: { base: 'node' | 'python'; package: string };

@@ -16,17 +16,24 @@ function tempDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'ms-lint-'));
 }
 
+/** These tests are about other rules: the context says a tool lock exists, so MS801 stays out of their findings. */
+const LOCKED = { ...defaultRuleContext(), hasLockFile: (): boolean => true };
+
 function lintText(text: string, config?: Parameters<typeof lintProfile>[1]) {
   const file = path.join(tempDir(), 'p.yaml');
   writeFileSync(file, text);
-  return lintProfile(loadProfile(file), config);
+  return lintProfile(loadProfile(file), config, LOCKED);
 }
 
 describe('every shipped profile lints clean', () => {
   const files = readdirSync(path.join(ROOT, 'profiles')).filter((f) => f.endsWith('.yaml'));
+  // The catalog ships no tool locks: a lock pins the digest of the image the user builds
+  // (`mcp-sandbox build`), so it can only be written on the user's machine (docs/lock.md).
+  // MS801 is therefore the one warning every shipped profile has, until its user runs `lock`.
   test.each(files)('profiles/%s', (file) => {
     const report = lintProfile(loadProfile(path.join(ROOT, 'profiles', file)));
-    expect(report.findings.filter((f) => !f.suppressed && f.severity !== 'info')).toEqual([]);
+    expect(report.findings.filter((f) => !f.suppressed && f.severity === 'warning' && f.rule === 'MS801')).toHaveLength(1);
+    expect(report.findings.filter((f) => !f.suppressed && f.severity !== 'info' && f.rule !== 'MS801')).toEqual([]);
     for (const f of report.findings.filter((x) => x.suppressed)) expect(f.justification?.trim()).not.toBe('');
   });
 
@@ -34,7 +41,9 @@ describe('every shipped profile lints clean', () => {
     const { reports, missing } = lintPaths([path.join(ROOT, 'profiles')]);
     expect(missing).toEqual([]);
     expect(reports.length).toBeGreaterThanOrEqual(files.length);
-    expect(exitCodeForReports(reports, { strict: true })).toBe(0);
+    expect(exitCodeForReports(reports)).toBe(0);
+    const withoutLockWarnings = reports.map((r) => ({ ...r, findings: r.findings.filter((f) => f.rule !== 'MS801') }));
+    expect(exitCodeForReports(withoutLockWarnings, { strict: true })).toBe(0);
   });
 });
 
@@ -58,7 +67,7 @@ describe('suppression', () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'base.yaml'), 'version: 1\n\nnetwork: bridge\n');
     writeFileSync(path.join(dir, 'child.yaml'), `extends: base.yaml\n${BASE}`);
-    const report = lintProfile(loadProfile(path.join(dir, 'child.yaml')));
+    const report = lintProfile(loadProfile(path.join(dir, 'child.yaml')), undefined, LOCKED);
     expect(report.findings[0]).toMatchObject({ rule: 'MS201', line: 3 });
   });
 });

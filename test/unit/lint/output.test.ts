@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
-import { lintProfile, type FileReport } from '../../../src/lint/engine.js';
+import { defaultRuleContext, lintProfile, type FileReport } from '../../../src/lint/engine.js';
 import { formatJson, formatText, makeChalk } from '../../../src/lint/format.js';
 import { RULES } from '../../../src/lint/registry.js';
 import { formatSarif } from '../../../src/lint/sarif.js';
@@ -19,8 +19,11 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 const FIXTURES = path.join(ROOT, 'test/fixtures/lint');
 const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
 
+/** The formats are tested on other rules' findings: the context says a tool lock exists, so MS801 stays out. */
+const LOCKED = { ...defaultRuleContext(), hasLockFile: (): boolean => true };
+
 function fixtureReports(): FileReport[] {
-  return ['MS301', 'MS601', 'MS201'].map((id) => lintProfile(loadProfile(path.join(FIXTURES, id, 'fail.yaml'))));
+  return ['MS301', 'MS601', 'MS201'].map((id) => lintProfile(loadProfile(path.join(FIXTURES, id, 'fail.yaml')), undefined, LOCKED));
 }
 
 const cli = (args: string[], cwd = ROOT): Promise<MainResult> => runMain(args, cwd);
@@ -79,7 +82,7 @@ describe('sarif', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ms-sarif-'));
     const file = path.join(dir, 'p.yaml');
     writeFileSync(file, 'version: 1\nname: t\nimage: mcp/t:1.0.0\npull: never\nnetwork: bridge\njustifications:\n  MS201: needs the network\n');
-    const reports = [...fixtureReports(), lintProfile(loadProfile(file))];
+    const reports = [...fixtureReports(), lintProfile(loadProfile(file), undefined, LOCKED)];
     const log = JSON.parse(formatSarif(reports, undefined, ROOT)) as {
       version: string;
       runs: Array<{ tool: { driver: { rules: Array<Record<string, unknown>> } }; results: Array<Record<string, any>> }>;
@@ -102,18 +105,22 @@ describe('sarif', () => {
 });
 
 describe('cli', () => {
-  test('lint profiles/ exits 0', async () => {
+  test('lint profiles/ exits 0; its only problems are the MS801 warnings of a catalog that ships no locks', async () => {
     const r = await cli(['lint', 'profiles/']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/✔ no problems/);
+    const problems = r.stdout.split('\n').filter((l) => /^profiles\/\S+:\d+:\d+  (error|warning|info) /.test(l));
+    expect(problems.length).toBeGreaterThan(0);
+    for (const line of problems) expect(line).toMatch(/  warning  MS801  no tool lock /);
+    expect(r.stdout).toMatch(/0 errors/);
   });
 
   test('errors exit 1; warnings fail only with --strict or over --max-warnings', async () => {
     expect((await cli(['lint', 'test/fixtures/lint/MS301/fail.yaml'])).code).toBe(1);
     expect((await cli(['lint', 'test/fixtures/lint/MS201/fail.yaml'])).code).toBe(0);
     expect((await cli(['lint', '--strict', 'test/fixtures/lint/MS201/fail.yaml'])).code).toBe(1);
-    expect((await cli(['lint', '--max-warnings', '0', 'test/fixtures/lint/MS201/fail.yaml'])).code).toBe(1);
-    expect((await cli(['lint', '--max-warnings', '1', 'test/fixtures/lint/MS201/fail.yaml'])).code).toBe(0);
+    // Two warnings: MS201, and MS801 (the fixture has no tool lock next to it).
+    expect((await cli(['lint', '--max-warnings', '1', 'test/fixtures/lint/MS201/fail.yaml'])).code).toBe(1);
+    expect((await cli(['lint', '--max-warnings', '2', 'test/fixtures/lint/MS201/fail.yaml'])).code).toBe(0);
   });
 
   test('usage and unreadable input exit 2, without a stack trace', async () => {
@@ -188,7 +195,8 @@ describe('cli', () => {
     });
     const out = path.join(dir, 'github.yaml');
     writeFileSync(out, r.stdout);
-    expect(lintProfile(loadProfile(out)).findings.map((f) => f.rule)).toEqual(['MS401', 'MS702']);
+    // A freshly imported profile has no tool lock yet: MS801 asks for one.
+    expect(lintProfile(loadProfile(out)).findings.map((f) => f.rule)).toEqual(['MS401', 'MS801', 'MS702']);
     const missing = await cli(['import', file, '--server', 'github']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('did you mean "GitHub"?');
