@@ -1,0 +1,96 @@
+/**
+ * The MCP gate: a message stage between the client and the server (the session's
+ * MessageStage). Creating it costs two streams; the protocol logic (core.ts), the validator
+ * and the token patterns load on the first message, so the gate adds nothing to start-up.
+ *
+ * Each direction frames lines (framing.ts) and hands them to the core one at a time, in order;
+ * the next chunk is taken only when the lines before it are out (backpressure both ways).
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import type { GateCore } from './core.js';
+import { LineFramer, sniffId, sniffIsRequest } from './framing.js';
+import type { GateConfig, GateContext, GateStage } from './types.js';
+
+type Side = 'client' | 'server';
+type Item = { kind: 'line'; bytes: Buffer } | { kind: 'oversize'; head: Buffer; tail: Buffer; length: number };
+
+export function createGate(config: GateConfig, context: GateContext): GateStage {
+  let core: GateCore | undefined;
+  let loading: Promise<GateCore> | undefined;
+  const streams: Partial<Record<'toServer' | 'toClient', Transform>> = {};
+  // After its input ended a direction pushes nothing more (push after EOF is an error).
+  const ended = new Set<Transform>();
+  const emit = (stream: 'toServer' | 'toClient', bytes: Buffer): void => {
+    const target = streams[stream];
+    if (target && !ended.has(target) && !target.destroyed) target.push(bytes);
+  };
+  const getCore = (): GateCore | Promise<GateCore> =>
+    core ??
+    (loading ??= import('./core.js').then((module) => {
+      core = new module.GateCore(config, context, { toServer: (b) => emit('toServer', b), toClient: (b) => emit('toClient', b) });
+      return core;
+    }));
+  const onEnd = (stream: Transform): void => {
+    ended.add(stream);
+  };
+  streams.toServer = direction('client', config.limits.maxMessageBytes, { getCore, context, onEnd });
+  streams.toClient = direction('server', config.limits.maxMessageBytes, { getCore, context, onEnd });
+  return {
+    toServer: streams.toServer,
+    toClient: streams.toClient,
+    close: async (): Promise<void> => {
+      try {
+        core?.close();
+      } catch (error) {
+        context.log?.(`gate close: ${(error as Error).message}`);
+      }
+    },
+  };
+}
+
+interface DirectionHooks {
+  getCore(): GateCore | Promise<GateCore>;
+  context: GateContext;
+  onEnd(stream: Transform): void;
+}
+
+function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transform {
+  const { getCore, context } = hooks;
+  let items: Item[] = [];
+  const framer = new LineFramer(maxBytes, {
+    line: (bytes) => items.push({ kind: 'line', bytes }),
+    oversize: (head, tail, length) => items.push({ kind: 'oversize', head, tail, length }),
+  });
+  const drain = async (): Promise<void> => {
+    const batch = items;
+    items = [];
+    if (batch.length === 0) return;
+    const core = await getCore();
+    for (const item of batch) {
+      try {
+        if (item.kind === 'line') await (side === 'client' ? core.fromClient(item.bytes) : core.fromServer(item.bytes));
+        else core.oversize(side, sniffId(item.head, item.tail), sniffIsRequest(item.head), item.length);
+      } catch (error) {
+        // A bug in a policy must not end the session; the message is dropped, not let through.
+        context.log?.(`gate: a ${side} message was dropped: ${(error as Error).message}`);
+        context.audit.record({ type: 'security', event: 'gate-error', from: side, message: (error as Error).message });
+      }
+    }
+  };
+  const stream: Transform = new Transform({
+    // The default high-water mark: a line is pushed as one chunk whatever its size.
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+      framer.push(chunk);
+      drain().then(() => callback(), callback);
+    },
+    flush(callback: TransformCallback): void {
+      framer.end();
+      const done = (error?: Error | null): void => {
+        hooks.onEnd(stream);
+        callback(error);
+      };
+      drain().then(() => done(), done);
+    },
+  });
+  return stream;
+}
