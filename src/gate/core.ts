@@ -370,7 +370,7 @@ export class GateCore {
   // --- audit ------------------------------------------------------------------------------
 
   private recordCall(entry: Pending, answer: Buffer | undefined, decision: 'allow' | 'deny', rule?: string, response?: JsonRpcMessage, bytesOut?: number): void {
-    let isError = answer !== undefined || rule === 'cancelled';
+    let isError = answer !== undefined || rule === 'cancelled' || rule === 'unanswered';
     if (response) isError = response.error !== undefined || (isObject(response.result) && response.result.isError === true);
     const record: Record<string, unknown> = {
       type: 'call',
