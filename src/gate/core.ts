@@ -8,8 +8,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GATE_ERRORS, errorLine, idKey, isId, isObject, messageLine, resultLine, type GateErrorCode, type JsonRpcId, type JsonRpcMessage } from './jsonrpc.js';
+import { OVERSIZE_HEAD_BYTES, sniffId, sniffIsRequest } from './framing.js';
 import { CallLimits } from './limits.js';
 import { NameMatcher } from './policy.js';
+import { Prescan } from './prescan.js';
 import { redact } from './redact.js';
 import { rootsOfMounts } from './roots.js';
 import { SecretScanner } from './secrets.js';
@@ -39,6 +41,8 @@ type Outcome = { kind: 'forward' } | { kind: 'replace'; message: unknown } | { k
 
 const FORWARD: Outcome = { kind: 'forward' };
 const DROP: Outcome = { kind: 'drop' };
+/** From this size a clean server response is booked from its ends instead of parsed (passLarge). */
+const LARGE_LINE = 256 * 1024;
 /** How long a tools/list the gate sends on its own may take. */
 const GATE_LIST_TIMEOUT_MS = 30_000;
 
@@ -55,6 +59,7 @@ export class GateCore {
   private readonly scanner: SecretScanner;
   private readonly reported = new Set<string>();
   private scannerReady: Promise<void> | undefined;
+  private scannerSettled = false;
 
   constructor(private readonly config: GateConfig, private readonly context: GateContext, private readonly out: GateOutput) {
     this.now = context.clock ?? Date.now;
@@ -68,10 +73,14 @@ export class GateCore {
     this.scanner = new SecretScanner(context.secrets);
     for (const { name, reason } of this.scanner.skipped) context.log?.(`secret ${name} is not scanned for: ${reason}`);
     if (config.secretScan !== 'off') {
-      this.scannerReady = loadTokenFinder().then(
-        (finder) => this.scanner.setTokenFinder(finder),
-        (error: unknown) => context.log?.(`token patterns unavailable (${(error as Error).message}): only declared secrets are scanned`),
-      );
+      this.scannerReady = loadTokenFinder()
+        .then(
+          (finder) => this.scanner.setTokenFinder(finder),
+          (error: unknown) => context.log?.(`token patterns unavailable (${(error as Error).message}): only declared secrets are scanned`),
+        )
+        .finally(() => {
+          this.scannerSettled = true;
+        });
     }
     // Warm the validator while the server starts; nothing waits for it here.
     void loadSchemaCompiler().catch(() => undefined);
@@ -222,19 +231,46 @@ export class GateCore {
 
   // --- server -> client -----------------------------------------------------------------
 
-  async fromServer(line: Buffer): Promise<void> {
+  /** A scan for a long server line still arriving; undefined when there is nothing to scan with yet. */
+  prescan(): Prescan | undefined {
+    return this.config.secretScan !== 'off' && this.scannerSettled ? new Prescan(this.scanner) : undefined;
+  }
+
+  /** `prescan`: the line was scanned while it arrived (a clean result saves the scan here). */
+  async fromServer(line: Buffer, prescan?: Prescan): Promise<void> {
+    const clean = prescan ? !prescan.finish(line) : false;
+    if (clean && line.length >= LARGE_LINE && this.passLarge(line)) return;
     const text = line.toString('utf8');
     const message = parseText(text);
     let outcome: Outcome = FORWARD;
     if (Array.isArray(message)) outcome = this.serverBatch(message, line.length);
     else if (isObject(message)) outcome = this.serverMessage(message as JsonRpcMessage, line.length);
     if (outcome.kind === 'drop' || outcome.kind === 'answer') return;
-    if (this.config.secretScan !== 'off') {
+    if (this.config.secretScan !== 'off' && !clean) {
       outcome = await this.scan(line, text, message, outcome);
       if (outcome.kind === 'drop') return;
       if (outcome.kind === 'answer') return this.out.toClient(outcome.line);
     }
     this.out.toClient(outcome.kind === 'replace' ? messageLine(outcome.message) : line);
+  }
+
+  /**
+   * A long, clean response to a request the gate only books (not a list it filters): read the
+   * id from its ends rather than parsing it all, and forward it as it came. False: parse it.
+   */
+  private passLarge(line: Buffer): boolean {
+    const head = line.subarray(0, OVERSIZE_HEAD_BYTES);
+    const tail = line.subarray(-OVERSIZE_HEAD_BYTES);
+    const id = sniffId(head, tail);
+    if (id === undefined || sniffIsRequest(head)) return false;
+    const entry = this.pending.get(idKey(id));
+    if (!entry || LIST_FIELDS[entry.method] || this.own.has(idKey(id))) return false;
+    this.pending.delete(idKey(id));
+    if (entry.admitted) this.limits.release();
+    const isError = /^\s*\{[^{}[\]]*?"error"\s*:/.test(head.toString('utf8')) || /"isError"\s*:\s*true/.test(tail.toString('utf8'));
+    this.recordCall(entry, undefined, 'allow', undefined, { id, ...(isError ? { error: true } : {}) }, line.length);
+    this.out.toClient(line);
+    return true;
   }
 
   private serverBatch(batch: unknown[], bytes: number): Outcome {
@@ -365,6 +401,17 @@ export class GateCore {
     if (entry.admitted) this.limits.release();
     this.recordCall(entry, line, 'deny', rule);
     this.out.toClient(line);
+  }
+
+  /** A message the gate failed on (a bug): a request still gets an answer, so nothing hangs. */
+  failed(from: 'client' | 'server', id: JsonRpcId | undefined, isRequest: boolean, reason: string): void {
+    this.security({ event: 'gate-error', from, id, message: reason });
+    if (id === undefined || !isRequest) return;
+    const line = errorLine(id, GATE_ERRORS.INTERNAL, `the gate could not check this message: ${reason}`, 'gate');
+    if (from === 'client') {
+      this.pending.delete(idKey(id));
+      this.out.toClient(line);
+    } else this.out.toServer(line);
   }
 
   // --- audit ------------------------------------------------------------------------------

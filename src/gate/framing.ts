@@ -8,6 +8,8 @@
 export interface FrameSink {
   /** One complete line, its newline included (absent only for a last line at end of input). */
   line(bytes: Buffer): void;
+  /** A piece of a line still incomplete (lets the gate scan it while the rest is in transit). */
+  partial?(piece: Buffer): void;
   /** A line over the cap: its first and last bytes and its full length. */
   oversize(head: Buffer, tail: Buffer, length: number): void;
 }
@@ -40,6 +42,7 @@ export class LineFramer {
       } else {
         this.parts.push(piece);
         this.held += piece.length;
+        if (nl === -1) this.sink.partial?.(piece);
       }
       if (nl !== -1) this.complete();
     }

@@ -8,11 +8,12 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { GateCore } from './core.js';
-import { LineFramer, sniffId, sniffIsRequest } from './framing.js';
+import type { Prescan } from './prescan.js';
+import { LineFramer, OVERSIZE_HEAD_BYTES, sniffId, sniffIsRequest } from './framing.js';
 import type { GateConfig, GateContext, GateStage } from './types.js';
 
 type Side = 'client' | 'server';
-type Item = { kind: 'line'; bytes: Buffer } | { kind: 'oversize'; head: Buffer; tail: Buffer; length: number };
+type Item = { kind: 'line'; bytes: Buffer; prescan?: Prescan | undefined } | { kind: 'oversize'; head: Buffer; tail: Buffer; length: number };
 
 export function createGate(config: GateConfig, context: GateContext): GateStage {
   let core: GateCore | undefined;
@@ -33,8 +34,9 @@ export function createGate(config: GateConfig, context: GateContext): GateStage 
   const onEnd = (stream: Transform): void => {
     ended.add(stream);
   };
-  streams.toServer = direction('client', config.limits.maxMessageBytes, { getCore, context, onEnd });
-  streams.toClient = direction('server', config.limits.maxMessageBytes, { getCore, context, onEnd });
+  const loaded = (): GateCore | undefined => core;
+  streams.toServer = direction('client', config.limits.maxMessageBytes, { getCore, core: loaded, context, onEnd });
+  streams.toClient = direction('server', config.limits.maxMessageBytes, { getCore, core: loaded, context, onEnd });
   return {
     toServer: streams.toServer,
     toClient: streams.toClient,
@@ -50,6 +52,8 @@ export function createGate(config: GateConfig, context: GateContext): GateStage 
 
 interface DirectionHooks {
   getCore(): GateCore | Promise<GateCore>;
+  /** The core if it is loaded already (no waiting). */
+  core(): GateCore | undefined;
   context: GateContext;
   onEnd(stream: Transform): void;
 }
@@ -57,9 +61,25 @@ interface DirectionHooks {
 function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transform {
   const { getCore, context } = hooks;
   let items: Item[] = [];
+  // The server's long lines are scanned for secrets piece by piece as they arrive (prescan.ts).
+  // null: this line started before the scanner was ready, so it is scanned whole at the end.
+  let prescan: Prescan | null | undefined;
   const framer = new LineFramer(maxBytes, {
-    line: (bytes) => items.push({ kind: 'line', bytes }),
-    oversize: (head, tail, length) => items.push({ kind: 'oversize', head, tail, length }),
+    line: (bytes) => {
+      items.push({ kind: 'line', bytes, prescan: prescan ?? undefined });
+      prescan = undefined;
+    },
+    partial:
+      side === 'server'
+        ? (piece) => {
+            if (prescan === undefined) prescan = hooks.core()?.prescan() ?? null;
+            prescan?.add(piece);
+          }
+        : undefined,
+    oversize: (head, tail, length) => {
+      prescan = undefined;
+      items.push({ kind: 'oversize', head, tail, length });
+    },
   });
   const drain = async (): Promise<void> => {
     const batch = items;
@@ -68,12 +88,16 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
     const core = await getCore();
     for (const item of batch) {
       try {
-        if (item.kind === 'line') await (side === 'client' ? core.fromClient(item.bytes) : core.fromServer(item.bytes));
+        if (item.kind === 'line') await (side === 'client' ? core.fromClient(item.bytes) : core.fromServer(item.bytes, item.prescan));
         else core.oversize(side, sniffId(item.head, item.tail), sniffIsRequest(item.head), item.length);
       } catch (error) {
         // A bug in a policy must not end the session; the message is dropped, not let through.
-        context.log?.(`gate: a ${side} message was dropped: ${(error as Error).message}`);
-        context.audit.record({ type: 'security', event: 'gate-error', from: side, message: (error as Error).message });
+        const reason = (error as Error).message;
+        context.log?.(`a ${side} message was dropped: ${reason}`);
+        if (item.kind === 'line') {
+          const head = item.bytes.subarray(0, OVERSIZE_HEAD_BYTES);
+          core.failed(side, sniffId(head, item.bytes.subarray(-OVERSIZE_HEAD_BYTES)), sniffIsRequest(head), reason);
+        }
       }
     }
   };

@@ -33,6 +33,8 @@ export const GATE_ERRORS = {
   SECRET_BLOCKED: -32006,
   /** A call to a tool the server does not list, or the gate could not get the list. */
   UNKNOWN_TOOL: -32007,
+  /** The gate failed on a message (a bug); the message was not forwarded. */
+  INTERNAL: -32603,
   /** Arguments that fail the tool's inputSchema or tools.constrain. */
   INVALID_ARGUMENTS: -32602,
 } as const;

@@ -1,8 +1,9 @@
 /**
  * What of a call's arguments an audit record may carry (audit.arguments):
  * none: nothing; keys: the argument names; redacted: the values, except that values under
- * sensitive keys (password, token, secret, api_key, authorization, ...) become a short hash
- * and declared secret values are masked; full: the values with declared secrets masked.
+ * sensitive keys (password, token, secret, api_key, authorization, ...) become a short hash,
+ * declared secret values are masked and long strings are cut to a summary; full: the values
+ * with declared secrets masked.
  * Declared secret values never appear, whatever the mode.
  */
 import { createHash } from 'node:crypto';
@@ -16,6 +17,9 @@ const SENSITIVE_KEY = /password|passwd|passphrase|token|secret|api[-_]?key|autho
 export function shortHash(value: unknown): string {
   return `sha256:${createHash('sha256').update(typeof value === 'string' ? value : JSON.stringify(value) ?? '').digest('hex').slice(0, 12)}`;
 }
+
+/** In `redacted` mode a string keeps this many characters (the record is a summary, not a copy). */
+export const REDACTED_STRING_CHARS = 200;
 
 export function redact(args: unknown, mode: AuditArgumentsMode, secrets: Readonly<Record<string, string>>): unknown {
   if (mode === 'none' || args === undefined) return undefined;
@@ -37,9 +41,16 @@ export function redact(args: unknown, mode: AuditArgumentsMode, secrets: Readonl
     }
     return out;
   };
+  const longest = forms.reduce((max, [, form]) => Math.max(max, form.length), 0);
+  const summary = (text: string): string => {
+    if (mode !== 'redacted' || text.length <= REDACTED_STRING_CHARS) return maskString(text);
+    // Masked with enough after the cut that a value across it is masked whole, then cut.
+    const cut = maskString(text.slice(0, REDACTED_STRING_CHARS + longest)).slice(0, REDACTED_STRING_CHARS);
+    return `${cut}…[${text.length} chars]`;
+  };
   const walk = (node: unknown, sensitive: boolean): unknown => {
     if (sensitive && mode === 'redacted' && node !== null && node !== undefined) return shortHash(node);
-    if (typeof node === 'string') return maskString(node);
+    if (typeof node === 'string') return summary(node);
     if (Array.isArray(node)) return node.map((child) => walk(child, false));
     if (typeof node === 'object' && node !== null) {
       const out = Object.create(null) as Record<string, unknown>;

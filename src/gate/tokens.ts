@@ -30,11 +30,12 @@ interface RuleCreator {
   create(context: RuleContext, options: Record<string, unknown>): { file?(source: unknown): unknown };
 }
 
-/** Rule options that differ from the rule's own defaults. */
-const RULE_OPTIONS: Record<string, Record<string, unknown>> = {
-  // Access key ids alone are a credential half worth hiding; the rule scans them only on request.
-  '@secretlint/secretlint-rule-aws': { enableIDScanRule: true },
-};
+/**
+ * Rule options that differ from the rule's own defaults: none. (secretlint-rule-aws can also
+ * report access key ids and account ids, enableIDScanRule; they are identifiers, not secrets,
+ * and that scan is the most expensive of the preset. The secret access key is always found.)
+ */
+const RULE_OPTIONS: Record<string, Record<string, unknown>> = {};
 
 /** Formats the preset lacks. Stripe: live and test secret/restricted keys. JWT: three base64url parts, JSON header and payload. */
 const OWN_PATTERNS: ReadonlyArray<readonly [string, RegExp]> = [
@@ -52,6 +53,7 @@ export function loadTokenFinder(): Promise<TokenFinder> {
 
 function buildFinder(rules: readonly RuleCreator[]): TokenFinder {
   let sink: TokenMatch[] = [];
+  let text = '';
   const handlers: Array<(source: unknown) => unknown> = [];
   for (const rule of rules) {
     // Filter rules (secretlint-disable comments) have no place in protocol messages.
@@ -62,22 +64,44 @@ function buildFinder(rules: readonly RuleCreator[]): TokenFinder {
     const context: RuleContext = {
       sharedOptions: {},
       createTranslator: () => (messageId, data) => ({ message: messageId, messageId, data }),
-      report: (descriptor) => sink.push({ rule: id, start: descriptor.range[0], end: descriptor.range[1] }),
+      report: (descriptor) => sink.push(widened(id, descriptor, text)),
       ignore: () => undefined,
     };
     const handler = rule.create(context, { ...(RULE_OPTIONS[id] ?? {}) });
     if (handler.file) handlers.push(handler.file.bind(handler));
   }
-  return (text) => {
+  return (content) => {
     sink = [];
-    const source = { content: text, filePath: 'message.json', ext: '.json', contentType: 'text' };
+    text = content;
+    // Plain text, not .json: secretlint-rule-gcp parses a whole .json file for a service-account
+    // key, a second JSON.parse of every message; the PEM inside is found by the privatekey rule.
+    const source = { content, filePath: 'message.txt', ext: '.txt', contentType: 'text' };
     for (const handler of handlers) handler(source);
     const found = sink;
     sink = [];
+    text = '';
     for (const [rule, pattern] of OWN_PATTERNS) {
       pattern.lastIndex = 0;
-      for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) found.push({ rule, start: m.index, end: m.index + m[0].length });
+      for (let m = pattern.exec(content); m !== null; m = pattern.exec(content)) found.push({ rule, start: m.index, end: m.index + m[0].length });
     }
     return found;
   };
+}
+
+/**
+ * A report's range, widened to cover the secret the rule names in its message data: some
+ * rules report the start of the whole match with the length of the captured secret
+ * (secretlint-rule-aws's secret access key), which would leave part of the secret unmasked.
+ */
+function widened(rule: string, descriptor: { message: unknown; range: readonly [number, number] }, text: string): TokenMatch {
+  let [start, end] = descriptor.range;
+  const data = (descriptor.message as { data?: Record<string, unknown> }).data ?? {};
+  for (const value of Object.values(data)) {
+    if (typeof value !== 'string' || value.length < 8) continue;
+    const at = text.indexOf(value, Math.max(0, start - value.length));
+    if (at === -1 || at > end + 1024) continue;
+    start = Math.min(start, at);
+    end = Math.max(end, at + value.length);
+  }
+  return { rule, start, end };
 }

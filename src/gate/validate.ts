@@ -23,14 +23,14 @@ export function loadSchemaCompiler(): Promise<SchemaCompiler> {
   loading ??= (async (): Promise<SchemaCompiler> => {
     const [draft07, draft2020, formats] = await Promise.all([import('ajv'), import('ajv/dist/2020.js'), import('ajv-formats')]);
     const options = { strict: false, allErrors: true, logger: false, addUsedSchema: false, validateSchema: true };
-    const addFormats = ((formats as unknown as { default: (ajv: AjvLike) => void }).default ?? formats) as (ajv: AjvLike) => void;
+    const addFormats = pick<(ajv: AjvLike) => void>(formats, 'default');
     const make = (cls: AjvClass): AjvLike => {
       const ajv = new cls(options);
       addFormats(ajv);
       return ajv;
     };
-    const legacy = make((draft07 as unknown as { Ajv: AjvClass }).Ajv);
-    const modern = make((draft2020 as unknown as { Ajv2020: AjvClass }).Ajv2020);
+    const legacy = make(pick<AjvClass>(draft07, 'Ajv'));
+    const modern = make(pick<AjvClass>(draft2020, 'Ajv2020'));
     return {
       compile(schema: unknown): Validator {
         if (typeof schema === 'boolean') return schema ? () => undefined : () => 'no arguments are accepted';
@@ -43,6 +43,17 @@ export function loadSchemaCompiler(): Promise<SchemaCompiler> {
     };
   })();
   return loading;
+}
+
+/**
+ * A CommonJS export through a dynamic import: ts-jest and node give the named export, a bundle
+ * may give only `default` (module.exports), which may itself carry the name.
+ */
+function pick<T>(module: unknown, name: string): T {
+  const m = module as Record<string, unknown> & { default?: Record<string, unknown> & { default?: unknown } };
+  const found = m[name] ?? m.default?.[name] ?? (name === 'default' ? m.default?.default ?? m.default : m.default);
+  if (typeof found !== 'function') throw new Error(`ajv: ${name} not found in the module`);
+  return found as T;
 }
 
 function describeErrors(errors: readonly AjvError[]): string {

@@ -51,3 +51,14 @@ describe('redact', () => {
     expect(JSON.stringify(out)).not.toContain('declared-secret-value');
   });
 });
+
+describe('redact: long strings', () => {
+  test('redacted cuts them to a summary, a secret across the cut still masked whole', () => {
+    const secret = 'declared-secret-value';
+    const text = `${'x'.repeat(195)}${secret}${'y'.repeat(5000)}`;
+    const out = redact({ text }, 'redacted', { S: secret }) as { text: string };
+    expect(out.text).toBe(`${'x'.repeat(195)}[mask…[${text.length} chars]`);
+    expect(out.text).not.toContain(secret.slice(0, 10));
+    expect((redact({ text }, 'full', { S: secret }) as { text: string }).text).toHaveLength(text.length - secret.length + '[masked:S]'.length);
+  });
+});

@@ -5,7 +5,7 @@ import { harness } from './harness.js';
 const SECRET = 'sk-test-Xy9!/+=?&Q7 long value';
 const TOKENS = {
   github: `ghp_${'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'}`,
-  aws: 'AKIAQWERTYUIOPASDFGH',
+  aws: `aws_secret_access_key = ${'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY'.slice(0, 40)}`,
   slack: 'xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJklmn',
   stripe: `sk_live_${'4eC39HqLyjWDarjtT1zdp7dc'}`,
   jwt: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
@@ -115,5 +115,44 @@ describe('secretForms', () => {
       const encoded = Buffer.from(`${before}${SECRET}zz`).toString('base64');
       expect(forms.some((form) => encoded.includes(form))).toBe(true);
     }
+  });
+});
+
+describe('long server messages scanned while they arrive', () => {
+  const SECRET_VALUE = 'long-message-secret-value-42';
+
+  async function deliver(h: ReturnType<typeof harness>, line: string, piece = 65536): Promise<void> {
+    const bytes = Buffer.from(line);
+    for (let at = 0; at < bytes.length; at += piece) await h.serverRaw(bytes.subarray(at, at + piece));
+  }
+
+  test('a clean 2 MB answer goes through byte for byte and is booked from its ends', async () => {
+    const h = harness({}, { secrets: { API_TOKEN: SECRET_VALUE } });
+    await h.client({ jsonrpc: '2.0', id: 'warm', method: 'ping' });
+    await h.server({ jsonrpc: '2.0', id: 'warm', result: {} });
+    await h.client({ jsonrpc: '2.0', id: 77, method: 'resources/read', params: { uri: 'demo://big' } });
+    const line = `${JSON.stringify({ result: { contents: [{ uri: 'demo://big', text: 'é'.repeat(1_000_000) }] }, jsonrpc: '2.0', id: 77 })}\n`;
+    const before = h.toClient.length;
+    await deliver(h, line, 50_001); // odd piece size: multi-byte characters split across pieces
+    expect(Buffer.concat(h.toClient.slice(before)).equals(Buffer.from(line))).toBe(true);
+    expect(h.records.find((r) => r.id === 77)).toMatchObject({ type: 'call', method: 'resources/read', bytesOut: Buffer.byteLength(line), isError: false });
+  });
+
+  test.each([
+    ['inside a piece', 300_000],
+    ['across two pieces', 65536 * 3 - 10],
+  ])('a secret %s of a long answer is masked', async (_label, at) => {
+    const h = harness({}, { secrets: { API_TOKEN: SECRET_VALUE } });
+    await h.client({ jsonrpc: '2.0', id: 'warm', method: 'ping' });
+    await h.server({ jsonrpc: '2.0', id: 'warm', result: {} });
+    await h.client({ jsonrpc: '2.0', id: 78, method: 'resources/read', params: { uri: 'demo://big' } });
+    const prefix = '{"jsonrpc":"2.0","id":78,"result":{"text":"';
+    const filler = 'x'.repeat(at - prefix.length);
+    const line = `${prefix}${filler}${SECRET_VALUE}${'y'.repeat(700_000)}"}}\n`;
+    const before = h.toClient.length;
+    await deliver(h, line);
+    const out = Buffer.concat(h.toClient.slice(before)).toString();
+    expect(out).not.toContain(SECRET_VALUE);
+    expect((JSON.parse(out) as { result: { text: string } }).result.text).toContain('x[masked:API_TOKEN]y');
   });
 });
