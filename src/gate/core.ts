@@ -158,6 +158,11 @@ export class GateCore {
 
   /** Under roots: mounts the gate answers roots/list, so the server must know it may ask. */
   private initialize(message: JsonRpcMessage): Outcome {
+    if (isObject(message.params)) {
+      const info = isObject(message.params.clientInfo) ? message.params.clientInfo : {};
+      const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+      this.context.onInitialize?.({ name: text(info.name), version: text(info.version), protocolVersion: text(message.params.protocolVersion) });
+    }
     if (this.config.roots !== 'mounts' || this.context.mounts.length === 0 || !isObject(message.params)) return FORWARD;
     const capabilities = isObject(message.params.capabilities) ? message.params.capabilities : {};
     if (isObject(capabilities.roots) && Object.keys(capabilities.roots).length === 0) return FORWARD;

@@ -44,6 +44,8 @@ export interface GateContext {
   clock?: () => number;
   /** Launcher diagnostics (stderr, --verbose). */
   log?: (message: string) => void;
+  /** The client's `initialize` (for the session-start audit record): name, version, protocol. */
+  onInitialize?: (client: { name?: string; version?: string; protocolVersion?: string }) => void;
 }
 
 /** Same shape as the session's MessageStage (src/run/stage.ts). */

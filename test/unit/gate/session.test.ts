@@ -26,6 +26,13 @@ describe('roots', () => {
     expect(h.serverGot()).toHaveLength(sent);
   });
 
+  test('the client of initialize is handed on for the session record', async () => {
+    const seen: unknown[] = [];
+    const h = harness({}, { onInitialize: (client) => seen.push(client) });
+    await h.client(INIT);
+    expect(seen).toEqual([{ name: 't', version: '1', protocolVersion: '2025-06-18' }]);
+  });
+
   test('none: an empty list; client: passed through both ways', async () => {
     const none = harness({ roots: 'none' }, { mounts: MOUNTS });
     await none.server({ jsonrpc: '2.0', id: 2, method: 'roots/list' });
