@@ -49,7 +49,7 @@ const GATE_LIST_TIMEOUT_MS = 30_000;
 export class GateCore {
   private readonly now: () => number;
   private readonly pending = new Map<string, Pending>();
-  private readonly own = new Map<string, (message: JsonRpcMessage | undefined) => void>();
+  private readonly own = new Map<string, { resolve: (message: JsonRpcMessage | undefined) => void; timer: NodeJS.Timeout }>();
   private readonly ownPrefix = `mcp-sandbox-gate-${randomBytes(6).toString('hex')}-`;
   private ownCounter = 0;
   private listing: Promise<void> | undefined;
@@ -132,7 +132,7 @@ export class GateCore {
     } else if (method === 'prompts/get') {
       const name = isObject(message.params) && typeof message.params.name === 'string' ? message.params.name : '';
       outcome = this.byPolicy(message.id, 'prompts', name, `prompt "${name}"`);
-    }
+    } else if (method === 'completion/complete') outcome = this.completion(message);
     const args = tool !== undefined && isObject(message.params) ? message.params.arguments : undefined;
     if (outcome.kind === 'answer') {
       this.recordCall({ id: message.id, method, tool, arguments: args, cursor: false, started: this.now(), bytesIn: bytes, admitted: false }, outcome.line, 'deny');
@@ -167,6 +167,15 @@ export class GateCore {
     const capabilities = isObject(message.params.capabilities) ? message.params.capabilities : {};
     if (isObject(capabilities.roots) && Object.keys(capabilities.roots).length === 0) return FORWARD;
     return { kind: 'replace', message: { ...message, params: { ...message.params, capabilities: { ...capabilities, roots: {} } } } };
+  }
+
+  /** Completions name a prompt or a resource template: a denied one gets no completions either. */
+  private completion(message: JsonRpcMessage): Outcome {
+    const ref = isObject(message.params) && isObject(message.params.ref) ? message.params.ref : {};
+    const id = message.id as JsonRpcId;
+    if (ref.type === 'ref/prompt' && typeof ref.name === 'string') return this.byPolicy(id, 'prompts', ref.name, `prompt "${ref.name}"`);
+    if (ref.type === 'ref/resource' && typeof ref.uri === 'string') return this.byPolicy(id, 'resources', ref.uri, `resource ${ref.uri}`);
+    return FORWARD;
   }
 
   private byPolicy(id: JsonRpcId, key: 'tools' | 'resources' | 'prompts', value: string, what: string): Outcome {
@@ -226,10 +235,7 @@ export class GateCore {
         this.own.delete(idKey(id));
         resolve(undefined);
       }, GATE_LIST_TIMEOUT_MS);
-      this.own.set(idKey(id), (message) => {
-        clearTimeout(timer);
-        resolve(message);
-      });
+      this.own.set(idKey(id), { resolve, timer });
       this.out.toServer(messageLine({ jsonrpc: '2.0', id, method, params }));
     });
   }
@@ -304,7 +310,8 @@ export class GateCore {
     const mine = this.own.get(key);
     if (mine) {
       this.own.delete(key);
-      mine(message);
+      clearTimeout(mine.timer);
+      mine.resolve(message);
       return DROP;
     }
     const entry = this.pending.get(key);
@@ -454,7 +461,10 @@ export class GateCore {
   close(): void {
     for (const entry of this.pending.values()) this.recordCall(entry, undefined, 'allow', 'unanswered');
     this.pending.clear();
-    for (const resolve of this.own.values()) resolve(undefined);
+    for (const { resolve, timer } of this.own.values()) {
+      clearTimeout(timer);
+      resolve(undefined);
+    }
     this.own.clear();
   }
 }

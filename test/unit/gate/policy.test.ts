@@ -94,5 +94,10 @@ describe('resource and prompt policy', () => {
     expect((h.clientGot().at(-1) as Answer).result?.prompts).toEqual([{ name: 'simple-prompt' }]);
     await h.client({ jsonrpc: '2.0', id: 2, method: 'prompts/get', params: { name: 'complex-prompt' } });
     expect((h.clientGot().at(-1) as Answer).error).toMatchObject({ code: GATE_ERRORS.DENIED, data: { rule: 'prompts.allow (no glob matches)' } });
+    await h.client({ jsonrpc: '2.0', id: 3, method: 'completion/complete', params: { ref: { type: 'ref/prompt', name: 'complex-prompt' }, argument: { name: 'a', value: '' } } });
+    expect(h.clientGot().at(-1)).toMatchObject({ id: 3, error: { code: GATE_ERRORS.DENIED } });
+    const sent = h.serverGot().length;
+    await h.client({ jsonrpc: '2.0', id: 4, method: 'completion/complete', params: { ref: { type: 'ref/prompt', name: 'simple-prompt' }, argument: { name: 'a', value: '' } } });
+    expect(h.serverGot()).toHaveLength(sent + 1);
   });
 });
