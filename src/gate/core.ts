@@ -119,7 +119,12 @@ export class GateCore {
   private async clientMessage(message: JsonRpcMessage, bytes: number): Promise<Outcome> {
     const { method } = message;
     if (typeof method !== 'string') return FORWARD; // a response to a server request
-    if (!isId(message.id)) return this.clientNotification(message);
+    if (!isId(message.id)) {
+      // A call without a valid id is no request, but a lenient server might still act on it.
+      if (!POLICED.has(method)) return this.clientNotification(message);
+      this.security({ event: 'malformed', from: 'client', method, reason: 'a policed method without a request id' });
+      return DROP;
+    }
     let outcome: Outcome = FORWARD;
     let tool: string | undefined;
     if (method === 'initialize') outcome = this.initialize(message);
@@ -468,6 +473,9 @@ export class GateCore {
     this.own.clear();
   }
 }
+
+/** Methods the policy decides on: they only pass as proper requests. */
+const POLICED = new Set(['tools/call', 'resources/read', 'resources/subscribe', 'resources/unsubscribe', 'prompts/get', 'completion/complete']);
 
 const LIST_FIELDS: Record<string, { key: string; name: string; policy: 'tools' | 'resources' | 'prompts' } | undefined> = {
   'tools/list': { key: 'tools', name: 'name', policy: 'tools' },

@@ -167,9 +167,13 @@ describeEngine('gate with server-everything (secretScan: block, 3 calls a minute
     if (session) await closeAndCheck(session);
   });
 
-  test('get-env is an error: its result carried the secret', async () => {
+  test('get-env, never listed by the client, is an error: its result carried the secret', async () => {
+    // The client calls without listing: the gate lists on its own (not recorded as a client pair),
+    // validates, forwards, and blocks the answer.
     await expectGateError(session.client.callTool({ name: 'get-env', arguments: {} }), GATE_ERRORS.SECRET_BLOCKED, /carried a secret \(declared secret MCP_SANDBOX_GATE_TOKEN\)/);
     expect(session.records).toContainEqual(expect.objectContaining({ type: 'security', event: 'secret-blocked' }));
+    expect(session.records.filter((r) => r.method === 'tools/list')).toEqual([]);
+    expect(session.records).toContainEqual(expect.objectContaining({ type: 'call', tool: 'get-env', decision: 'allow' }));
   });
 
   test('the fourth call in a minute is refused by the rate limit', async () => {

@@ -47,6 +47,16 @@ describe('tool policy', () => {
     expect(names).toEqual(['echo', 'read_text_file', 'write_file', 'delete_file']);
   });
 
+  test('a call without a valid id is dropped, whatever a lenient server would make of it', async () => {
+    const h = harness({ tools: { deny: ['write_*'] } });
+    await listTools(h);
+    const sent = h.serverGot().length;
+    await h.client({ jsonrpc: '2.0', method: 'tools/call', params: { name: 'write_file', arguments: {} } });
+    await h.client({ jsonrpc: '2.0', id: null, method: 'tools/call', params: { name: 'echo', arguments: { message: 'x' } } });
+    expect(h.serverGot()).toHaveLength(sent);
+    expect(h.records.filter((r) => r.event === 'malformed')).toHaveLength(2);
+  });
+
   test('an allowed call is forwarded as it came', async () => {
     const h = harness({ tools: { deny: ['write_*'] } });
     await listTools(h);
