@@ -3,9 +3,12 @@
 // The gate is bundled from src/ with esbuild the way dist/run.js bundles it.
 //
 //   node scripts/bench-gate.mjs [--rounds 2000] [--json]
+//   node scripts/bench-gate.mjs --engine [--rounds 300]   (the real launcher: `run` of
+//     test/fixtures/run/everything.yaml under gVisor, with the gate in front of it or not)
 //
 // Prints p50/p90 of the small echo and the fastest of several 1 MB and 10 MB echoes (the
 // machine's noise only ever adds), gate vs direct.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -149,6 +152,66 @@ async function measure(withGate) {
   }
   await close();
   return { firstMs: first, p50: percentile(small, 50), p90: percentile(small, 90), big };
+}
+
+/** `mcp-sandbox run` of the everything fixture, with or without the gate in front. */
+function launcherSetup(withGate) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/mcp-sandbox.js'), 'run', path.join(ROOT, 'test/fixtures/run/everything.yaml')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const closeChild = () => new Promise((resolve) => { child.once('close', resolve); child.stdin.end(); });
+  if (!withGate) return { call: clientOver((line) => child.stdin.write(line), child.stdout), close: closeChild };
+  const config = gateConfigOf({ tools: { deny: ['write_*', 'delete_*'] }, secretScan: 'mask', audit: { arguments: 'redacted' } });
+  const gate = createGate(config, {
+    secrets: { API_TOKEN: 'bench-secret-value-never-sent' },
+    mounts: [],
+    audit: { record: (entry) => JSON.stringify(entry), close: async () => undefined },
+    pinning: { drifted: () => ({ added: [], changed: [] }) },
+  });
+  gate.toServer.pipe(child.stdin);
+  child.stdout.pipe(gate.toClient);
+  return { call: clientOver((line) => gate.toServer.write(line), gate.toClient), close: async () => { gate.toServer.end(); await new Promise((resolve) => child.once('close', resolve)); await gate.close(); } };
+}
+
+async function measureEngine(withGate) {
+  const { call, close } = launcherSetup(withGate);
+  await call('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } });
+  await call('tools/list', {});
+  for (let i = 0; i < 50; i += 1) await call('tools/call', { name: 'echo', arguments: { message: `warm ${i}` } });
+  const small = [];
+  for (let i = 0; i < rounds; i += 1) {
+    const start = process.hrtime.bigint();
+    await call('tools/call', { name: 'echo', arguments: { message: `hello ${i}` } });
+    small.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  const big = {};
+  for (const [label, size, times] of [['1MB', 1_000_000, 7], ['10MB', 10_000_000, 3]]) {
+    const message = 'abcdefghijklmnopqrstuvwxyz0123456789-_ABCDEFGHIJKLMNOPQRSTUVWXYZ'.repeat(Math.ceil(size / 64)).slice(0, size);
+    const all = [];
+    for (let i = 0; i < times; i += 1) {
+      const start = performance.now();
+      const answer = await call('tools/call', { name: 'echo', arguments: { message } });
+      all.push(performance.now() - start);
+      if (answer.length < size) throw new Error(`the ${label} echo came back short`);
+    }
+    big[label] = Math.min(...all);
+  }
+  await close();
+  return { p50: percentile(small, 50), big };
+}
+
+if (args.includes('--engine')) {
+  const runs = [];
+  for (const withGate of [false, true, false, true]) runs.push(await measureEngine(withGate));
+  const pick = (i, j) => ({ p50: Math.min(runs[i].p50, runs[j].p50), mb1: Math.min(runs[i].big['1MB'], runs[j].big['1MB']), mb10: Math.min(runs[i].big['10MB'], runs[j].big['10MB']) });
+  const off = pick(0, 2);
+  const on = pick(1, 3);
+  const f = (n) => n.toFixed(3);
+  process.stdout.write(
+    `launcher echo p50: gate off ${f(off.p50)} ms, on ${f(on.p50)} ms (+${f(on.p50 - off.p50)} ms)\n` +
+      `launcher 1 MB echo: off ${f(off.mb1)} ms, on ${f(on.mb1)} ms (${(on.mb1 / off.mb1).toFixed(2)}x)\n` +
+      `launcher 10 MB echo: off ${f(off.mb10)} ms, on ${f(on.mb10)} ms (${(on.mb10 / off.mb10).toFixed(2)}x)\n`,
+  );
+  rmSync(outdir, { recursive: true, force: true });
+  process.exit(0);
 }
 
 // Alternate to share the machine's noise fairly.

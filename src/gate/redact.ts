@@ -18,18 +18,29 @@ export function shortHash(value: unknown): string {
   return `sha256:${createHash('sha256').update(typeof value === 'string' ? value : JSON.stringify(value) ?? '').digest('hex').slice(0, 12)}`;
 }
 
+const FORMS = new WeakMap<object, Array<[string, string]>>();
+
+/** Every form of every declared value, computed once per secrets object (a session's). */
+function formsOf(secrets: Readonly<Record<string, string>>): Array<[string, string]> {
+  let forms = FORMS.get(secrets);
+  if (forms) return forms;
+  forms = [];
+  for (const [name, value] of Object.entries(secrets)) {
+    // Short values are masked only where they are the whole string (substring masking would hit ordinary text).
+    if (value.length < MIN_SECRET_LENGTH) forms.push([name, value]);
+    else for (const form of secretForms(value)) forms.push([name, form]);
+  }
+  FORMS.set(secrets, forms);
+  return forms;
+}
+
 /** In `redacted` mode a string keeps this many characters (the record is a summary, not a copy). */
 export const REDACTED_STRING_CHARS = 200;
 
 export function redact(args: unknown, mode: AuditArgumentsMode, secrets: Readonly<Record<string, string>>): unknown {
   if (mode === 'none' || args === undefined) return undefined;
   if (mode === 'keys') return typeof args === 'object' && args !== null && !Array.isArray(args) ? Object.keys(args) : [];
-  const forms: Array<[string, string]> = [];
-  for (const [name, value] of Object.entries(secrets)) {
-    // Short values are masked only where they are the whole string (substring masking would hit ordinary text).
-    if (value.length < MIN_SECRET_LENGTH) forms.push([name, value]);
-    else for (const form of secretForms(value)) forms.push([name, form]);
-  }
+  const forms = formsOf(secrets);
   const maskString = (text: string): string => {
     let out = text;
     for (const [name, form] of forms) {

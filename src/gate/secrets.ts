@@ -36,6 +36,8 @@ export function secretForms(value: string): string[] {
   return [...forms].filter((form) => form.length >= MIN_SECRET_LENGTH);
 }
 
+const ESCAPES = /\\[u/]/;
+
 export class SecretScanner {
   /** Declared secrets not scanned, with the reason (for the launcher's log). */
   readonly skipped: Array<{ name: string; reason: string }> = [];
@@ -69,8 +71,8 @@ export class SecretScanner {
   /** What a raw message text holds (sources, one per hit); empty means forward it unchanged. */
   findInRaw(text: string): string[] {
     const sources: string[] = [];
-    // \u escapes can spell any character, a declared value included: look at the parsed strings.
-    if (this.plain.length > 0 && text.includes('\\u')) sources.push('?escaped');
+    // \u and \/ escapes can spell a value or token the raw text does not show: look at the parsed strings.
+    if (ESCAPES.test(text)) sources.push('?escaped');
     for (const form of this.raw) if (text.includes(form.text)) sources.push(form.source);
     if (this.tokens) for (const match of this.tokens(text)) sources.push(match.rule);
     return sources;

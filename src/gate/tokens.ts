@@ -43,6 +43,19 @@ const OWN_PATTERNS: ReadonlyArray<readonly [string, RegExp]> = [
   ['mcp-sandbox/jwt', /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g],
 ];
 
+/**
+ * What every pattern needs to match at all: a run of 16 token characters (every token format of
+ * the preset and ours is longer; `/` is left out so that method names and paths do not count,
+ * and the base64 formats that may hold it are long or carry a prefix listed here), a URL
+ * (credentials in URLs, connection strings, webhooks) or a PEM header. (npm's `_authToken` and
+ * GCP's key files are only looked for in files of those names: not in messages.)
+ * Text without any of them is not handed to the 25 rules:
+ * running them costs a fixed amount per text that would dominate the gate's cost on small
+ * messages (BENCHMARKS.md, gate section). test/unit/gate/secrets.test.ts checks samples of each
+ * format against it.
+ */
+export const TOKEN_HINT = /[A-Za-z0-9_+=.-]{16}|:\/\/|PRIVATE KEY|glc_|ops_ey/;
+
 let finder: Promise<TokenFinder> | undefined;
 
 /** The token finder, loading the preset once. */
@@ -71,6 +84,7 @@ function buildFinder(rules: readonly RuleCreator[]): TokenFinder {
     if (handler.file) handlers.push(handler.file.bind(handler));
   }
   return (content) => {
+    if (!TOKEN_HINT.test(content)) return [];
     sink = [];
     text = content;
     // Plain text, not .json: secretlint-rule-gcp parses a whole .json file for a service-account

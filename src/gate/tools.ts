@@ -17,7 +17,7 @@ export class ToolState {
   /** undefined until listed, and again after notifications/tools/list_changed. */
   private known: Map<string, ToolDescriptor> | undefined;
   private readonly drifted = new Set<string>();
-  private readonly validators = new Map<string, { schema: string; validate: Validator | undefined; error?: string }>();
+  private readonly validators = new Map<string, { tool: ToolDescriptor; schema: string; validate: Validator | undefined; error?: string }>();
   private readonly constrainValidators = new Map<string, Validator | string>();
 
   constructor(private readonly config: GateConfig['tools'], private readonly pinning: PinningCheck) {}
@@ -66,14 +66,18 @@ export class ToolState {
     const compiler = await loadSchemaCompiler();
     const data = args ?? {};
     if (tool?.inputSchema !== undefined) {
-      const key = JSON.stringify(tool.inputSchema);
       let entry = this.validators.get(name);
-      if (!entry || entry.schema !== key) {
-        try {
-          entry = { schema: key, validate: compiler.compile(tool.inputSchema) };
-        } catch (error) {
-          // A server's own broken schema cannot be checked against; constrain still applies.
-          entry = { schema: key, validate: undefined, error: (error as Error).message };
+      // Same definition object: same validator. A new list compares the schema text first.
+      if (entry?.tool !== tool) {
+        const key = JSON.stringify(tool.inputSchema);
+        if (entry?.schema === key) entry = { ...entry, tool };
+        else {
+          try {
+            entry = { tool, schema: key, validate: compiler.compile(tool.inputSchema) };
+          } catch (error) {
+            // A server's own broken schema cannot be checked against; constrain still applies.
+            entry = { tool, schema: key, validate: undefined, error: (error as Error).message };
+          }
         }
         this.validators.set(name, entry);
       }
