@@ -206,7 +206,7 @@ export class GateCore {
       return this.refuse(id, GATE_ERRORS.DRIFTED, `tool "${tool}" differs from the lock file and is blocked (tools.onDrift: block; review it and run mcp-sandbox lock)`, 'tools.onDrift');
     }
     const invalid = await this.tools.validate(tool, isObject(message.params) ? message.params.arguments : undefined);
-    if (invalid) return this.refuse(id, GATE_ERRORS.INVALID_ARGUMENTS, `invalid arguments for "${tool}": ${invalid}`, 'tools.inputSchema');
+    if (invalid) return this.refuse(id, GATE_ERRORS.INVALID_ARGUMENTS, `invalid arguments for "${tool}": ${invalid.problem}`, invalid.rule);
     const limit = this.limits.admit();
     if (!limit.ok) return this.refuse(id, limit.rule === 'limits.callsPerMinute' ? GATE_ERRORS.RATE_LIMITED : GATE_ERRORS.TOO_MANY_CONCURRENT, limit.message, limit.rule);
     return FORWARD;

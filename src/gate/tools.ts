@@ -58,8 +58,8 @@ export class ToolState {
     return report;
   }
 
-  /** An error text when the arguments fail the tool's inputSchema or its constrain schema. */
-  async validate(name: string, args: unknown): Promise<string | undefined> {
+  /** What is wrong when the arguments fail the tool's inputSchema or its constrain schema, and which rule says so. */
+  async validate(name: string, args: unknown): Promise<{ problem: string; rule: string } | undefined> {
     const tool = this.known?.get(name);
     const constrain = this.config.constrain[name];
     if (tool?.inputSchema === undefined && constrain === undefined) return undefined;
@@ -82,7 +82,7 @@ export class ToolState {
         this.validators.set(name, entry);
       }
       const problem = entry.validate?.(data);
-      if (problem) return `${problem} (the tool's inputSchema)`;
+      if (problem) return { problem: `${problem} (the tool's inputSchema)`, rule: 'tools.inputSchema' };
     }
     if (constrain !== undefined) {
       let validate = this.constrainValidators.get(name);
@@ -94,9 +94,10 @@ export class ToolState {
         }
         this.constrainValidators.set(name, validate);
       }
-      if (typeof validate === 'string') return validate;
+      const rule = `tools.constrain.${name}`;
+      if (typeof validate === 'string') return { problem: validate, rule };
       const problem = validate(data);
-      if (problem) return `${problem} (tools.constrain.${name})`;
+      if (problem) return { problem: `${problem} (${rule})`, rule };
     }
     return undefined;
   }

@@ -43,6 +43,7 @@ describe('argument validation', () => {
     expect(answer.error?.code).toBe(GATE_ERRORS.INVALID_ARGUMENTS);
     expect(answer.error?.message).toContain('tools.constrain.read_text_file');
     expect(answer.error?.message).toContain('must match pattern "^/workspace/"');
+    expect(answer.error?.data.rule).toBe('tools.constrain.read_text_file');
     await h.client(call(2, 'read_text_file', { path: 42 }));
     expect((h.clientGot().at(-1) as Answer).error?.message).toContain("the tool's inputSchema");
     const sent = h.serverGot().length;
@@ -77,5 +78,26 @@ describe('argument validation', () => {
     await h.server({ jsonrpc: '2.0', id: own.id, result: { tools: TOOLS } });
     await calling;
     expect((h.clientGot().at(-1) as Answer).error).toMatchObject({ code: GATE_ERRORS.UNKNOWN_TOOL });
+  });
+});
+
+describe('the gate lists on its own across pages', () => {
+  test('follows nextCursor until the tool is known, none of it forwarded', async () => {
+    const h = harness();
+    await h.client(INIT);
+    const calling = h.client(call(9, 'read_text_file', { path: 7 }));
+    const ownLists = (): Array<{ id: string; params: { cursor?: string } }> => h.serverGot().filter((m) => (m as { method?: string }).method === 'tools/list') as Array<{ id: string; params: { cursor?: string } }>;
+    for (let i = 0; i < 50 && ownLists().length < 1; i += 1) await new Promise((r) => setTimeout(r, 10));
+    const clientSaw = h.clientGot().length;
+    await h.server({ jsonrpc: '2.0', id: ownLists()[0]?.id, result: { tools: TOOLS.slice(0, 1), nextCursor: 'page-2' } });
+    for (let i = 0; i < 50 && ownLists().length < 2; i += 1) await new Promise((r) => setTimeout(r, 10));
+    const second = ownLists()[1];
+    expect(second?.params.cursor).toBe('page-2');
+    expect(second?.id).not.toBe(ownLists()[0]?.id);
+    await h.server({ jsonrpc: '2.0', id: second?.id, result: { tools: TOOLS.slice(1) } });
+    await calling;
+    const got = h.clientGot().slice(clientSaw) as Answer[];
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ id: 9, error: { code: GATE_ERRORS.INVALID_ARGUMENTS } });
   });
 });
