@@ -60,6 +60,7 @@ export class GateCore {
   private readonly reported = new Set<string>();
   private scannerReady: Promise<void> | undefined;
   private scannerSettled = false;
+  private validatorWarming = false;
 
   constructor(private readonly config: GateConfig, private readonly context: GateContext, private readonly out: GateOutput) {
     this.now = context.clock ?? Date.now;
@@ -82,8 +83,6 @@ export class GateCore {
           this.scannerSettled = true;
         });
     }
-    // Warm the validator while the server starts; nothing waits for it here.
-    void loadSchemaCompiler().catch(() => undefined);
   }
 
   // --- client -> server -----------------------------------------------------------------
@@ -268,6 +267,17 @@ export class GateCore {
       if (outcome.kind === 'answer') return this.out.toClient(outcome.line);
     }
     this.out.toClient(outcome.kind === 'replace' ? messageLine(outcome.message) : line);
+    this.warmValidator();
+  }
+
+  /**
+   * Loads the validator once the server has answered for the first time: not while the
+   * container starts (its CPU), but before the first tools/call usually comes.
+   */
+  private warmValidator(): void {
+    if (this.validatorWarming) return;
+    this.validatorWarming = true;
+    setImmediate(() => void loadSchemaCompiler().catch(() => undefined));
   }
 
   /**
