@@ -97,3 +97,27 @@ describe('byte-for-byte passthrough', () => {
     expect(Buffer.concat(h.toClient).equals(response)).toBe(true);
   }, 60_000);
 });
+
+describe('backpressure', () => {
+  test('a reader that stops reading stops the gate taking more, and nothing is lost when it reads again', async () => {
+    const { createGate } = await import('../../../src/gate/gate.js');
+    const { gateConfigOf } = await import('../../../src/gate/config.js');
+    const gate = createGate(gateConfigOf({}), { secrets: {}, mounts: [], audit: { record: () => undefined, close: async () => undefined }, pinning: { drifted: () => ({ added: [], changed: [] }) } });
+    const line = Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { data: 'z'.repeat(4000) } })}\n`);
+    let accepted = 0;
+    // Nobody reads toClient: writes are taken until the buffers fill, then write() says wait.
+    for (let i = 0; i < 200; i += 1) {
+      const more = gate.toClient.write(line);
+      accepted += 1;
+      if (!more) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(accepted).toBeLessThan(200);
+    const got: Buffer[] = [];
+    const drained = new Promise((resolve) => gate.toClient.once('drain', resolve));
+    gate.toClient.on('data', (chunk: Buffer) => got.push(chunk));
+    await drained;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(Buffer.concat(got).equals(Buffer.concat(Array.from({ length: accepted }, () => line)))).toBe(true);
+  });
+});
