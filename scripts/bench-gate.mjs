@@ -2,7 +2,7 @@
 // in-process echo server without it, with a policy that filters, validates, scans and audits.
 // The gate is bundled from src/ with esbuild the way dist/run.js bundles it.
 //
-//   node scripts/bench-gate.mjs [--rounds 2000] [--json]
+//   node scripts/bench-gate.mjs [--rounds 2000] [--json] [--scan mask|off]
 //   node scripts/bench-gate.mjs --engine [--rounds 300]   (the real launcher: `run` of
 //     test/fixtures/run/everything.yaml under gVisor, with the gate in front of it or not)
 //
@@ -20,6 +20,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const rounds = Number(args[args.indexOf('--rounds') + 1]) || 2000;
 const asJson = args.includes('--json');
+// --scan off|block|mask (default mask): how much of the big-message cost is secret scanning.
+const SECRET_SCAN = args.includes('--scan') ? args[args.indexOf('--scan') + 1] : 'mask';
 
 const outdir = mkdtempSync(path.join(tmpdir(), 'bench-gate-'));
 await build({
@@ -106,7 +108,7 @@ function setup(withGate) {
     server.pipe(out);
     return { call: clientOver((line) => server.write(line), out), close: async () => undefined };
   }
-  const config = gateConfigOf({ tools: { deny: ['write_*', 'delete_*'], constrain: { echo: { properties: { message: { maxLength: 20_000_000 } } } } }, secretScan: 'mask', audit: { arguments: 'redacted' } });
+  const config = gateConfigOf({ tools: { deny: ['write_*', 'delete_*'], constrain: { echo: { properties: { message: { maxLength: 20_000_000 } } } } }, secretScan: SECRET_SCAN, audit: { arguments: 'redacted' } });
   let records = 0;
   const gate = createGate(config, {
     secrets: { API_TOKEN: 'bench-secret-value-never-sent' },
@@ -159,7 +161,7 @@ function launcherSetup(withGate) {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/mcp-sandbox.js'), 'run', path.join(ROOT, 'test/fixtures/run/everything.yaml')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
   const closeChild = () => new Promise((resolve) => { child.once('close', resolve); child.stdin.end(); });
   if (!withGate) return { call: clientOver((line) => child.stdin.write(line), child.stdout), close: closeChild };
-  const config = gateConfigOf({ tools: { deny: ['write_*', 'delete_*'] }, secretScan: 'mask', audit: { arguments: 'redacted' } });
+  const config = gateConfigOf({ tools: { deny: ['write_*', 'delete_*'] }, secretScan: SECRET_SCAN, audit: { arguments: 'redacted' } });
   const gate = createGate(config, {
     secrets: { API_TOKEN: 'bench-secret-value-never-sent' },
     mounts: [],

@@ -13,6 +13,9 @@ import { LineFramer, OVERSIZE_HEAD_BYTES, sniffId, sniffIsRequest } from './fram
 import type { GateConfig, GateContext, GateStage } from './types.js';
 
 type Side = 'client' | 'server';
+
+/** Bytes each side of a direction buffers before it asks its writer to wait. */
+const STREAM_HIGH_WATER_MARK = 1024 * 1024;
 type Item = { kind: 'line'; bytes: Buffer; prescan?: Prescan | undefined } | { kind: 'oversize'; head: Buffer; tail: Buffer; length: number };
 
 export function createGate(config: GateConfig, context: GateContext): GateStage {
@@ -102,7 +105,11 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
     }
   };
   const stream: Transform = new Transform({
-    // The default high-water mark: a line is pushed as one chunk whatever its size.
+    // Room for a few pipe reads while a line is being checked: with the default 16 KB every 64 KB
+    // read from the server's stdout paused the pipe until the gate had taken it, and a long
+    // message crawled in at one read per event-loop turn (BENCHMARKS.md, gate section).
+    writableHighWaterMark: STREAM_HIGH_WATER_MARK,
+    readableHighWaterMark: STREAM_HIGH_WATER_MARK,
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
       framer.push(chunk);
       drain().then(() => callback(), callback);

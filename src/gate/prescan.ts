@@ -11,7 +11,7 @@ import type { SecretScanner } from './secrets.js';
 /** Characters carried from one piece to the next: more than the longest token a rule matches (a PEM private key). */
 export const PRESCAN_OVERLAP = 16 * 1024;
 /** Text gathered before a scan, so that the overlap is a small share of what is scanned. */
-const PRESCAN_STEP = 256 * 1024;
+const PRESCAN_STEP = 128 * 1024;
 
 export class Prescan {
   private readonly decoder = new StringDecoder('utf8');

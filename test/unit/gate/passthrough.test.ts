@@ -106,13 +106,14 @@ describe('backpressure', () => {
     const line = Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { data: 'z'.repeat(4000) } })}\n`);
     let accepted = 0;
     // Nobody reads toClient: writes are taken until the buffers fill, then write() says wait.
-    for (let i = 0; i < 200; i += 1) {
+    for (let i = 0; i < 5000; i += 1) {
       const more = gate.toClient.write(line);
       accepted += 1;
       if (!more) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
-    expect(accepted).toBeLessThan(200);
+    // Bounded by the two high-water marks (1 MiB each) and a line or two: not the 20 MB offered.
+    expect(accepted * line.length).toBeLessThan(2 * 1024 * 1024 + 2 * line.length);
     const got: Buffer[] = [];
     const drained = new Promise((resolve) => gate.toClient.once('drain', resolve));
     gate.toClient.on('data', (chunk: Buffer) => got.push(chunk));
