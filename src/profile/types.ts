@@ -37,7 +37,8 @@ export interface Profile {
   runtime?: string;
   network?: NetworkMode;
   namespaces?: { pid?: NamespaceMode; ipc?: NamespaceMode; uts?: NamespaceMode; userns?: NamespaceMode };
-  resources?: { memory?: string | number; memorySwap?: string | number; cpus?: number; pids?: number };
+  /** Container limits, and (allow/deny) the MCP gate's resource URI globs. */
+  resources?: { memory?: string | number; memorySwap?: string | number; cpus?: number; pids?: number; allow?: string[]; deny?: string[] };
   filesystem?: { readOnlyRoot?: boolean; tmpfs?: TmpfsEntry[]; mounts?: MountEntry[] };
   security?: {
     capDrop?: string[];
@@ -54,6 +55,12 @@ export interface Profile {
   labels?: Record<string, string>;
   justifications?: Record<string, string>;
   build?: { base: 'node' | 'python'; package: string };
+  /** MCP gate sections (src/gate/config.ts reads them). */
+  tools?: { allow?: string[]; deny?: string[]; constrain?: Record<string, object | boolean>; onDrift?: 'block' | 'warn' | 'off' };
+  prompts?: { allow?: string[]; deny?: string[] };
+  limits?: { callsPerMinute?: number; maxConcurrent?: number; maxMessageBytes?: string | number };
+  secretScan?: 'mask' | 'block' | 'off';
+  roots?: 'mounts' | 'client' | 'none';
 }
 
 export interface NormalizedTmpfs {

@@ -7,7 +7,7 @@ import { buildLock, diffLocks, lockPathFor, parseLock, serializeLock, type ItemD
 import { loadProfile } from '../../profile/load.js';
 import { resolveProfileArg } from '../../profile/resolve.js';
 import type { LockOptions } from '../commands/lock.js';
-import { withEngine } from './engine.js';
+import { withEngine } from '../../engine/connect.js';
 
 /** The outside world of `lock`, replaceable in tests. */
 export interface LockDeps {

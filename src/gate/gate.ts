@@ -1,0 +1,127 @@
+/**
+ * The MCP gate: a message stage between the client and the server (the session's
+ * MessageStage). Creating it costs two streams; the protocol logic (core.ts), the validator
+ * and the token patterns load on the first message, so the gate adds nothing to start-up.
+ *
+ * Each direction frames lines (framing.ts) and hands them to the core one at a time, in order;
+ * the next chunk is taken only when the lines before it are out (backpressure both ways).
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import type { GateCore } from './core.js';
+import type { Prescan } from './prescan.js';
+import { LineFramer, OVERSIZE_HEAD_BYTES, sniffId, sniffIsRequest } from './framing.js';
+import type { GateConfig, GateContext, GateStage } from './types.js';
+
+type Side = 'client' | 'server';
+
+/** Bytes each side of a direction buffers before it asks its writer to wait. */
+const STREAM_HIGH_WATER_MARK = 1024 * 1024;
+type Item = { kind: 'line'; bytes: Buffer; prescan?: Prescan | undefined } | { kind: 'oversize'; head: Buffer; tail: Buffer; length: number };
+
+export function createGate(config: GateConfig, context: GateContext): GateStage {
+  let core: GateCore | undefined;
+  let loading: Promise<GateCore> | undefined;
+  const streams: Partial<Record<'toServer' | 'toClient', Transform>> = {};
+  // After its input ended a direction pushes nothing more (push after EOF is an error).
+  const ended = new Set<Transform>();
+  const emit = (stream: 'toServer' | 'toClient', bytes: Buffer): void => {
+    const target = streams[stream];
+    if (target && !ended.has(target) && !target.destroyed) target.push(bytes);
+  };
+  const getCore = (): GateCore | Promise<GateCore> =>
+    core ??
+    (loading ??= import('./core.js').then((module) => {
+      core = new module.GateCore(config, context, { toServer: (b) => emit('toServer', b), toClient: (b) => emit('toClient', b) });
+      return core;
+    }));
+  const onEnd = (stream: Transform): void => {
+    ended.add(stream);
+  };
+  const loaded = (): GateCore | undefined => core;
+  streams.toServer = direction('client', config.limits.maxMessageBytes, { getCore, core: loaded, context, onEnd });
+  streams.toClient = direction('server', config.limits.maxMessageBytes, { getCore, core: loaded, context, onEnd });
+  return {
+    toServer: streams.toServer,
+    toClient: streams.toClient,
+    close: async (): Promise<void> => {
+      try {
+        core?.close();
+      } catch (error) {
+        context.log?.(`gate close: ${(error as Error).message}`);
+      }
+    },
+  };
+}
+
+interface DirectionHooks {
+  getCore(): GateCore | Promise<GateCore>;
+  /** The core if it is loaded already (no waiting). */
+  core(): GateCore | undefined;
+  context: GateContext;
+  onEnd(stream: Transform): void;
+}
+
+function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transform {
+  const { getCore, context } = hooks;
+  let items: Item[] = [];
+  // The server's long lines are scanned for secrets piece by piece as they arrive (prescan.ts).
+  // null: this line started before the scanner was ready, so it is scanned whole at the end.
+  let prescan: Prescan | null | undefined;
+  const framer = new LineFramer(maxBytes, {
+    line: (bytes) => {
+      items.push({ kind: 'line', bytes, prescan: prescan ?? undefined });
+      prescan = undefined;
+    },
+    partial:
+      side === 'server'
+        ? (piece) => {
+            if (prescan === undefined) prescan = hooks.core()?.prescan() ?? null;
+            prescan?.add(piece);
+          }
+        : undefined,
+    oversize: (head, tail, length) => {
+      prescan = undefined;
+      items.push({ kind: 'oversize', head, tail, length });
+    },
+  });
+  const drain = async (): Promise<void> => {
+    const batch = items;
+    items = [];
+    if (batch.length === 0) return;
+    const core = await getCore();
+    for (const item of batch) {
+      try {
+        if (item.kind === 'line') await (side === 'client' ? core.fromClient(item.bytes) : core.fromServer(item.bytes, item.prescan));
+        else core.oversize(side, sniffId(item.head, item.tail), sniffIsRequest(item.head), item.length);
+      } catch (error) {
+        // A bug in a policy must not end the session; the message is dropped, not let through.
+        const reason = (error as Error).message;
+        context.log?.(`a ${side} message was dropped: ${reason}`);
+        if (item.kind === 'line') {
+          const head = item.bytes.subarray(0, OVERSIZE_HEAD_BYTES);
+          core.failed(side, sniffId(head, item.bytes.subarray(-OVERSIZE_HEAD_BYTES)), sniffIsRequest(head), reason);
+        }
+      }
+    }
+  };
+  const stream: Transform = new Transform({
+    // Room for a few pipe reads while a line is being checked: with the default 16 KB every 64 KB
+    // read from the server's stdout paused the pipe until the gate had taken it, and a long
+    // message crawled in at one read per event-loop turn (BENCHMARKS.md, gate section).
+    writableHighWaterMark: STREAM_HIGH_WATER_MARK,
+    readableHighWaterMark: STREAM_HIGH_WATER_MARK,
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+      framer.push(chunk);
+      drain().then(() => callback(), callback);
+    },
+    flush(callback: TransformCallback): void {
+      framer.end();
+      const done = (error?: Error | null): void => {
+        hooks.onEnd(stream);
+        callback(error);
+      };
+      drain().then(() => done(), done);
+    },
+  });
+  return stream;
+}

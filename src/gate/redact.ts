@@ -1,0 +1,74 @@
+/**
+ * What of a call's arguments an audit record may carry (audit.arguments):
+ * none: nothing; keys: the argument names; redacted: the values, except that values under
+ * sensitive keys (password, token, secret, api_key, authorization, ...) become a short hash,
+ * declared secret values are masked and long strings are cut to a summary; full: the values
+ * with declared secrets masked.
+ * Declared secret values never appear, whatever the mode.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditArgumentsMode } from './types.js';
+import { MIN_SECRET_LENGTH, secretForms } from './secrets.js';
+
+/** Key names whose values are credentials in practice (matched case-insensitively, - and _ alike). */
+const SENSITIVE_KEY = /password|passwd|passphrase|token|secret|api[-_]?key|authorization|credential|private[-_]?key|cookie|^(auth|pass|pwd)$/i;
+
+/** A stable, non-reversible stand-in: same value, same hash, so repeated use still shows. */
+export function shortHash(value: unknown): string {
+  return `sha256:${createHash('sha256').update(typeof value === 'string' ? value : JSON.stringify(value) ?? '').digest('hex').slice(0, 12)}`;
+}
+
+const FORMS = new WeakMap<object, Array<[string, string]>>();
+
+/** Every form of every declared value, computed once per secrets object (a session's). */
+function formsOf(secrets: Readonly<Record<string, string>>): Array<[string, string]> {
+  let forms = FORMS.get(secrets);
+  if (forms) return forms;
+  forms = [];
+  for (const [name, value] of Object.entries(secrets)) {
+    // Short values are masked only where they are the whole string (substring masking would hit ordinary text).
+    if (value.length < MIN_SECRET_LENGTH) forms.push([name, value]);
+    else for (const form of secretForms(value)) forms.push([name, form]);
+  }
+  FORMS.set(secrets, forms);
+  return forms;
+}
+
+/** In `redacted` mode a string keeps this many characters (the record is a summary, not a copy). */
+export const REDACTED_STRING_CHARS = 200;
+
+export function redact(args: unknown, mode: AuditArgumentsMode, secrets: Readonly<Record<string, string>>): unknown {
+  if (mode === 'none' || args === undefined) return undefined;
+  if (mode === 'keys') return typeof args === 'object' && args !== null && !Array.isArray(args) ? Object.keys(args) : [];
+  const forms = formsOf(secrets);
+  const maskString = (text: string): string => {
+    let out = text;
+    for (const [name, form] of forms) {
+      if (form.length < MIN_SECRET_LENGTH) {
+        if (out === form) out = `[masked:${name}]`;
+      } else if (out.includes(form)) {
+        out = out.split(form).join(`[masked:${name}]`);
+      }
+    }
+    return out;
+  };
+  const longest = forms.reduce((max, [, form]) => Math.max(max, form.length), 0);
+  const summary = (text: string): string => {
+    if (mode !== 'redacted' || text.length <= REDACTED_STRING_CHARS) return maskString(text);
+    // Masked with enough after the cut that a value across it is masked whole, then cut.
+    const cut = maskString(text.slice(0, REDACTED_STRING_CHARS + longest)).slice(0, REDACTED_STRING_CHARS);
+    return `${cut}…[${text.length} chars]`;
+  };
+  const walk = (node: unknown, sensitive: boolean): unknown => {
+    if (sensitive && mode === 'redacted' && node !== null && node !== undefined) return shortHash(node);
+    if (typeof node === 'string') return summary(node);
+    if (Array.isArray(node)) return node.map((child) => walk(child, false));
+    if (typeof node === 'object' && node !== null) {
+      const out = Object.create(null) as Record<string, unknown>;
+      for (const [key, child] of Object.entries(node)) out[maskString(key)] = walk(child, SENSITIVE_KEY.test(key));
+      return out;
+    }
+    return node;
+  };
+  return walk(args, false);
+}
