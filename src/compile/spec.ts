@@ -4,7 +4,7 @@
  * docker argv and the Engine API body cannot drift apart: they are two spellings of this object.
  */
 import { LABELS } from '../labels.js';
-import type { NamespaceMode, NetworkMode, NormalizedMount, NormalizedProfile, NormalizedSeccomp, PullPolicy } from '../profile/types.js';
+import type { GateConfig, NamespaceMode, NetworkMode, NormalizedMount, NormalizedProfile, NormalizedSeccomp, PullPolicy } from '../profile/types.js';
 import { effectiveCapabilities } from '../profile/capabilities.js';
 import { formatSize } from '../profile/units.js';
 
@@ -49,6 +49,8 @@ export interface SandboxSpec {
   secrets: string[];
   /** Sorted by key; includes mcp-sandbox.profile. */
   labels: Record<string, string>;
+  /** The MCP gate's policy for `run` (no emitter reads it: it is not part of the container). */
+  gate: GateConfig;
 }
 
 /** Extra inputs that are not part of the reviewed profile. */
@@ -103,6 +105,7 @@ export function compileSpec(profile: NormalizedProfile, options: CompileOptions 
       .map((name) => ({ name, value: profile.env[name] as string })),
     secrets: [...profile.secrets],
     labels,
+    gate: profile.gate,
   };
 }
 

@@ -6,27 +6,7 @@
 import type { Duplex } from 'node:stream';
 import type { AuditSink, PinningCheck } from './ports.js';
 
-export type SecretScanMode = 'mask' | 'block' | 'off';
-export type RootsMode = 'mounts' | 'client' | 'none';
-export type DriftMode = 'block' | 'warn' | 'off';
-export type AuditArgumentsMode = 'none' | 'keys' | 'redacted' | 'full';
-
-/** allow/deny globs: deny wins; `allow` undefined means everything not denied. */
-export interface NamePolicy {
-  allow?: readonly string[];
-  deny: readonly string[];
-}
-
-export interface GateConfig {
-  tools: NamePolicy & { constrain: Readonly<Record<string, unknown>>; onDrift: DriftMode };
-  resources: NamePolicy;
-  prompts: NamePolicy;
-  /** 0 means no limit for the two counters. */
-  limits: { callsPerMinute: number; maxConcurrent: number; maxMessageBytes: number };
-  secretScan: SecretScanMode;
-  roots: RootsMode;
-  auditArguments: AuditArgumentsMode;
-}
+export type { AuditArgumentsMode, DriftMode, GateConfig, NamePolicy, RootsMode, SecretScanMode } from '../profile/types.js';
 
 export interface GateMount {
   /** Path inside the container. */

@@ -3,6 +3,8 @@
  * Every other module reads these; none restates them.
  */
 
+import type { GateConfig } from './types.js';
+
 /** Defaults for keys a profile may omit, in the profile's own units. */
 export const PROFILE_DEFAULTS = {
   pull: 'missing',
@@ -36,3 +38,22 @@ export const PROFILE_DEFAULTS = {
   },
   mountReadOnly: true,
 } as const;
+
+/**
+ * Defaults, chosen so that a profile without gate keys still gets the protections that cost
+ * no behaviour a client relies on: secrets masked, drifted tools blocked (only when a lock
+ * exists), roots answered from the mounts (the client's roots are host paths, meaningless
+ * inside the container), no rate or concurrency cap (a client's bursts are legitimate until
+ * the profile says otherwise), and a message size cap well above the 10 MB messages MCP
+ * clients accept.
+ */
+/** The MCP gate's defaults (docs/gate.md). */
+export const GATE_DEFAULTS: GateConfig = Object.freeze({
+  tools: { deny: [], constrain: {}, onDrift: 'block' },
+  resources: { deny: [] },
+  prompts: { deny: [] },
+  limits: { callsPerMinute: 0, maxConcurrent: 0, maxMessageBytes: 16 * 1024 * 1024 },
+  secretScan: 'mask',
+  roots: 'mounts',
+  auditArguments: 'redacted',
+}) as GateConfig;

@@ -9,6 +9,7 @@ import { checkLabels, checkMountTargets } from './checks.js';
 import { PROFILE_DEFAULTS } from './defaults.js';
 import { expandHostPath, normalizeMounts } from './host-paths.js';
 import { normalizeResources, normalizeTmpfs } from './normalize-resources.js';
+import { gateConfigOf } from './normalize-gate.js';
 import { normalizeSeccomp } from './seccomp.js';
 import type { NormalizedProfile, Profile } from './types.js';
 import { canonicalUser } from './user.js';
@@ -67,6 +68,7 @@ export function normalizeProfile(profile: Profile, ctx: NormalizeContext): Norma
     labels,
     justifications: ownRecord(profile.justifications ?? {}, String),
     ...(profile.build ? { build: { ...profile.build } } : {}),
+    gate: gateConfigOf(profile),
   };
 }
 

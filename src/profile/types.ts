@@ -88,6 +88,8 @@ export type NormalizedSeccomp =
 /** Every field present, defaults applied, sizes in bytes, paths absolute. */
 export interface NormalizedProfile {
   version: 1;
+  /** The MCP gate's policy, defaults applied (src/profile/normalize-gate.ts). */
+  gate: GateConfig;
   name: string;
   description?: string;
   image: string;
@@ -124,3 +126,30 @@ export interface NormalizedProfile {
   justifications: Record<string, string>;
   build?: { base: 'node' | 'python'; package: string };
 }
+
+// The MCP gate's configuration (docs/gate.md), normalized from the profile's tools, resources
+// (allow/deny), prompts, limits, secretScan, roots and audit keys by normalize-gate.ts.
+export type SecretScanMode = 'mask' | 'block' | 'off';
+export type RootsMode = 'mounts' | 'client' | 'none';
+export type DriftMode = 'block' | 'warn' | 'off';
+export type AuditArgumentsMode = 'none' | 'keys' | 'redacted' | 'full';
+
+/** allow/deny globs: deny wins; `allow` undefined means everything not denied. */
+export interface NamePolicy {
+  allow?: readonly string[];
+  deny: readonly string[];
+}
+
+export interface GateConfig {
+  /** `audit.webhook`: security events are POSTed there too (never blocking the session). */
+  auditWebhook?: string;
+  tools: NamePolicy & { constrain: Readonly<Record<string, unknown>>; onDrift: DriftMode };
+  resources: NamePolicy;
+  prompts: NamePolicy;
+  /** 0 means no limit for the two counters. */
+  limits: { callsPerMinute: number; maxConcurrent: number; maxMessageBytes: number };
+  secretScan: SecretScanMode;
+  roots: RootsMode;
+  auditArguments: AuditArgumentsMode;
+}
+

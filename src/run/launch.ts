@@ -20,6 +20,7 @@ import { collectOrphans } from '../sandboxes/sandboxes.js';
 import { resolveSecrets, secretSources } from './secrets.js';
 import { SHUTDOWN_SIGNALS, runSession, settleWithin, type SessionIo, type ShutdownSignal } from './session.js';
 import { checkRuntimeNetwork } from './runtime-network.js';
+import { openGateSession, type GateSession } from './gate-stage.js';
 import type { MessageStage } from './stage.js';
 import { loadUserConfig, mapRuntime, type UserConfig } from './user-config.js';
 import { watchdog, type Watchdog } from './watchdog.js';
@@ -78,10 +79,25 @@ export function launchBody(spec: SandboxSpec, runtime: string, secretValues: Rec
  * Schema, normalize (env, home) and compile always run. Any error on a hit is decided by the
  * full load instead, so messages and positions are exactly those of a load without the cache.
  */
-export async function prepareForRun(profileArg: string, options: { env: NodeJS.ProcessEnv; extraArgs: string[]; debug?: (message: string) => void }): Promise<SandboxSpec> {
+export async function prepareForRun(profileArg: string, options: PrepareOptions): Promise<SandboxSpec> {
+  return prepareProfileFile(resolveForRun(profileArg, options), options);
+}
+
+interface PrepareOptions {
+  env: NodeJS.ProcessEnv;
+  extraArgs: string[];
+  debug?: (message: string) => void;
+}
+
+/** The profile file a `run` argument names, said with --verbose (and what it shadowed). */
+function resolveForRun(profileArg: string, options: PrepareOptions): string {
   const resolved = resolveProfile(profileArg, options.env);
   options.debug?.(describeResolution(profileArg, resolved));
-  const file = resolved.file;
+  return resolved.file;
+}
+
+/** prepareForRun for a resolved profile file. */
+async function prepareProfileFile(file: string, options: PrepareOptions): Promise<SandboxSpec> {
   const cacheDir = profileCacheDir(options.env);
   const entry = cacheDir === undefined ? undefined : readProfileCache(cacheDir, file, options.env);
   if (entry) {
@@ -108,12 +124,14 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
     io.stderr.write(`${PREFIX}${message}\n`);
   };
 
-  const spec = await prepareForRun(profileArg, { env, extraArgs: options.extraArgs ?? [], debug });
+  const prepare = { env, extraArgs: options.extraArgs ?? [], debug };
+  const profileFile = resolveForRun(profileArg, prepare);
+  const spec = await prepareProfileFile(profileFile, prepare);
   const config = await loadUserConfig(env);
   const runtime = mapRuntime(config, spec.runtime, spec.network);
   if (runtime !== spec.runtime) debug(`runtime ${spec.runtime} (network ${spec.network}) mapped to ${runtime} by ${config.file}`);
   const endpoint = options.engine?.endpoint ?? resolveEndpoint({ env });
-  const context: RunContext = { spec, runtime, config, endpoint, env, io, debug, warn };
+  const context: RunContext = { spec, profileFile, runtime, config, endpoint, env, io, debug, warn };
   if (options.dryRun) return dryRun(context, options.engine ?? connectEngine(env, endpoint), !options.engine);
 
   const secretValues = resolveSecrets(spec.secrets, { env });
@@ -122,7 +140,9 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
   try {
     await checkRuntimeNetwork(engine, { runtime, profileRuntime: spec.runtime, network: spec.network, profile: spec.name, configFile: config.file });
     debug(`engine ${describeEndpoint(endpoint)} (${endpoint.source}), image ${spec.image}, runtime ${runtime}, network ${spec.network}`);
-    return await runProfile(context, engine, secretValues, { stage: options.stage, guard: !options.engine });
+    const gate = options.stage ? undefined : gateFor(context, engine, secretValues);
+    const stage = options.stage ?? gate?.stage;
+    return await runProfile(context, engine, secretValues, { ...(stage ? { stage } : {}), ...(gate ? { gate } : {}), guard: !options.engine });
   } finally {
     if (!options.engine) engine.close();
     if (io.stdin === process.stdin) process.stdin.destroy();
@@ -131,6 +151,7 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
 
 interface RunContext {
   spec: SandboxSpec;
+  profileFile: string;
   runtime: string;
   config: UserConfig;
   endpoint: EngineEndpoint;
@@ -160,6 +181,18 @@ async function dryRun(context: RunContext, engine: EngineClient, own: boolean): 
   return 0;
 }
 
+/**
+ * The MCP gate for this session (./gate-stage.ts). `MCP_SANDBOX_GATE=off` carries bytes blind,
+ * as before the gate existed: for benchmarks and diagnosis, and said on stderr every time.
+ */
+function gateFor(context: RunContext, engine: EngineClient, secretValues: Record<string, string>): GateSession | undefined {
+  if (context.env.MCP_SANDBOX_GATE === 'off') {
+    context.warn('the MCP gate is off (MCP_SANDBOX_GATE=off): no tool policy, secret masking or audit log for this session');
+    return undefined;
+  }
+  return openGateSession({ spec: context.spec, profileFile: context.profileFile, secretValues, env: context.env, engine, debug: context.debug });
+}
+
 /** Local bind sources can be checked for free; on a remote engine the create call reports them. */
 function checkMountSources(spec: SandboxSpec, endpoint: EngineEndpoint): void {
   if (endpoint.kind !== 'unix') return;
@@ -179,7 +212,7 @@ function checkMountSources(spec: SandboxSpec, endpoint: EngineEndpoint): void {
  * a moment (BENCHMARKS.md), so after the first answer it waits for the client to fall quiet;
  * a server that never answers gets it 3 s after start; a shutdown signal arms it at once.
  */
-async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; guard: boolean }): Promise<number> {
+async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; gate?: GateSession; guard: boolean }): Promise<number> {
   const { spec, io, debug } = context;
   const name = `mcp-sandbox-${spec.name}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const guard: Watchdog | undefined = extra.guard ? watchdog({ endpoint: context.endpoint, container: name, stopTimeout: 1 }, debug) : undefined;
@@ -204,6 +237,7 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
       warn: context.warn,
       onStarted: (id) => {
         containerId = id;
+        extra.gate?.started(id);
         timer = setTimeout(() => {
           sweeper.sweep(id);
           timer = setTimeout(() => guard?.arm(), 2000);
@@ -216,6 +250,7 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
       },
     });
     debug(`exit ${result.exitCode} (${result.reason})`);
+    if (extra.gate) await settleWithin(extra.gate.end(result), 2000);
     return result.exitCode;
   } finally {
     clearTimeout(timer);

@@ -3,7 +3,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PROFILE_DEFAULTS } from '../../../src/profile/defaults.js';
+import { GATE_DEFAULTS, PROFILE_DEFAULTS } from '../../../src/profile/defaults.js';
 import { deepMerge, loadProfile, type LoadOptions } from '../../../src/profile/load.js';
 import { compactJson } from '../../../src/profile/normalize.js';
 import { closest, typoDistance } from '../../../src/profile/suggest.js';
@@ -156,6 +156,7 @@ describe('defaults', () => {
       secrets: [],
       labels: {},
       justifications: {},
+      gate: { ...GATE_DEFAULTS, tools: { ...GATE_DEFAULTS.tools, constrain: {} } },
     });
   });
 
