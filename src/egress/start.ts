@@ -1,0 +1,231 @@
+/**
+ * Starts and stops the egress set of one sandbox (docs/egress.md):
+ *
+ *   server ──(shares the namespace of)──> dns holder ── internal network ──> proxy ──> upstream network
+ *            firewall set in that namespace by a short-lived NET_ADMIN helper
+ *
+ * The holder (dnsmasq) owns the sandbox's network namespace on a per-session `--internal`
+ * network; the firewall helper joins it, sets the rules and exits; the server joins it with
+ * `NetworkMode: container:<holder>` and every capability dropped, so it cannot change them.
+ * The holder and the proxy keep stdin attached to this process: when it goes (SIGKILL too) the
+ * engine closes their stdin, they exit and AutoRemove deletes them; the empty network is
+ * removed by `stop()`, or else by `sweepEgressNetworks` (the next start, or `gc`).
+ */
+import type { Duplex } from 'node:stream';
+import type { NetworkEngineClient } from '../engine/client.js';
+import { Demuxer, type Sink } from '../engine/demux.js';
+import { SandboxError } from '../errors.js';
+import { LABELS } from '../labels.js';
+import { dnsmasqConfig, firewallRules, haproxyConfig } from './configs.js';
+import { EGRESS_IMAGE, helperBody, type EgressRole } from './containers.js';
+import { lineSplitter, parseDnsLine, parseProxyLine, type EgressSink } from './events.js';
+import type { EgressPlan } from './plan.js';
+
+export interface EgressOptions {
+  engine: NetworkEngineClient;
+  plan: EgressPlan;
+  /** Unique per sandbox: names the network and the containers. */
+  sessionId: string;
+  /** The network the proxy reaches upstreams on (`egress.network`; Docker's `bridge` by default). */
+  upstreamNetwork?: string;
+  /** The proxy's resolvers; by default those of its container on the upstream network. */
+  upstreamDns?: readonly string[];
+  image?: string;
+  /** The proxy's runtime: gVisor with the host network stack by default. */
+  proxyRuntime?: string;
+  /** The holder's runtime (dnsmasq needs netlink, which gVisor's host stack refuses). */
+  dnsRuntime?: string;
+  /** Added to every container and the network (profile, launcher pid and host). */
+  labels?: Record<string, string>;
+  sink?: EgressSink;
+  /** Bound on each readiness wait. */
+  timeoutMs?: number;
+}
+
+/** Milliseconds from the start of `startEgress` to each part being ready. */
+export interface EgressTimings {
+  network: number;
+  dns: number;
+  proxy: number;
+  firewall: number;
+  total: number;
+}
+
+export interface EgressSession {
+  /** For the server's create body: its HostConfig.NetworkMode (no Dns settings: it uses ours). */
+  networkMode: string;
+  /** Environment for the server: none (the path is transparent; no proxy variables needed). */
+  env: string[];
+  networkId: string;
+  holderId: string;
+  proxyId: string;
+  /** The proxy's address on the sandbox network. */
+  proxyAddress: string;
+  timings: EgressTimings;
+  /** Removes the containers and the network; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+interface Started {
+  id: string;
+  stream: Duplex;
+}
+
+/** Creates network, holder, proxy and firewall; on any failure removes what it created. */
+export async function startEgress(options: EgressOptions): Promise<EgressSession> {
+  const t0 = Date.now();
+  const { engine, sessionId } = options;
+  const labels = { ...(options.labels ?? {}), [LABELS.egressSession]: sessionId };
+  const created: { network?: string; containers: Started[] } = { containers: [] };
+  const stop = (): Promise<void> => removeAll(engine, created);
+  try {
+    const name = `mcp-sandbox-egress-${sessionId}`;
+    created.network = await engine.createNetwork({ Name: name, Internal: true, Labels: { ...labels, [LABELS.egress]: 'network' } });
+    const networkMs = Date.now() - t0;
+    const [holder, proxy] = await Promise.all([
+      startHelper(options, created, 'dns', name, { EGRESS_CONFIG: dnsmasqConfig(options.plan) }, /started, version/),
+      startHelper(options, created, 'proxy', name, { EGRESS_CONFIG: haproxyConfig(options.plan, { upstreamDns: options.upstreamDns }) }, /Loading success/),
+    ]);
+    const proxyAddress = await addressOn(engine, proxy.id, name);
+    await runFirewall(options, holder.id, proxyAddress, labels);
+    const total = Date.now() - t0;
+    return {
+      networkMode: `container:${holder.id}`,
+      env: [],
+      networkId: created.network,
+      holderId: holder.id,
+      proxyId: proxy.id,
+      proxyAddress,
+      timings: { network: networkMs, dns: holder.readyMs - t0, proxy: proxy.readyMs - t0, firewall: total, total },
+      stop,
+    };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    if (error instanceof SandboxError) throw error;
+    throw new SandboxError('ENGINE_ERROR', `could not start the egress allowlist: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: 'check that the image exists (scripts/build-egress-image.sh) and the engine is healthy',
+      cause: error,
+    });
+  }
+}
+
+/** Creates, attaches and starts one long-running helper; resolves when `ready` is logged. */
+async function startHelper(
+  options: EgressOptions,
+  created: { containers: Started[] },
+  role: EgressRole,
+  network: string,
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<Started & { readyMs: number }> {
+  const { engine } = options;
+  const proxy = role === 'proxy';
+  const body = helperBody({
+    image: options.image ?? EGRESS_IMAGE,
+    role,
+    networkMode: network,
+    runtime: proxy ? (options.proxyRuntime ?? 'runsc-net') : (options.dnsRuntime ?? 'runc'),
+    env,
+    labels: { ...(options.labels ?? {}), [LABELS.egressSession]: options.sessionId },
+    tieStdin: true,
+  });
+  const { id } = await engine.createContainer(body, `mcp-sandbox-egress-${options.sessionId}-${role}`);
+  const stream = await engine.attach(id);
+  created.containers.push({ id, stream });
+  if (proxy) await engine.connectNetwork(options.upstreamNetwork ?? 'bridge', id);
+  const parse = proxy ? parseProxyLine : (line: string) => parseDnsLine(line);
+  const log: string[] = [];
+  const readyAt = new Promise<number>((resolve, reject) => {
+    const onLine = (line: string): void => {
+      if (ready.test(line)) resolve(Date.now());
+      if (log.length < 20) log.push(line);
+      const event = parse(line);
+      if (event) options.sink?.(event);
+    };
+    const split = lineSplitter(onLine);
+    const sink: Sink = (chunk, done) => {
+      split(chunk);
+      done();
+    };
+    stream.pipe(new Demuxer(sink, sink));
+    stream.on('close', () => reject(new Error(`the egress ${role} container ended before it was ready: ${log.join(' | ') || 'no output'}`)));
+  });
+  await engine.start(id);
+  const readyMs = await withTimeout(readyAt, options.timeoutMs ?? 20_000, `the egress ${role} container was not ready`);
+  return { id, stream, readyMs };
+}
+
+/** Runs the firewall helper in the holder's namespace to completion; its exit code must be 0. */
+async function runFirewall(options: EgressOptions, holderId: string, proxyAddress: string, labels: Record<string, string>): Promise<void> {
+  const { engine } = options;
+  const rules = firewallRules(options.plan, proxyAddress);
+  const body = helperBody({
+    image: options.image ?? EGRESS_IMAGE,
+    role: 'firewall',
+    networkMode: `container:${holderId}`,
+    runtime: 'runc',
+    env: { EGRESS_RULES4: rules.rules4, EGRESS_RULES6: rules.rules6, EGRESS_ROUTES: rules.routes.join(' ') },
+    labels,
+    tieStdin: false,
+  });
+  const { id } = await engine.createContainer(body, `mcp-sandbox-egress-${options.sessionId}-firewall`);
+  try {
+    const stream = await engine.attach(id);
+    const chunks: Buffer[] = [];
+    const sink: Sink = (chunk, done) => {
+      chunks.push(chunk);
+      done();
+    };
+    stream.pipe(new Demuxer(sink, sink));
+    const wait = await engine.wait(id, 'next-exit');
+    await engine.start(id);
+    const result = await withTimeout(wait.result, options.timeoutMs ?? 20_000, 'the egress firewall helper did not finish');
+    if (result.StatusCode !== 0) {
+      const output = Buffer.concat(chunks).toString('utf8').trim().split('\n').slice(-3).join(' | ');
+      throw new Error(`the firewall helper failed (exit ${result.StatusCode}): ${output}`);
+    }
+  } finally {
+    await engine.remove(id, { force: true }).catch(() => undefined);
+  }
+}
+
+async function addressOn(engine: NetworkEngineClient, id: string, network: string): Promise<string> {
+  const inspect = await engine.inspectContainer(id);
+  const settings = inspect.NetworkSettings as { Networks?: Record<string, { IPAddress?: string }> } | undefined;
+  const address = settings?.Networks?.[network]?.IPAddress;
+  if (!address) throw new Error(`the egress proxy has no address on ${network}`);
+  return address;
+}
+
+/** Closes the attaches (the containers then exit), removes them, then the network. */
+async function removeAll(engine: NetworkEngineClient, created: { network?: string; containers: Started[] }): Promise<void> {
+  const containers = created.containers.splice(0);
+  for (const c of containers) c.stream.destroy();
+  const results = await Promise.allSettled(containers.map((c) => engine.remove(c.id, { force: true })));
+  const network = created.network;
+  created.network = undefined;
+  if (network) await removeNetworkWhenFree(engine, network);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** The engine refuses to remove a network while a removal of one of its containers is settling. */
+async function removeNetworkWhenFree(engine: NetworkEngineClient, network: string): Promise<void> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await engine.removeNetwork(network);
+      return;
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 + attempt * 50));
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
