@@ -16,10 +16,10 @@ import type { NetworkEngineClient } from '../engine/client.js';
 import { Demuxer, type Sink } from '../engine/demux.js';
 import { SandboxError } from '../errors.js';
 import { LABELS } from '../labels.js';
-import { dnsmasqConfig, firewallRules, haproxyConfig } from './configs.js';
-import { EGRESS_IMAGE, helperBody, type EgressRole } from './containers.js';
+import type { CreateBody } from '../compile/engine-body.js';
 import { lineSplitter, parseDnsLine, parseProxyLine, type EgressSink } from './events.js';
 import type { EgressPlan } from './plan.js';
+import { egressBodies, type EgressBodies } from './render.js';
 
 export interface EgressOptions {
   engine: NetworkEngineClient;
@@ -74,21 +74,24 @@ interface Started {
 /** Creates network, holder, proxy and firewall; on any failure removes what it created. */
 export async function startEgress(options: EgressOptions): Promise<EgressSession> {
   const t0 = Date.now();
-  const { engine, sessionId } = options;
-  const labels = { ...(options.labels ?? {}), [LABELS.egressSession]: sessionId };
+  const { engine } = options;
+  const bodies = egressBodies(options.plan, options);
   const created: { network?: string; containers: Started[] } = { containers: [] };
   const stop = (): Promise<void> => removeAll(engine, created);
   try {
-    const name = `mcp-sandbox-egress-${sessionId}`;
-    created.network = await engine.createNetwork({ Name: name, Internal: true, Labels: { ...labels, [LABELS.egress]: 'network' } });
+    created.network = await engine.createNetwork(bodies.network);
     const networkMs = Date.now() - t0;
     const [holder, proxy] = await Promise.all([
-      startHelper(options, created, 'dns', name, { EGRESS_CONFIG: dnsmasqConfig(options.plan) }, /started, version/),
-      startHelper(options, created, 'proxy', name, { EGRESS_CONFIG: haproxyConfig(options.plan, { upstreamDns: options.upstreamDns }) }, /Loading success/),
+      startHelper(options, created, bodies.dns, bodies.names.dns, /started, version/),
+      startHelper(options, created, bodies.proxy, bodies.names.proxy, /Loading success/),
     ]);
-    const proxyAddress = await addressOn(engine, proxy.id, name);
-    await runFirewall(options, holder.id, proxyAddress, labels);
-    const total = Date.now() - t0;
+    // The firewall needs the namespace and the proxy's address, not the daemons' readiness.
+    const proxyAddress = await addressOn(engine, proxy.id, bodies.names.network);
+    const [dnsAt, proxyAt, firewallAt] = await Promise.all([
+      holder.ready,
+      proxy.ready,
+      runFirewall(options, bodies, proxyAddress).then(() => Date.now()),
+    ]);
     return {
       networkMode: `container:${holder.id}`,
       env: [],
@@ -96,7 +99,7 @@ export async function startEgress(options: EgressOptions): Promise<EgressSession
       holderId: holder.id,
       proxyId: proxy.id,
       proxyAddress,
-      timings: { network: networkMs, dns: holder.readyMs - t0, proxy: proxy.readyMs - t0, firewall: total, total },
+      timings: { network: networkMs, dns: dnsAt - t0, proxy: proxyAt - t0, firewall: firewallAt - t0, total: Date.now() - t0 },
       stop,
     };
   } catch (error) {
@@ -109,27 +112,17 @@ export async function startEgress(options: EgressOptions): Promise<EgressSession
   }
 }
 
-/** Creates, attaches and starts one long-running helper; resolves when `ready` is logged. */
+/** Creates, attaches and starts one long-running helper; `ready` settles when `ready` is logged. */
 async function startHelper(
   options: EgressOptions,
   created: { containers: Started[] },
-  role: EgressRole,
-  network: string,
-  env: Record<string, string>,
+  body: CreateBody,
+  name: string,
   ready: RegExp,
-): Promise<Started & { readyMs: number }> {
+): Promise<Started & { ready: Promise<number> }> {
   const { engine } = options;
-  const proxy = role === 'proxy';
-  const body = helperBody({
-    image: options.image ?? EGRESS_IMAGE,
-    role,
-    networkMode: network,
-    runtime: proxy ? (options.proxyRuntime ?? 'runsc-net') : (options.dnsRuntime ?? 'runc'),
-    env,
-    labels: { ...(options.labels ?? {}), [LABELS.egressSession]: options.sessionId },
-    tieStdin: true,
-  });
-  const { id } = await engine.createContainer(body, `mcp-sandbox-egress-${options.sessionId}-${role}`);
+  const proxy = body.Labels[LABELS.egress] === 'proxy';
+  const { id } = await engine.createContainer(body, name);
   const stream = await engine.attach(id);
   created.containers.push({ id, stream });
   if (proxy) await engine.connectNetwork(options.upstreamNetwork ?? 'bridge', id);
@@ -148,27 +141,19 @@ async function startHelper(
       done();
     };
     stream.pipe(new Demuxer(sink, sink));
-    stream.on('close', () => reject(new Error(`the egress ${role} container ended before it was ready: ${log.join(' | ') || 'no output'}`)));
+    stream.on('close', () => reject(new Error(`the egress container ${name} ended before it was ready: ${log.join(' | ') || 'no output'}`)));
   });
   await engine.start(id);
-  const readyMs = await withTimeout(readyAt, options.timeoutMs ?? 20_000, `the egress ${role} container was not ready`);
-  return { id, stream, readyMs };
+  const readyBy = withTimeout(readyAt, options.timeoutMs ?? 20_000, `the egress container ${name} was not ready`);
+  // Awaited by the caller after the firewall has started; a failure before that is not unhandled.
+  readyBy.catch(() => undefined);
+  return { id, stream, ready: readyBy };
 }
 
 /** Runs the firewall helper in the holder's namespace to completion; its exit code must be 0. */
-async function runFirewall(options: EgressOptions, holderId: string, proxyAddress: string, labels: Record<string, string>): Promise<void> {
+async function runFirewall(options: EgressOptions, bodies: EgressBodies, proxyAddress: string): Promise<void> {
   const { engine } = options;
-  const rules = firewallRules(options.plan, proxyAddress);
-  const body = helperBody({
-    image: options.image ?? EGRESS_IMAGE,
-    role: 'firewall',
-    networkMode: `container:${holderId}`,
-    runtime: 'runc',
-    env: { EGRESS_RULES4: rules.rules4, EGRESS_RULES6: rules.rules6, EGRESS_ROUTES: rules.routes.join(' ') },
-    labels,
-    tieStdin: false,
-  });
-  const { id } = await engine.createContainer(body, `mcp-sandbox-egress-${options.sessionId}-firewall`);
+  const { id } = await engine.createContainer(bodies.firewall(proxyAddress), bodies.names.firewall);
   try {
     const stream = await engine.attach(id);
     const chunks: Buffer[] = [];

@@ -22,7 +22,8 @@ import { HttpEngineClient } from '../../src/engine/http-client.js';
 import { parseAllow } from '../../src/egress/allow.js';
 import type { EgressEvent } from '../../src/egress/events.js';
 import { planEgress } from '../../src/egress/plan.js';
-import { startEgress, type EgressSession } from '../../src/egress/start.js';
+import { egressShellCommands } from '../../src/egress/render.js';
+import { startEgress, type EgressSession, type EgressTimings } from '../../src/egress/start.js';
 import { sweepEgressNetworks } from '../../src/egress/sweep.js';
 import { LABELS } from '../../src/labels.js';
 import { NODE_IMAGE, ROOT, describeEngine, eventually, tempDir } from './helpers/engine.js';
@@ -269,6 +270,45 @@ describeEngine('egress allowlist (real engine, server under runsc)', () => {
     const direct = runs(['--network', NET.up], ['--add-host', `api.allowed.test:${UP_TARGET}`]);
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1] as number;
     process.stderr.write(`10 MB download ms, median of 3: proxy ${median(proxied)} (${proxied.join(', ')}), bridge ${median(direct)} (${direct.join(', ')})\n`);
+  });
+
+  test('measure: spawn -> ready of the egress set, three times', async () => {
+    const parsed = parseAllow(['api.allowed.test:443']);
+    const timings: EgressTimings[] = [];
+    for (const n of [1, 2, 3]) {
+      const set = await startEgress({
+        engine, plan: planEgress(parsed.entries), sessionId: `${RUN}m${n}`, upstreamNetwork: NET.up, upstreamDns: [UP_DNS],
+        labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: os.hostname(), 'mcp-sandbox-test.egress': RUN },
+      });
+      timings.push(set.timings);
+      await set.stop();
+    }
+    const totals = timings.map((t) => t.total).sort((a, b) => a - b);
+    process.stderr.write(`egress spawn->ready ms: median ${totals[1]} of ${totals.join(', ')}; parts: ${JSON.stringify(timings)} (load ${os.loadavg()[0]?.toFixed(1)})\n`);
+    expect(totals.every((t) => t > 0)).toBe(true);
+  });
+
+  test('the shell form (render --format shell) builds a working set by hand', () => {
+    const sessionId = `${RUN}s`;
+    const parsed = parseAllow(['api.allowed.test:443']);
+    const commands = egressShellCommands(planEgress(parsed.entries), {
+      sessionId, upstreamNetwork: NET.up, upstreamDns: [UP_DNS], labels: { 'mcp-sandbox-test.egress': RUN },
+    });
+    const network = `mcp-sandbox-egress-${sessionId}`;
+    try {
+      execFileSync('bash', ['-euc', commands.join('\n')], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+      const [allowed, denied, host] = probe(['--network', `container:${network}-dns`], [
+        { op: 'fetch', url: 'https://api.allowed.test/' },
+        { op: 'lookup', name: 'denied.test' },
+        { op: 'connect', host: gatewayOf(network), port: hostPort },
+      ]);
+      expect(allowed).toEqual({ status: 200, body: 'target up host=api.allowed.test' });
+      expect(denied?.error).toBe('ENOTFOUND');
+      expect(host?.result).toBe('timeout');
+    } finally {
+      spawnSync('docker', ['rm', '-f', `${network}-dns`, `${network}-proxy`], { stdio: 'ignore' });
+      spawnSync('docker', ['network', 'rm', network], { stdio: 'ignore' });
+    }
   });
 
   test('stop() leaves nothing behind; a SIGKILLed launcher leaves only a network the sweep removes', async () => {
