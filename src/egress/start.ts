@@ -124,6 +124,8 @@ async function startHelper(
   const proxy = body.Labels[LABELS.egress] === 'proxy';
   const { id } = await engine.createContainer(body, name);
   const stream = await engine.attach(id);
+  // A reset attach (engine restart, container gone) ends the log stream, never the launcher.
+  stream.on('error', () => undefined);
   created.containers.push({ id, stream });
   if (proxy) await engine.connectNetwork(options.upstreamNetwork ?? 'bridge', id);
   const parse = proxy ? parseProxyLine : (line: string) => parseDnsLine(line);
@@ -156,6 +158,7 @@ async function runFirewall(options: EgressOptions, bodies: EgressBodies, proxyAd
   const { id } = await engine.createContainer(bodies.firewall(proxyAddress), bodies.names.firewall);
   try {
     const stream = await engine.attach(id);
+    stream.on('error', () => undefined);
     const chunks: Buffer[] = [];
     const sink: Sink = (chunk, done) => {
       chunks.push(chunk);

@@ -225,9 +225,29 @@ describeEngine('egress allowlist (real engine, server under runsc)', () => {
     const targets = [...new Set([internalGateway, gatewayOf(NET.up), '172.17.0.1', ...hostAddresses])];
     const results = probe(sandbox(), targets.map((host) => ({ op: 'connect', host, port: hostPort })));
     expect(Object.fromEntries(targets.map((t, i) => [t, results[i]?.result]))).toEqual(Object.fromEntries(targets.map((t) => [t, 'timeout'])));
+    const v6 = Object.values(os.networkInterfaces())
+      .flat()
+      .filter((a): a is os.NetworkInterfaceInfo => a !== undefined && a.family === 'IPv6' && !a.internal && !a.address.startsWith('fe80'))
+      .map((a) => a.address);
+    const v6Results = probe(sandbox(), v6.map((host) => ({ op: 'connect', host, port: hostPort })));
+    for (const r of v6Results) expect(r.result).not.toBe('connected');
     // Control: a container on the same internal network without our firewall does reach it.
     const [control] = probe(['--network', `mcp-sandbox-egress-${RUN}`], [{ op: 'connect', host: internalGateway, port: hostPort }]);
     expect(control?.result).toBe('connected');
+  });
+
+  test('a process in the sandbox cannot change the rules (root, every capability dropped, even under runc)', () => {
+    const holder = (session as EgressSession).networkMode;
+    const attempt = spawnSync(
+      'docker',
+      ['run', '--rm', '--runtime', 'runc', '--network', holder, '--cap-drop', 'ALL', '--user', '0', '--label', TEST_LABEL, EGRESS_IMAGE, 'sh', '-c', 'iptables -P OUTPUT ACCEPT && iptables -t nat -F && echo changed'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(attempt.status).not.toBe(0);
+    expect(attempt.stdout).not.toContain('changed');
+    expect(attempt.stderr).toMatch(/Permission denied|Operation not permitted/);
+    const [stillClosed] = probe(sandbox(), [{ op: 'connect', host: gatewayOf(`mcp-sandbox-egress-${RUN}`), port: hostPort }]);
+    expect(stillClosed?.result).toBe('timeout');
   });
 
   test('an allowed name resolving to a private or link-local address is refused by the proxy, unless mapped in egress.hosts', async () => {
