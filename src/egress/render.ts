@@ -1,8 +1,12 @@
 /**
  * The egress set as commands someone can run by hand (`render --format shell`), and as the
  * Engine API bodies `startEgress` sends (`render --format engine`). Same configs, same order:
- * network, dns holder and proxy, the proxy's upstream network, the firewall helper; the server
- * then runs with `--network container:<holder>`.
+ * network, dns holder (then the firewall helper in its namespace) and proxy, the proxy's
+ * upstream network; the server then runs with `--network container:<holder>`.
+ *
+ * Each session network gets a /28 of 198.19.0.0/16 (half of RFC 2544's benchmarking range:
+ * not used by LANs, refused as an upstream by the proxy) so the proxy's address is known before
+ * anything starts and the firewall need not wait for the proxy.
  */
 import type { CreateBody } from '../compile/engine-body.js';
 import type { NetworkCreateBody } from '../engine/client.js';
@@ -22,47 +26,71 @@ export interface RenderOptions {
   labels?: Record<string, string>;
 }
 
-/** The placeholder the shell form fills from `docker inspect` once the proxy runs. */
-const PROXY_PLACEHOLDER = '0.0.0.0';
-const PROXY_VARIABLE = '${EGRESS_PROXY_IP}';
+/** The session network's addresses: block 0..4095 of 198.19.0.0/16 in /28s. */
+export interface SessionSubnet {
+  subnet: string;
+  /** Where the engine picks addresses for other containers (the holder): never the proxy's. */
+  ipRange: string;
+  gateway: string;
+  proxy: string;
+}
+
+export const SUBNET_BLOCKS = 4096;
+
+export function sessionSubnet(block: number): SessionSubnet {
+  const third = Math.floor(block / 16) % 256;
+  const fourth = (block % 16) * 16;
+  const at = (n: number): string => `198.19.${third}.${fourth + n}`;
+  return { subnet: `${at(0)}/28`, ipRange: `${at(8)}/29`, gateway: at(1), proxy: at(2) };
+}
+
+/** A create body with the endpoint settings `POST /containers/create` also accepts. */
+export type HelperCreateBody = CreateBody & {
+  NetworkingConfig?: { EndpointsConfig: Record<string, { IPAMConfig: { IPv4Address: string } }> };
+};
 
 export interface EgressBodies {
   network: NetworkCreateBody;
   dns: CreateBody;
-  proxy: CreateBody;
-  /** Its rules name the proxy's address; `proxyAddress` is filled in at start. */
-  firewall: (proxyAddress: string) => CreateBody;
+  proxy: HelperCreateBody;
+  firewall: CreateBody;
   names: Record<'network' | EgressRole, string>;
+  addresses: SessionSubnet;
 }
 
-/** The create bodies of an egress set (the network's and each container's). */
-export function egressBodies(plan: EgressPlan, options: RenderOptions): EgressBodies {
+/** The create bodies of an egress set on subnet block `block` (see sessionSubnet). */
+export function egressBodies(plan: EgressPlan, options: RenderOptions, block: number): EgressBodies {
   const base = `mcp-sandbox-egress-${options.sessionId}`;
   const names = { network: base, dns: `${base}-dns`, proxy: `${base}-proxy`, firewall: `${base}-firewall` };
+  const addresses = sessionSubnet(block);
   const labels = { ...(options.labels ?? {}), [LABELS.egressSession]: options.sessionId };
-  const image = options.image ?? EGRESS_IMAGE;
-  const common = { image, labels, tieStdin: true, networkMode: base };
+  const common = { image: options.image ?? EGRESS_IMAGE, labels, tieStdin: true, networkMode: base };
+  const rules = firewallRules(plan, addresses.proxy);
+  const proxy = helperBody({
+    ...common,
+    role: 'proxy',
+    runtime: options.proxyRuntime ?? 'runsc-net',
+    env: { EGRESS_CONFIG: haproxyConfig(plan, { upstreamDns: options.upstreamDns }) },
+  });
   return {
-    network: { Name: base, Internal: true, Labels: { ...labels, [LABELS.egress]: 'network' } },
-    dns: helperBody({ ...common, role: 'dns', runtime: options.dnsRuntime ?? 'runc', env: { EGRESS_CONFIG: dnsmasqConfig(plan) } }),
-    proxy: helperBody({
-      ...common,
-      role: 'proxy',
-      runtime: options.proxyRuntime ?? 'runsc-net',
-      env: { EGRESS_CONFIG: haproxyConfig(plan, { upstreamDns: options.upstreamDns }) },
-    }),
-    firewall: (proxyAddress) => {
-      const rules = firewallRules(plan, proxyAddress);
-      return helperBody({
-        ...common,
-        tieStdin: false,
-        role: 'firewall',
-        runtime: 'runc',
-        networkMode: `container:${names.dns}`,
-        env: { EGRESS_RULES4: rules.rules4, EGRESS_RULES6: rules.rules6, EGRESS_ROUTES: rules.routes.join(' ') },
-      });
+    network: {
+      Name: base,
+      Internal: true,
+      Labels: { ...labels, [LABELS.egress]: 'network' },
+      IPAM: { Config: [{ Subnet: addresses.subnet, IPRange: addresses.ipRange, Gateway: addresses.gateway }] },
     },
+    dns: helperBody({ ...common, role: 'dns', runtime: options.dnsRuntime ?? 'runc', env: { EGRESS_CONFIG: dnsmasqConfig(plan) } }),
+    proxy: { ...proxy, NetworkingConfig: { EndpointsConfig: { [base]: { IPAMConfig: { IPv4Address: addresses.proxy } } } } },
+    firewall: helperBody({
+      ...common,
+      tieStdin: false,
+      role: 'firewall',
+      runtime: 'runc',
+      networkMode: `container:${names.dns}`,
+      env: { EGRESS_RULES4: rules.rules4, EGRESS_RULES6: rules.rules6, EGRESS_ROUTES: rules.routes.join(' ') },
+    }),
     names,
+    addresses,
   };
 }
 
@@ -71,50 +99,38 @@ function quote(text: string): string {
   return /^[A-Za-z0-9_./:=,@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `docker run` flags equivalent to a helper body (the subset helperBody sets). */
-function runFlags(body: CreateBody, name: string, detach: boolean): string[] {
+/** `docker run`/`create` flags equivalent to a helper body (the subset helperBody sets). */
+function runFlags(body: CreateBody, name: string, verb: 'run -d' | 'run --rm' | 'create'): string[] {
   const h = body.HostConfig;
-  const flags = ['docker', 'run', detach ? '-d' : '--rm', ...(body.OpenStdin ? ['-i'] : []), '--name', name, '--runtime', h.Runtime];
-  flags.push('--network', h.NetworkMode, '--read-only', '--user', body.User ?? '0:0', '--cap-drop', 'ALL');
+  const flags = ['docker', ...verb.split(' '), '--name', name, '--runtime', h.Runtime, '--network', h.NetworkMode];
+  flags.push('--read-only', '--user', body.User ?? '0:0', '--cap-drop', 'ALL');
   for (const cap of h.CapAdd) flags.push('--cap-add', cap);
   for (const opt of h.SecurityOpt) flags.push('--security-opt', opt);
   for (const [path, opts] of Object.entries(h.Tmpfs)) flags.push('--tmpfs', `${path}:${opts}`);
   flags.push('--memory', String(h.Memory), '--memory-swap', String(h.MemorySwap), '--pids-limit', String(h.PidsLimit));
-  if (h.AutoRemove && detach) flags.push('--rm');
+  if (h.AutoRemove && verb !== 'run --rm') flags.push('--rm');
   for (const [key, value] of Object.entries(body.Labels)) flags.push('--label', `${key}=${value}`);
-  return flags.map(quote);
-}
-
-/** Env flags; the firewall's rules get the proxy's address from the shell variable. */
-function envFlags(body: CreateBody, substitute: boolean): string[] {
-  return body.Env.flatMap((pair) => {
-    if (!substitute) return ['-e', quote(pair)];
-    const text = pair.split(`${PROXY_PLACEHOLDER}/32`).join(`${PROXY_VARIABLE}/32`).split(`${PROXY_PLACEHOLDER}:`).join(`${PROXY_VARIABLE}:`);
-    return ['-e', `"${text.replace(/(["\\`])/g, '\\$1')}"`];
-  });
+  // Run by hand nothing holds stdin open, so the helpers are not tied to it.
+  for (const pair of body.Env) if (!pair.startsWith('EGRESS_TIE_STDIN=')) flags.push('-e', pair);
+  return [...flags, body.Image, ...(body.Cmd ?? [])].map(quote);
 }
 
 /**
- * Shell commands that build the egress set by hand. Run that way, the holder and the proxy are
- * not tied to a launcher (`-i` without a client: stdin is closed at once), so they run detached
- * without EGRESS_TIE_STDIN and are removed with the last command printed.
+ * Shell commands that build the egress set by hand, on subnet block `block`. The holder and the
+ * proxy then run detached, untied to any launcher; the last line says how to remove them.
  */
-export function egressShellCommands(plan: EgressPlan, options: RenderOptions): string[] {
-  const bodies = egressBodies(plan, options);
-  const untie = (body: CreateBody): CreateBody => ({ ...body, OpenStdin: false, Env: body.Env.filter((e) => !e.startsWith('EGRESS_TIE_STDIN=')) });
-  const { names } = bodies;
-  const firewall = bodies.firewall(PROXY_PLACEHOLDER);
-  const image = (body: CreateBody): string[] => [quote(body.Image), ...(body.Cmd ?? []).map(quote)];
-  const line = (parts: string[]): string => parts.join(' ');
-  const networkLabels = Object.entries(bodies.network.Labels).flatMap(([k, v]) => ['--label', quote(`${k}=${v}`)]);
+export function egressShellCommands(plan: EgressPlan, options: RenderOptions, block = 0): string[] {
+  const b = egressBodies(plan, options, block);
+  const { names, addresses } = b;
+  const labels = Object.entries(b.network.Labels).flatMap(([k, v]) => ['--label', quote(`${k}=${v}`)]);
+  const proxy = runFlags(b.proxy, names.proxy, 'create');
   return [
-    line(['docker', 'network', 'create', '--internal', ...networkLabels, names.network]),
-    line([...runFlags(untie(bodies.dns), names.dns, true), ...envFlags(untie(bodies.dns), false), ...image(bodies.dns)]),
-    line(['docker', 'create', ...runFlags(untie(bodies.proxy), names.proxy, true).slice(3), ...envFlags(untie(bodies.proxy), false), ...image(bodies.proxy)]),
-    line(['docker', 'network', 'connect', quote(options.upstreamNetwork ?? 'bridge'), names.proxy]),
-    line(['docker', 'start', names.proxy]),
-    `EGRESS_PROXY_IP=$(docker inspect -f '{{(index .NetworkSettings.Networks "${names.network}").IPAddress}}' ${names.proxy})`,
-    line([...runFlags(firewall, names.firewall, false), ...envFlags(firewall, true), ...image(firewall)]),
+    ['docker', 'network', 'create', '--internal', '--subnet', addresses.subnet, '--ip-range', addresses.ipRange, '--gateway', addresses.gateway, ...labels, names.network].join(' '),
+    runFlags(b.dns, names.dns, 'run -d').join(' '),
+    runFlags(b.firewall, names.firewall, 'run --rm').join(' '),
+    [...proxy.slice(0, 2), '--ip', addresses.proxy, ...proxy.slice(2)].join(' '),
+    ['docker', 'network', 'connect', quote(options.upstreamNetwork ?? 'bridge'), names.proxy].join(' '),
+    `docker start ${names.proxy}`,
     `# the server: docker run ... --network container:${names.dns} ...`,
     `# afterwards: docker rm -f ${names.dns} ${names.proxy} && docker network rm ${names.network}`,
   ];

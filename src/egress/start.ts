@@ -12,14 +12,14 @@
  * removed by `stop()`, or else by `sweepEgressNetworks` (the next start, or `gc`).
  */
 import type { Duplex } from 'node:stream';
-import type { NetworkEngineClient } from '../engine/client.js';
+import { EngineApiError, type NetworkEngineClient } from '../engine/client.js';
 import { Demuxer, type Sink } from '../engine/demux.js';
 import { SandboxError } from '../errors.js';
 import { LABELS } from '../labels.js';
 import type { CreateBody } from '../compile/engine-body.js';
 import { lineSplitter, parseDnsLine, parseProxyLine, type EgressSink } from './events.js';
 import type { EgressPlan } from './plan.js';
-import { egressBodies, type EgressBodies } from './render.js';
+import { SUBNET_BLOCKS, egressBodies, type EgressBodies } from './render.js';
 
 export interface EgressOptions {
   engine: NetworkEngineClient;
@@ -75,30 +75,29 @@ interface Started {
 export async function startEgress(options: EgressOptions): Promise<EgressSession> {
   const t0 = Date.now();
   const { engine } = options;
-  const bodies = egressBodies(options.plan, options);
   const created: { network?: string; containers: Started[] } = { containers: [] };
   const stop = (): Promise<void> => removeAll(engine, created);
   try {
-    created.network = await engine.createNetwork(bodies.network);
+    const bodies = await createNetwork(options, created);
     const networkMs = Date.now() - t0;
-    const [holder, proxy] = await Promise.all([
-      startHelper(options, created, bodies.dns, bodies.names.dns, /started, version/),
-      startHelper(options, created, bodies.proxy, bodies.names.proxy, /Loading success/),
-    ]);
-    // The firewall needs the namespace and the proxy's address, not the daemons' readiness.
-    const proxyAddress = await addressOn(engine, proxy.id, bodies.names.network);
-    const [dnsAt, proxyAt, firewallAt] = await Promise.all([
-      holder.ready,
-      proxy.ready,
-      runFirewall(options, bodies, proxyAddress).then(() => Date.now()),
-    ]);
+    // The proxy's address is fixed by the subnet: the firewall goes in as soon as the holder
+    // runs, while the proxy is still starting.
+    const holderThenFirewall = startHelper(options, created, bodies.dns, bodies.names.dns, /started, version/).then(async (holder) => {
+      await runFirewall(options, bodies);
+      return { holder, firewallAt: Date.now() };
+    });
+    const proxyStarted = startHelper(options, created, bodies.proxy, bodies.names.proxy, /Loading success/);
+    // Both settle before any cleanup, so nothing is created after stop() has run.
+    await Promise.allSettled([holderThenFirewall, proxyStarted]);
+    const [{ holder, firewallAt }, proxy] = await Promise.all([holderThenFirewall, proxyStarted]);
+    const [dnsAt, proxyAt] = await Promise.all([holder.ready, proxy.ready]);
     return {
       networkMode: `container:${holder.id}`,
       env: [],
-      networkId: created.network,
+      networkId: created.network as string,
       holderId: holder.id,
       proxyId: proxy.id,
-      proxyAddress,
+      proxyAddress: bodies.addresses.proxy,
       timings: { network: networkMs, dns: dnsAt - t0, proxy: proxyAt - t0, firewall: firewallAt - t0, total: Date.now() - t0 },
       stop,
     };
@@ -109,6 +108,21 @@ export async function startEgress(options: EgressOptions): Promise<EgressSession
       hint: 'check that the image exists (scripts/build-egress-image.sh) and the engine is healthy',
       cause: error,
     });
+  }
+}
+
+/** Creates the session network on a free /28 (another session or network may hold one). */
+async function createNetwork(options: EgressOptions, created: { network?: string }): Promise<EgressBodies> {
+  const first = Math.floor(Math.random() * SUBNET_BLOCKS);
+  for (let attempt = 0; ; attempt += 1) {
+    const bodies = egressBodies(options.plan, options, (first + attempt * 97) % SUBNET_BLOCKS);
+    try {
+      created.network = await options.engine.createNetwork(bodies.network);
+      return bodies;
+    } catch (error) {
+      const overlap = error instanceof EngineApiError && /overlap/i.test(error.message);
+      if (!overlap || attempt >= 8) throw error;
+    }
   }
 }
 
@@ -153,9 +167,9 @@ async function startHelper(
 }
 
 /** Runs the firewall helper in the holder's namespace to completion; its exit code must be 0. */
-async function runFirewall(options: EgressOptions, bodies: EgressBodies, proxyAddress: string): Promise<void> {
+async function runFirewall(options: EgressOptions, bodies: EgressBodies): Promise<void> {
   const { engine } = options;
-  const { id } = await engine.createContainer(bodies.firewall(proxyAddress), bodies.names.firewall);
+  const { id } = await engine.createContainer(bodies.firewall, bodies.names.firewall);
   try {
     const stream = await engine.attach(id);
     stream.on('error', () => undefined);
@@ -175,14 +189,6 @@ async function runFirewall(options: EgressOptions, bodies: EgressBodies, proxyAd
   } finally {
     await engine.remove(id, { force: true }).catch(() => undefined);
   }
-}
-
-async function addressOn(engine: NetworkEngineClient, id: string, network: string): Promise<string> {
-  const inspect = await engine.inspectContainer(id);
-  const settings = inspect.NetworkSettings as { Networks?: Record<string, { IPAddress?: string }> } | undefined;
-  const address = settings?.Networks?.[network]?.IPAddress;
-  if (!address) throw new Error(`the egress proxy has no address on ${network}`);
-  return address;
 }
 
 /** Closes the attaches (the containers then exit), removes them, then the network. */

@@ -132,6 +132,8 @@ export interface NetworkCreateBody {
   Labels: Record<string, string>;
   /** Driver options, e.g. `com.docker.network.bridge.enable_icc`. */
   Options?: Record<string, string>;
+  /** A chosen subnet, so containers can be given fixed addresses on it. */
+  IPAM?: { Config: Array<{ Subnet: string; IPRange?: string; Gateway?: string }> };
 }
 
 export interface NetworkSummary {

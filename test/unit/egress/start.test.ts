@@ -1,6 +1,6 @@
 import { Duplex, PassThrough } from 'node:stream';
 import type { CreateBody } from '../../../src/compile/engine-body.js';
-import type { ContainerInspect, NetworkCreateBody, WaitHandle, WaitResult } from '../../../src/engine/client.js';
+import { EngineApiError, type ContainerInspect, type NetworkCreateBody, type WaitHandle, type WaitResult } from '../../../src/engine/client.js';
 import { parseAllow } from '../../../src/egress/allow.js';
 import type { EgressEvent } from '../../../src/egress/events.js';
 import { planEgress } from '../../../src/egress/plan.js';
@@ -23,7 +23,11 @@ class EgressFake extends FakeEngine {
   helperBodies = new Map<string, CreateBody>();
   streams = new Map<string, PassThrough>();
   firewallExit = 0;
+  createdNetworks: NetworkCreateBody[] = [];
+  overlapsLeft = 0;
   override async createNetwork(body: NetworkCreateBody): Promise<string> {
+    if (this.overlapsLeft-- > 0) throw new EngineApiError(400, 'Pool overlaps with other one on this address space');
+    this.createdNetworks.push(body);
     this.log.push(`network-create ${body.Name} internal=${body.Internal}`);
     return 'net1';
   }
@@ -76,13 +80,18 @@ test('startEgress: network, holder and proxy, then the firewall with the proxy a
   const events: EgressEvent[] = [];
   const session = await startEgress({ engine, plan, sessionId: 's1', upstreamNetwork: 'up', sink: (e) => events.push(e), labels: { 'mcp-sandbox.profile': 'p' } });
   expect(session.networkMode).toBe('container:mcp-sandbox-egress-s1-dns');
-  expect(session.proxyAddress).toBe('172.30.0.2');
+  expect(session.proxyAddress).toMatch(/^198\.19\.\d+\.\d+$/);
   expect(engine.log.slice(0, 1)).toEqual(['network-create mcp-sandbox-egress-s1 internal=true']);
   expect(engine.log).toContain('connect up mcp-sandbox-egress-s1-proxy');
-  expect(engine.log.indexOf('create mcp-sandbox-egress-s1-firewall')).toBeGreaterThan(engine.log.indexOf('start mcp-sandbox-egress-s1-proxy'));
+  // The firewall goes in right after the holder starts; it does not wait for the proxy.
+  expect(engine.log.indexOf('create mcp-sandbox-egress-s1-firewall')).toBeGreaterThan(engine.log.indexOf('start mcp-sandbox-egress-s1-dns'));
+  const network = engine.createdNetworks[0];
+  expect(network?.IPAM?.Config[0]?.Subnet).toMatch(/^198\.19\.\d+\.\d+\/28$/);
+  const proxyBody = engine.helperBodies.get('mcp-sandbox-egress-s1-proxy') as CreateBody & { NetworkingConfig?: unknown };
+  expect(proxyBody.NetworkingConfig).toEqual({ EndpointsConfig: { 'mcp-sandbox-egress-s1': { IPAMConfig: { IPv4Address: session.proxyAddress } } } });
   const firewall = engine.helperBodies.get('mcp-sandbox-egress-s1-firewall') as CreateBody;
   expect(firewall.HostConfig).toMatchObject({ NetworkMode: 'container:mcp-sandbox-egress-s1-dns', CapDrop: ['ALL'], CapAdd: ['NET_ADMIN'], Runtime: 'runc' });
-  expect(firewall.Env.find((e) => e.startsWith('EGRESS_RULES4='))).toContain('--to-destination 172.30.0.2:10000');
+  expect(firewall.Env.find((e) => e.startsWith('EGRESS_RULES4='))).toContain(`--to-destination ${session.proxyAddress}:10000`);
   const proxy = engine.helperBodies.get('mcp-sandbox-egress-s1-proxy') as CreateBody;
   expect(proxy).toMatchObject({ User: '65534:65534', OpenStdin: true, StdinOnce: true, Labels: { 'mcp-sandbox.profile': 'p', 'mcp-sandbox.egress': 'proxy' } });
   expect(proxy.HostConfig).toMatchObject({ Runtime: 'runsc-net', ReadonlyRootfs: true, CapDrop: ['ALL'], CapAdd: [], AutoRemove: true });
@@ -101,6 +110,15 @@ test('startEgress: a failing firewall helper removes everything and names the fa
   expect(engine.log).toEqual(expect.arrayContaining(['remove mcp-sandbox-egress-s1-dns', 'remove mcp-sandbox-egress-s1-proxy', 'network-remove net1']));
 });
 
+test('startEgress: a subnet already taken is skipped for another one', async () => {
+  const engine = new EgressFake();
+  engine.overlapsLeft = 2;
+  const session = await startEgress({ engine, plan, sessionId: 's1', upstreamNetwork: 'up' });
+  expect(engine.createdNetworks).toHaveLength(1);
+  expect(session.proxyAddress).toBe(engine.createdNetworks[0]?.IPAM?.Config[0]?.Subnet.replace(/\.(\d+)\/28$/, (_, n: string) => `.${Number(n) + 2}`));
+  await session.stop();
+});
+
 test('egressShellCommands: the same set as commands, the firewall filled from the running proxy', () => {
   const lines = egressShellCommands(plan, { sessionId: 's1', upstreamNetwork: 'up' });
   expect(lines[0]).toMatch(/^docker network create --internal .* mcp-sandbox-egress-s1$/);
@@ -108,6 +126,8 @@ test('egressShellCommands: the same set as commands, the firewall filled from th
   const firewall = lines.find((l) => l.includes('--name mcp-sandbox-egress-s1-firewall')) as string;
   expect(firewall).toContain('--network container:mcp-sandbox-egress-s1-dns');
   expect(firewall).toContain('--cap-add NET_ADMIN');
-  expect(firewall).toContain('--to-destination ${EGRESS_PROXY_IP}:10000');
+  expect(firewall).toContain('--to-destination 198.19.0.2:10000');
+  expect(lines.find((l) => l.startsWith('docker create'))).toContain('--ip 198.19.0.2');
+  expect(lines[0]).toContain('--subnet 198.19.0.0/28 --ip-range 198.19.0.8/29 --gateway 198.19.0.1');
   expect(lines.join('\n')).not.toContain('EGRESS_TIE_STDIN');
 });
