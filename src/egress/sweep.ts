@@ -18,9 +18,16 @@ function alive(pid: number): boolean {
   }
 }
 
+export interface SweepOptions {
+  /** Every egress set, live launchers' too (`gc --all`-like; never on the hot path). */
+  all?: boolean;
+  /** Only sets carrying each of these `key=value` labels (e.g. one profile's). */
+  labels?: string[];
+}
+
 /** Removes the egress sets of dead launchers; returns the removed networks' names. */
-export async function sweepEgressNetworks(engine: NetworkEngineClient, options: { all?: boolean } = {}): Promise<string[]> {
-  const networks = await engine.listNetworks({ labels: [`${LABELS.egress}=network`] });
+export async function sweepEgressNetworks(engine: NetworkEngineClient, options: SweepOptions = {}): Promise<string[]> {
+  const networks = await engine.listNetworks({ labels: [`${LABELS.egress}=network`, ...(options.labels ?? [])] });
   const removed: string[] = [];
   for (const network of networks) {
     const labels = network.Labels ?? {};
@@ -41,4 +48,31 @@ export async function sweepEgressNetworks(engine: NetworkEngineClient, options: 
     }
   }
   return removed;
+}
+
+/** One egress set as `ps` shows it. */
+export interface EgressSetSummary {
+  session: string;
+  network: string;
+  /** Role (`dns`, `proxy`, `firewall`) -> container id, for the containers still there. */
+  containers: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+/** The egress sets on the engine (networks of ours and their containers), for `ps`. */
+export async function listEgressSets(engine: NetworkEngineClient): Promise<EgressSetSummary[]> {
+  const [networks, containers] = await Promise.all([
+    engine.listNetworks({ labels: [`${LABELS.egress}=network`] }),
+    engine.listContainers({ all: true, labels: [LABELS.egressSession] }),
+  ]);
+  return networks.map((network) => {
+    const session = network.Labels?.[LABELS.egressSession] ?? '';
+    const mine = containers.filter((c) => c.Labels[LABELS.egressSession] === session);
+    return {
+      session,
+      network: network.Name,
+      containers: Object.fromEntries(mine.map((c) => [c.Labels[LABELS.egress] ?? 'unknown', c.Id])),
+      labels: network.Labels ?? {},
+    };
+  });
 }

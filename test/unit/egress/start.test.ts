@@ -1,11 +1,21 @@
 import { Duplex, PassThrough } from 'node:stream';
 import type { CreateBody } from '../../../src/compile/engine-body.js';
-import { EngineApiError, type ContainerInspect, type NetworkCreateBody, type WaitHandle, type WaitResult } from '../../../src/engine/client.js';
+import { hostname } from 'node:os';
+import {
+  EngineApiError,
+  type ContainerInspect,
+  type ContainerSummary,
+  type NetworkCreateBody,
+  type NetworkSummary,
+  type WaitHandle,
+  type WaitResult,
+} from '../../../src/engine/client.js';
 import { parseAllow } from '../../../src/egress/allow.js';
 import type { EgressEvent } from '../../../src/egress/events.js';
 import { planEgress } from '../../../src/egress/plan.js';
 import { egressShellCommands } from '../../../src/egress/render.js';
 import { startEgress } from '../../../src/egress/start.js';
+import { listEgressSets, sweepEgressNetworks } from '../../../src/egress/sweep.js';
 import { FakeEngine } from '../run/fake-engine.js';
 
 /** One framed stdout chunk of the attach stream. */
@@ -130,4 +140,37 @@ test('egressShellCommands: the same set as commands, the firewall filled from th
   expect(lines.find((l) => l.startsWith('docker create'))).toContain('--ip 198.19.0.2');
   expect(lines[0]).toContain('--subnet 198.19.0.0/28 --ip-range 198.19.0.8/29 --gateway 198.19.0.1');
   expect(lines.join('\n')).not.toContain('EGRESS_TIE_STDIN');
+});
+
+describe('sweep and list', () => {
+  class ListingFake extends EgressFake {
+    nets = [
+      { Id: 'n1', Name: 'mcp-sandbox-egress-dead', Created: '', Internal: true, Labels: { 'mcp-sandbox.egress': 'network', 'mcp-sandbox.egress-session': 'dead', 'mcp-sandbox.launcher-pid': '999999999', 'mcp-sandbox.launcher-host': hostname() } },
+      { Id: 'n2', Name: 'mcp-sandbox-egress-live', Created: '', Internal: true, Labels: { 'mcp-sandbox.egress': 'network', 'mcp-sandbox.egress-session': 'live', 'mcp-sandbox.launcher-pid': String(process.pid), 'mcp-sandbox.launcher-host': hostname() } },
+    ];
+    listed: string[][] = [];
+    override async listNetworks(options: { labels?: string[] } = {}): Promise<NetworkSummary[]> {
+      this.listed.push(options.labels ?? []);
+      return this.nets;
+    }
+    override async listContainers(): Promise<ContainerSummary[]> {
+      return [{ Id: 'c1', Names: [], Image: '', State: 'running', Status: '', Created: 0, Labels: { 'mcp-sandbox.egress-session': 'dead', 'mcp-sandbox.egress': 'proxy' } }];
+    }
+  }
+
+  test('sweepEgressNetworks removes the sets of dead launchers on this host only', async () => {
+    const engine = new ListingFake();
+    expect(await sweepEgressNetworks(engine)).toEqual(['mcp-sandbox-egress-dead']);
+    expect(engine.log).toEqual(['remove c1', 'network-remove n1']);
+    expect(await sweepEgressNetworks(engine, { labels: ['mcp-sandbox.profile=x'] })).toHaveLength(1);
+    expect(engine.listed[1]).toEqual(['mcp-sandbox.egress=network', 'mcp-sandbox.profile=x']);
+  });
+
+  test('listEgressSets groups containers by session', async () => {
+    const sets = await listEgressSets(new ListingFake());
+    expect(sets.map((s) => [s.network, s.containers])).toEqual([
+      ['mcp-sandbox-egress-dead', { proxy: 'c1' }],
+      ['mcp-sandbox-egress-live', {}],
+    ]);
+  });
 });
