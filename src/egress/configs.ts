@@ -39,20 +39,20 @@ export function dnsmasqConfig(plan: EgressPlan): string {
   return `${lines.join('\n')}\n`;
 }
 
-export interface ProxyOptions {
-  /** Upstream DNS servers (`ip` or `ip:port`); none: the proxy container's resolv.conf. */
-  upstreamDns?: readonly string[];
-}
-
-/** haproxy: one frontend per listener; the log line of every connection is one JSON object. */
-export function haproxyConfig(plan: EgressPlan, options: ProxyOptions = {}): string {
-  const servers = (options.upstreamDns ?? []).map((s, i) => `  nameserver dns${i} ${s.includes(':') ? s : `${s}:53`}`);
+/**
+ * haproxy: one frontend per listener; the log line of every connection is one JSON object.
+ * It resolves through its container's resolv.conf: Docker's embedded DNS, which forwards to the
+ * container's `Dns` servers or the host's (the proxy is on a non-internal network).
+ */
+export function haproxyConfig(plan: EgressPlan): string {
   const out = [
     'global',
     '  log stdout format raw local0',
     '  maxconn 1024',
+    // gVisor counts each thread against the pids limit: do not scale with the host's CPUs.
+    '  nbthread 2',
     'resolvers upstream',
-    ...(servers.length > 0 ? servers : ['  parse-resolv-conf']),
+    '  parse-resolv-conf',
     '  accepted_payload_size 1232',
     '  resolve_retries 2',
     '  timeout resolve 1s',

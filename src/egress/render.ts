@@ -18,6 +18,7 @@ import type { EgressPlan } from './plan.js';
 export interface RenderOptions {
   sessionId: string;
   upstreamNetwork?: string;
+  /** The proxy container's DNS servers (Docker's `--dns`); default: the host's. */
   upstreamDns?: readonly string[];
   image?: string;
   proxyRuntime?: string;
@@ -44,9 +45,10 @@ export function sessionSubnet(block: number): SessionSubnet {
   return { subnet: `${at(0)}/28`, ipRange: `${at(8)}/29`, gateway: at(1), proxy: at(2) };
 }
 
-/** A create body with the endpoint settings `POST /containers/create` also accepts. */
+/** A create body with the endpoint and DNS settings `POST /containers/create` also accepts. */
 export type HelperCreateBody = CreateBody & {
   NetworkingConfig?: { EndpointsConfig: Record<string, { IPAMConfig: { IPv4Address: string } }> };
+  HostConfig: CreateBody['HostConfig'] & { Dns?: string[] };
 };
 
 export interface EgressBodies {
@@ -70,7 +72,7 @@ export function egressBodies(plan: EgressPlan, options: RenderOptions, block: nu
     ...common,
     role: 'proxy',
     runtime: options.proxyRuntime ?? 'runsc-net',
-    env: { EGRESS_CONFIG: haproxyConfig(plan, { upstreamDns: options.upstreamDns }) },
+    env: { EGRESS_CONFIG: haproxyConfig(plan) },
   });
   return {
     network: {
@@ -80,7 +82,11 @@ export function egressBodies(plan: EgressPlan, options: RenderOptions, block: nu
       IPAM: { Config: [{ Subnet: addresses.subnet, IPRange: addresses.ipRange, Gateway: addresses.gateway }] },
     },
     dns: helperBody({ ...common, role: 'dns', runtime: options.dnsRuntime ?? 'runc', env: { EGRESS_CONFIG: dnsmasqConfig(plan) } }),
-    proxy: { ...proxy, NetworkingConfig: { EndpointsConfig: { [base]: { IPAMConfig: { IPv4Address: addresses.proxy } } } } },
+    proxy: {
+      ...proxy,
+      HostConfig: { ...proxy.HostConfig, ...(options.upstreamDns ? { Dns: [...options.upstreamDns] } : {}) },
+      NetworkingConfig: { EndpointsConfig: { [base]: { IPAMConfig: { IPv4Address: addresses.proxy } } } },
+    },
     firewall: helperBody({
       ...common,
       tieStdin: false,
@@ -109,6 +115,7 @@ function runFlags(body: CreateBody, name: string, verb: 'run -d' | 'run --rm' | 
   for (const [path, opts] of Object.entries(h.Tmpfs)) flags.push('--tmpfs', `${path}:${opts}`);
   flags.push('--memory', String(h.Memory), '--memory-swap', String(h.MemorySwap), '--pids-limit', String(h.PidsLimit));
   if (h.AutoRemove && verb !== 'run --rm') flags.push('--rm');
+  for (const server of (h as { Dns?: string[] }).Dns ?? []) flags.push('--dns', server);
   for (const [key, value] of Object.entries(body.Labels)) flags.push('--label', `${key}=${value}`);
   // Run by hand nothing holds stdin open, so the helpers are not tied to it.
   for (const pair of body.Env) if (!pair.startsWith('EGRESS_TIE_STDIN=')) flags.push('-e', pair);

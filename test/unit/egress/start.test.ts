@@ -130,7 +130,8 @@ test('startEgress: a subnet already taken is skipped for another one', async () 
 });
 
 test('egressShellCommands: the same set as commands, the firewall filled from the running proxy', () => {
-  const lines = egressShellCommands(plan, { sessionId: 's1', upstreamNetwork: 'up' });
+  const lines = egressShellCommands(plan, { sessionId: 's1', upstreamNetwork: 'up', upstreamDns: ['192.0.2.53'] });
+  expect(lines.find((l) => l.startsWith('docker create'))).toContain('--dns 192.0.2.53');
   expect(lines[0]).toMatch(/^docker network create --internal .* mcp-sandbox-egress-s1$/);
   expect(lines.find((l) => l.startsWith('docker network connect'))).toBe('docker network connect up mcp-sandbox-egress-s1-proxy');
   const firewall = lines.find((l) => l.includes('--name mcp-sandbox-egress-s1-firewall')) as string;
