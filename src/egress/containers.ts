@@ -53,7 +53,7 @@ export function helperBody(options: HelperOptions): CreateBody {
       Memory: 64 * 1024 * 1024,
       MemorySwap: 64 * 1024 * 1024,
       NanoCpus: 1_000_000_000,
-      // gVisor counts its own threads against the limit (see /work notes: ~45 for a process).
+      // gVisor counts its own threads against the pids limit (docs/engine.md).
       PidsLimit: options.runtime.startsWith('runsc') ? 128 : 32,
       CapDrop: ['ALL'],
       CapAdd: firewall ? ['NET_ADMIN'] : [],
