@@ -19,7 +19,6 @@ source "$ROOT/scripts/lib/rootfs.sh"
 IMAGE=${MCP_SANDBOX_EGRESS_IMAGE:-mcp-sandbox/egress:local}
 PACKAGES=(haproxy dnsmasq-base iptables busybox-static)
 BINARIES=(/usr/sbin/haproxy /usr/sbin/dnsmasq /usr/sbin/xtables-nft-multi)
-XTABLES_DIR=/usr/lib/x86_64-linux-gnu/xtables
 LAYOUT_VERSION=1
 
 require_engine_root
