@@ -19,6 +19,7 @@ import { LABELS } from '../labels.js';
 import type { CreateBody } from '../compile/engine-body.js';
 import { lineSplitter, parseDnsLine, parseProxyLine, type EgressSink } from './events.js';
 import type { EgressPlan } from './plan.js';
+import { EGRESS_IMAGE } from './containers.js';
 import { SUBNET_BLOCKS, egressBodies, type EgressBodies } from './render.js';
 
 export interface EgressOptions {
@@ -103,12 +104,29 @@ export async function startEgress(options: EgressOptions): Promise<EgressSession
     };
   } catch (error) {
     await stop().catch(() => undefined);
-    if (error instanceof SandboxError) throw error;
-    throw new SandboxError('ENGINE_ERROR', `could not start the egress allowlist: ${error instanceof Error ? error.message : String(error)}`, {
-      hint: 'check that the image exists (scripts/build-egress-image.sh) and the engine is healthy',
+    throw startFailure(error, options);
+  }
+}
+
+/** What went wrong, in the user's terms: a missing image or upstream network, or the engine. */
+function startFailure(error: unknown, options: EgressOptions): SandboxError {
+  if (error instanceof SandboxError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const image = options.image ?? EGRESS_IMAGE;
+  if (error instanceof EngineApiError && error.statusCode === 404 && /image/i.test(message)) {
+    return new SandboxError('IMAGE_MISSING', `the egress allowlist needs the image ${image}, which is not on the engine`, {
+      hint: 'build it with scripts/build-egress-image.sh',
       cause: error,
     });
   }
+  if (error instanceof EngineApiError && error.statusCode === 404 && /network/i.test(message)) {
+    const network = options.upstreamNetwork ?? 'bridge';
+    return new SandboxError('ENGINE_ERROR', `the egress proxy's upstream network "${network}" does not exist on the engine`, {
+      hint: 'create it, or set egress.network in the user config to an existing network',
+      cause: error,
+    });
+  }
+  return new SandboxError('ENGINE_ERROR', `could not start the egress allowlist: ${message}`, { hint: 'see the engine log (docker info)', cause: error });
 }
 
 /** Creates the session network on a free /28 (another session or network may hold one). */
@@ -159,6 +177,8 @@ async function startHelper(
     stream.pipe(new Demuxer(sink, sink));
     stream.on('close', () => reject(new Error(`the egress container ${name} ended before it was ready: ${log.join(' | ') || 'no output'}`)));
   });
+  // If start fails, nobody awaits readiness: the closing stream must not be an unhandled rejection.
+  readyAt.catch(() => undefined);
   await engine.start(id);
   const readyBy = withTimeout(readyAt, options.timeoutMs ?? 20_000, `the egress container ${name} was not ready`);
   // Awaited by the caller after the firewall has started; a failure before that is not unhandled.

@@ -175,3 +175,30 @@ describe('sweep and list', () => {
     ]);
   });
 });
+
+test('startEgress: a missing image or upstream network is named, with what to do', async () => {
+  class Missing extends EgressFake {
+    constructor(private readonly what: 'image' | 'network') {
+      super();
+    }
+    override async createContainer(body: CreateBody, name?: string): Promise<{ id: string; warnings: string[] }> {
+      if (this.what === 'image') throw new EngineApiError(404, `No such image: ${body.Image}`);
+      return super.createContainer(body, name);
+    }
+    override async start(id = ''): Promise<void> {
+      if (this.what === 'network' && id.endsWith('-proxy')) throw new EngineApiError(404, 'network nope not found');
+      return super.start(id);
+    }
+  }
+  await expect(startEgress({ engine: new Missing('image'), plan, sessionId: 's1' })).rejects.toMatchObject({
+    code: 'IMAGE_MISSING',
+    message: 'the egress allowlist needs the image mcp-sandbox/egress:local, which is not on the engine',
+    hint: 'build it with scripts/build-egress-image.sh',
+  });
+  const engine = new Missing('network');
+  await expect(startEgress({ engine, plan, sessionId: 's1', upstreamNetwork: 'nope' })).rejects.toMatchObject({
+    code: 'ENGINE_ERROR',
+    message: 'the egress proxy\'s upstream network "nope" does not exist on the engine',
+  });
+  expect(engine.log).toEqual(expect.arrayContaining(['remove mcp-sandbox-egress-s1-dns', 'remove mcp-sandbox-egress-s1-proxy', 'network-remove net1']));
+});
