@@ -110,3 +110,5 @@ say "$NODE_IMAGE ${node_state} (${node_hash:0:12})"
 
 echo "$NODE_IMAGE"
 echo "$BUSYBOX_IMAGE"
+# The egress allowlist's helper image (test/engine/egress.test.ts; prints its name too).
+bash "$ROOT/scripts/build-egress-image.sh"

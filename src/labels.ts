@@ -12,6 +12,10 @@ export const LABELS = {
   version: 'mcp-sandbox.version',
   /** Marks doctor's short-lived probe containers. */
   doctor: 'mcp-sandbox.doctor',
+  /** The egress allowlist's part: `network`, `dns` (holds the namespace), `proxy`, `firewall`. */
+  egress: 'mcp-sandbox.egress',
+  /** The egress session id, shared by the network and the containers of one sandbox. */
+  egressSession: 'mcp-sandbox.egress-session',
 } as const;
 
 /** Keys under this prefix are ours; a profile may not set them. */

@@ -124,4 +124,42 @@ export interface EngineClient {
   events(filters: { container?: string[]; event?: string[]; type?: string[] }, since: number, until: number): Promise<EngineEvent[]>;
   /** Closes pooled connections so the process can exit. */
   close(): void;
+
+}
+
+/**
+ * Network operations the egress allowlist (src/egress) needs on top of `EngineClient`: a
+ * separate interface so engine fakes that never create networks need not implement them.
+ */
+export interface NetworkEngineClient extends EngineClient {
+  /** Creates a network; `internal` networks have no route out of the host. Returns its id. */
+  createNetwork(body: NetworkCreateBody): Promise<string>;
+  /** Removes a network; a network already gone counts as removed. */
+  removeNetwork(id: string): Promise<void>;
+  /** Connects a created (not necessarily started) container to a network. */
+  connectNetwork(network: string, container: string): Promise<void>;
+  /** Networks carrying every `key=value` of `labels`. */
+  listNetworks(options: { labels?: string[] }): Promise<NetworkSummary[]>;
+}
+
+/** The subset of `POST /networks/create` the egress layer sets. */
+export interface NetworkCreateBody {
+  Name: string;
+  Internal: boolean;
+  Labels: Record<string, string>;
+  /** Driver options, e.g. `com.docker.network.bridge.enable_icc`. */
+  Options?: Record<string, string>;
+  /** A chosen subnet, so containers can be given fixed addresses on it. */
+  IPAM?: { Config: Array<{ Subnet: string; IPRange?: string; Gateway?: string }> };
+}
+
+export interface NetworkSummary {
+  Id: string;
+  Name: string;
+  Labels: Record<string, string>;
+  /** RFC 3339. */
+  Created: string;
+  Internal: boolean;
+  /** Filled by `GET /networks/{id}` only; the list leaves it empty. */
+  Containers?: Record<string, unknown>;
 }

@@ -21,6 +21,7 @@ import {
   type WaitHandle,
   type WaitResult,
 } from './client.js';
+import type { NetworkCreateBody, NetworkEngineClient, NetworkSummary } from './client.js';
 
 interface RequestOptions {
   method?: string;
@@ -43,7 +44,7 @@ function httpsLib(): typeof https {
   return httpsModule;
 }
 
-export class HttpEngineClient implements EngineClient {
+export class HttpEngineClient implements EngineClient, NetworkEngineClient {
   readonly endpoint: EngineEndpoint;
   private readonly agent: http.Agent;
   private readonly label: string;
@@ -280,6 +281,33 @@ export class HttpEngineClient implements EngineClient {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code ?? (error instanceof Error ? error.message : String(error));
     return new EngineConnectionError(this.label, reason, { cause: error });
+  }
+
+  // --- networks (the egress allowlist, src/egress) -------------------------------------------
+
+  /** `POST /networks/create`; CheckDuplicate so two launchers cannot share a name by accident. */
+  async createNetwork(body: NetworkCreateBody): Promise<string> {
+    const result = (await this.json('POST', '/networks/create', { body: { ...body, CheckDuplicate: true } })) as { Id: string };
+    return result.Id;
+  }
+
+  /** `DELETE /networks/{id}`; 404 (already gone) is success. */
+  async removeNetwork(id: string): Promise<void> {
+    await this.request('DELETE', `/networks/${encodeURIComponent(id)}`).catch((error: unknown) => {
+      if (error instanceof EngineApiError && error.statusCode === 404) return;
+      throw error;
+    });
+  }
+
+  /** `POST /networks/{id}/connect`. */
+  async connectNetwork(network: string, container: string): Promise<void> {
+    await this.request('POST', `/networks/${encodeURIComponent(network)}/connect`, { body: { Container: container } });
+  }
+
+  /** `GET /networks` filtered by label. */
+  async listNetworks(options: { labels?: string[] }): Promise<NetworkSummary[]> {
+    const filters = options.labels && options.labels.length > 0 ? JSON.stringify({ label: options.labels }) : undefined;
+    return (await this.json('GET', '/networks', { query: { filters } })) as NetworkSummary[];
   }
 }
 

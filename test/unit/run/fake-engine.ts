@@ -5,6 +5,7 @@
 import { Duplex, PassThrough } from 'node:stream';
 import type { CreateBody } from '../../../src/compile/engine-body.js';
 import type { EngineEndpoint } from '../../../src/engine/endpoint.js';
+import type { NetworkCreateBody, NetworkEngineClient, NetworkSummary } from '../../../src/engine/client.js';
 import {
   EngineApiError,
   type ContainerInspect,
@@ -94,7 +95,7 @@ export class FakeContainer {
   }
 }
 
-export class FakeEngine implements EngineClient {
+export class FakeEngine implements EngineClient, NetworkEngineClient {
   readonly endpoint: EngineEndpoint = { kind: 'unix', socketPath: '/fake.sock', source: 'test' };
   calls: string[] = [];
   bodies: CreateBody[] = [];
@@ -176,6 +177,27 @@ export class FakeEngine implements EngineClient {
     if (this.behaviour.pullError) throw this.behaviour.pullError;
   }
   close(): void {}
+
+  // --- networks (the egress allowlist) -------------------------------------------------------
+  networks: NetworkCreateBody[] = [];
+  connects: Array<[string, string]> = [];
+  async createNetwork(body: NetworkCreateBody): Promise<string> {
+    this.calls.push('network-create');
+    this.networks.push(body);
+    return `net-${this.networks.length}`;
+  }
+  async removeNetwork(id: string): Promise<void> {
+    this.calls.push('network-remove');
+    this.removed.push(id);
+  }
+  async connectNetwork(network: string, container: string): Promise<void> {
+    this.calls.push('network-connect');
+    this.connects.push([network, container]);
+  }
+  async listNetworks(): Promise<NetworkSummary[]> {
+    this.calls.push('network-list');
+    return [];
+  }
 }
 
 export { EngineApiError };
