@@ -3,14 +3,15 @@
  * reported ones (severity after config, position in the file, suppression by justification).
  * Loading is parse -> schema -> normalize -> lint -> compile; `lintProfile` is this stage.
  */
-import { homedir } from 'node:os';
 import path from 'node:path';
-import { clientConfigPath } from '../clients/paths.js';
 import { SandboxError, type SourceLocation } from '../errors.js';
 import type { LoadedProfile } from '../profile/load.js';
 import type { NormalizedProfile } from '../profile/types.js';
 import { RULES, RULES_BY_ID } from './registry.js';
+import { defaultRuleContext } from './context.js';
 import type { Rule, RuleContext, Severity } from './types.js';
+
+export { defaultRuleContext } from './context.js';
 
 /** One finding as every output format sees it. `path` is a JSON pointer into the reported file. */
 export interface ReportedFinding {
@@ -23,6 +24,8 @@ export interface ReportedFinding {
   suppressed: boolean;
   /** The justification's reason, for suppressed findings. */
   justification?: string;
+  /** The file the position is in, when not the report's own file (a base profile via `extends`). */
+  file?: string;
 }
 
 export interface FileReport {
@@ -41,32 +44,20 @@ export interface LintConfig {
 
 export const DEFAULT_LINT_CONFIG: LintConfig = { severities: {}, disabled: new Set() };
 
-/** The outside facts for checks, from the real environment. */
-export function defaultRuleContext(home: string = homedir()): RuleContext {
-  const clientConfigPaths = [
-    path.dirname(clientConfigPath('claude-desktop', { platform: 'darwin', home })),
-    path.dirname(clientConfigPath('claude-desktop', { platform: 'linux', home, env: {} })),
-    path.dirname(clientConfigPath('cursor', { home })),
-    path.join(home, '.claude'),
-    path.join(home, '.claude.json'),
-    path.join(home, '.vscode'),
-    path.join(home, 'Library', 'Application Support', 'Code'),
-    path.join(home, '.config', 'Code'),
-  ];
-  return { home, clientConfigPaths: [...new Set(clientConfigPaths)], ruleIds: new Set(RULES_BY_ID.keys()) };
-}
-
 /** Where a pointer is in the reported file. */
 export type PointerLocator = (pointer: string) => { pointer: string; location: SourceLocation };
 
 /** The lint stage for a loaded profile. */
 export function lintProfile(loaded: LoadedProfile, config: LintConfig = DEFAULT_LINT_CONFIG, ctx: RuleContext = defaultRuleContext()): FileReport {
   const locator: PointerLocator = (pointer) => ({ pointer, location: loaded.locate(pointer) });
-  return { file: loaded.file, findings: runRules(loaded.profile, locator, config, ctx) };
+  return { file: loaded.file, findings: runRules(loaded.profile, locator, config, ctx, loaded.file) };
 }
 
-/** Runs the rules over a profile; the locator maps profile pointers to positions in the reported file. */
-export function runRules(profile: NormalizedProfile, locator: PointerLocator, config: LintConfig, ctx: RuleContext): ReportedFinding[] {
+/**
+ * Runs the rules over a profile; the locator maps profile pointers to positions. A position in
+ * another file than `reportFile` (a base profile) keeps its file on the finding.
+ */
+export function runRules(profile: NormalizedProfile, locator: PointerLocator, config: LintConfig, ctx: RuleContext, reportFile?: string): ReportedFinding[] {
   const findings: ReportedFinding[] = [];
   for (const rule of enabledRules(config)) {
     for (const finding of rule.check(profile, ctx)) {
@@ -75,13 +66,14 @@ export function runRules(profile: NormalizedProfile, locator: PointerLocator, co
       const suppressed = reason !== undefined && reason.trim() !== '';
       findings.push({
         rule: rule.id,
-        severity: severityOf(rule, config),
+        severity: config.severities[rule.id] ?? finding.severity ?? rule.severity,
         message: finding.message,
         path: pointer,
         line: location.line,
         column: location.column,
         suppressed,
         ...(suppressed ? { justification: reason } : {}),
+        ...(reportFile !== undefined && path.resolve(location.file) !== path.resolve(reportFile) ? { file: location.file } : {}),
       });
     }
   }

@@ -13,6 +13,8 @@ export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 export interface Finding {
   pointer: string;
   message: string;
+  /** Overrides the rule's default severity for this finding (data-driven rules). */
+  severity?: Severity;
 }
 
 /** A server entry of an MCP client config, as the client-entry checks see it. */
@@ -34,6 +36,10 @@ export interface RuleContext {
   clientConfigPaths: string[];
   /** Every known rule id, for checks about justifications. */
   ruleIds: ReadonlySet<string>;
+  /** A host path with every symlink resolved (of its longest existing prefix); tests inject one. */
+  realpath(file: string): string;
+  /** Host paths compare case-folded (macOS, Windows filesystems). */
+  caseInsensitive: boolean;
 }
 
 export interface RuleReferences {
@@ -55,6 +61,8 @@ export interface Rule {
   rationale: string;
   /** One sentence ending with a period. */
   remediation: string;
+  /** More Markdown for the docs page (e.g. a table the rule is driven by). */
+  details?: string;
   /** URL of docs/rules/<id>.md. */
   docs: string;
   /** False for rules about justifications themselves (a justification cannot silence them). */

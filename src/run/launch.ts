@@ -8,6 +8,9 @@ import { hostname } from 'node:os';
 import { toCreateBody, type CreateBody } from '../compile/engine-body.js';
 import { compileSpec, type SandboxSpec } from '../compile/spec.js';
 import { SandboxError } from '../errors.js';
+import { enforceLintVerdict } from '../lint/enforce.js';
+import type { NormalizedProfile } from '../profile/types.js';
+import type { Locate } from '../profile/validate.js';
 import { normalizeCached, profileCacheDir, readProfileCache, writeProfileCache } from '../profile/cache.js';
 import { LABELS } from '../labels.js';
 import { resolveProfileArg } from '../profile/resolve.js';
@@ -72,11 +75,13 @@ export function launchBody(spec: SandboxSpec, runtime: string, secretValues: Rec
  */
 export async function prepareForRun(profileArg: string, options: { env: NodeJS.ProcessEnv; extraArgs: string[] }): Promise<SandboxSpec> {
   const file = resolveProfileArg(profileArg, options.env);
+  // The one enforcement point: on a cache hit a refusal falls through to the full load below, which names positions.
+  const enforced = (profile: NormalizedProfile, locate?: Locate): SandboxSpec => compileSpec(enforceLintVerdict(profile, { file, ...(locate ? { locate } : {}) }), { extraArgs: options.extraArgs });
   const cacheDir = profileCacheDir(options.env);
   const entry = cacheDir === undefined ? undefined : readProfileCache(cacheDir, file);
   if (entry) {
     try {
-      return compileSpec(normalizeCached(entry, { env: options.env }), { extraArgs: options.extraArgs });
+      return enforced(normalizeCached(entry, { env: options.env }));
     } catch {
       // The full load below reports it, with its source position.
     }
@@ -84,7 +89,7 @@ export async function prepareForRun(profileArg: string, options: { env: NodeJS.P
   const { loadProfileTraced } = await import('../profile/load.js');
   const { loaded, trace } = loadProfileTraced(file, { env: options.env });
   if (cacheDir !== undefined) writeProfileCache(cacheDir, { file, layers: trace.layers, merged: loaded.raw as unknown as Record<string, unknown>, baseDirs: trace.baseDirs });
-  return compileSpec(loaded.profile, { extraArgs: options.extraArgs });
+  return enforced(loaded.profile, loaded.locate);
 }
 
 /** Runs a profile; resolves to the launcher's exit code. */

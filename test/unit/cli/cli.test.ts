@@ -109,6 +109,36 @@ describe('validate', () => {
   });
 });
 
+describe('run enforces the lint verdict', () => {
+  const DANGEROUS = 'test/fixtures/lint/enforce/dangerous.yaml';
+
+  it('refuses a privileged, root, runc, host-namespace, docker.sock profile at --dry-run: exit 1, one line per finding, nothing on stdout', () => {
+    const r = cli(['run', DANGEROUS, '--dry-run']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const out = lines(r.stderr);
+    expect(out[0]).toMatch(/^mcp-sandbox: refused to run "enforce-dangerous": 7 lint errors \(MS402, MS101, MS202, MS103, MS104, MS102, MS301\)/);
+    expect(out.slice(1).map((l) => l.trim().split(' ').slice(0, 2).join(' '))).toEqual([
+      `${DANGEROUS}:5:7: MS402`,
+      `${DANGEROUS}:6:10: MS101`,
+      `${DANGEROUS}:7:10: MS202`,
+      `${DANGEROUS}:9:8: MS103`,
+      `${DANGEROUS}:10:8: MS104`,
+      `${DANGEROUS}:12:15: MS102`,
+      `${DANGEROUS}:15:15: MS301`,
+    ]);
+    expect(r.stderr).not.toMatch(STACK);
+  });
+
+  it('lets the justified variant through, and the shipped filesystem profile unless MCP_WORKSPACE=/', () => {
+    expect(cli(['run', 'test/fixtures/lint/enforce/justified.yaml', '--dry-run']).code).toBe(0);
+    expect(cli(['run', 'profiles/filesystem.yaml', '--dry-run'], { env: { MCP_WORKSPACE: path.join(home, 'project') } }).code).toBe(0);
+    const root = cli(['run', 'profiles/filesystem.yaml', '--dry-run'], { env: { MCP_WORKSPACE: '/' } });
+    expect(root.code).toBe(1);
+    expect(root.stderr).toContain('profiles/filesystem.yaml:14:15: MS301 mount source / is sensitive: it is the host root filesystem');
+  });
+});
+
 describe('usage errors', () => {
   it('an unknown option exits 2', () => {
     const r = cli(['validate', '--frobnicate', 'profiles/memory.yaml']);

@@ -1,0 +1,32 @@
+/**
+ * The real outside facts for rule checks. Lean on purpose: `run` builds one on every start to
+ * enforce the lint verdict, so this imports no client-config parsing, no yaml, no commander.
+ */
+import { homedir } from 'node:os';
+import { clientConfigLocations } from '../clients/paths.js';
+import { realpathLongestPrefix } from '../fs/realpath.js';
+import { RULES_BY_ID } from './registry.js';
+import type { RuleContext } from './types.js';
+
+export interface RuleContextOptions {
+  platform?: NodeJS.Platform;
+  realpath?: (file: string) => string;
+}
+
+/** The outside facts for checks, from the real environment (or the given home and platform). */
+export function defaultRuleContext(home: string = homedir(), options: RuleContextOptions = {}): RuleContext {
+  const platform = options.platform ?? process.platform;
+  const cache = new Map<string, string>();
+  const resolve = options.realpath ?? realpathLongestPrefix;
+  return {
+    home,
+    clientConfigPaths: clientConfigLocations(home),
+    ruleIds: new Set(RULES_BY_ID.keys()),
+    realpath: (file) => {
+      let real = cache.get(file);
+      if (real === undefined) cache.set(file, (real = resolve(file)));
+      return real;
+    },
+    caseInsensitive: platform === 'darwin' || platform === 'win32',
+  };
+}
