@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { findNodeAtLocation, type Node } from 'jsonc-parser';
-import { parseClientConfig, offsetToLineColumn } from '../clients/config-file.js';
+import { parseClientConfig, offsetToLineColumn, splitBom } from '../clients/config-file.js';
 import { isDockerRun, parseDockerRun, type DockerRunParse } from '../clients/docker-run.js';
 import { rootNode } from '../clients/json-edit.js';
 import { serversKeyOf, type ClientId } from '../clients/paths.js';
@@ -27,7 +27,8 @@ interface ConfigText {
 }
 
 /** Parses config text (JSONC accepted: reading is lenient) and indexes positions. */
-function readConfigText(file: string, text: string): ConfigText {
+function readConfigText(file: string, raw: string): ConfigText {
+  const { text } = splitBom(raw);
   const data = parseClientConfig(file, text, true);
   const tree = rootNode(text);
   const locate = (pointer: string): SourceLocation => {
@@ -47,7 +48,8 @@ function readConfigText(file: string, text: string): ConfigText {
 }
 
 function toEntry(name: string, value: Record<string, unknown>): ClientEntry {
-  const env: Record<string, string> = {};
+  // Keys come from the file: no prototype, so "__proto__" or "constructor" stay plain names.
+  const env: Record<string, string> = Object.create(null) as Record<string, string>;
   if (value.env && typeof value.env === 'object' && !Array.isArray(value.env)) {
     for (const [k, v] of Object.entries(value.env as Record<string, unknown>)) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }

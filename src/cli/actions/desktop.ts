@@ -62,15 +62,14 @@ export function desktopAction(args: string[], options: DesktopOptions): void {
     seen.set(ref.name, ref.file);
   }
   const entryOpts = entryOptions();
-  const entries: Record<string, ServerEntry> = {};
-  for (const ref of refs) entries[ref.name] = buildEntry(ref, format, entryOpts);
+  const entries = new Map<string, ServerEntry>(refs.map((ref) => [ref.name, buildEntry(ref, format, entryOpts)]));
   if (!options.envPlaceholders) noteSecrets(refs);
 
   if (options.install) {
     report(installEntries(configFile, format, entries, { force: options.force ?? false }), options.client);
     return;
   }
-  process.stdout.write(`${JSON.stringify({ [format.serversKey]: entries }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ [format.serversKey]: Object.fromEntries(entries) }, null, 2)}\n`);
 }
 
 function profileRef(arg: string): ProfileRef {
@@ -111,10 +110,10 @@ function report(result: ChangeResult, client: ClientId): void {
 /** Drift against the named profiles; our other entries count as extra. */
 function checkProfiles(args: string[], configFile: string, format: ClientFormat, entryOptions: () => EntryOptions): DriftLine[] {
   const opts = entryOptions();
-  const wanted: Record<string, ServerEntry> = {};
+  const wanted = new Map<string, ServerEntry>();
   for (const arg of args) {
     const ref = profileRef(arg);
-    wanted[ref.name] = buildEntry(ref, format, opts);
+    wanted.set(ref.name, buildEntry(ref, format, opts));
   }
   return checkEntries(configFile, format, wanted, true);
 }
@@ -138,7 +137,7 @@ function checkInstalled(configFile: string, format: ClientFormat, entryOptions: 
       continue;
     }
     opts ??= entryOptions();
-    const [line] = checkEntries(configFile, format, { [installed.name]: buildEntry(ref, format, opts) }, false);
+    const [line] = checkEntries(configFile, format, new Map([[installed.name, buildEntry(ref, format, opts)]]), false);
     if (line && ref.name !== installed.name) {
       lines.push({ name: installed.name, status: 'differs', detail: `the profile is now named "${ref.name}"${line.detail ? `; ${line.detail}` : ''}` });
     } else if (line) lines.push(line);
