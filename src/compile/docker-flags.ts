@@ -186,8 +186,10 @@ function parseLabel(value: string | undefined, p: FlagParse): void {
   const eq = v.indexOf('=');
   const key = eq >= 0 ? v.slice(0, eq) : v;
   // The launcher's own labels: the profile label names the profile, the rest are per run.
-  if (key === LABELS.profile) p.draft.labelName = eq >= 0 ? v.slice(eq + 1) : '';
-  else if (!key.startsWith('mcp-sandbox.')) {
+  if (key === LABELS.profile) {
+    p.draft.labelName = eq >= 0 ? v.slice(eq + 1) : '';
+    p.set('/name');
+  } else if (!key.startsWith('mcp-sandbox.')) {
     p.draft.labels[key] = eq >= 0 ? v.slice(eq + 1) : '';
     p.set(toPointer(['labels', key]));
   }

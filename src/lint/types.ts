@@ -3,6 +3,7 @@
  * remediation) plus a pure check over a normalized profile, so rules can be tested, documented
  * and exported to SARIF without running anything.
  */
+import type { ContainerInvocation, UnmappedFlag } from '../clients/docker-run.js';
 import type { NormalizedProfile } from '../profile/types.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -26,6 +27,12 @@ export interface ClientEntry {
   env: Record<string, string>;
   /** Remote (url/http/sse) entries run nothing locally. */
   remote: boolean;
+  /** Written by `mcp-sandbox desktop`: it starts the launcher with `run <profile>`. */
+  ours?: boolean;
+  /** How it reaches a container engine, when it does (clients/container-command.ts). */
+  container?: ContainerInvocation;
+  /** Flags of its `docker run` line that no profile field holds (indexes into args). */
+  unmapped?: UnmappedFlag[];
 }
 
 /** The outside facts a check may read; built once per lint run so checks stay pure. */
