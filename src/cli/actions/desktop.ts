@@ -2,20 +2,25 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { prepareSandbox } from '../../compile/prepare.js';
-import { displayPath, formatError, SandboxError } from '../../errors.js';
+import { displayPath, EXIT_CODES, formatError, ReportedFailure, SandboxError } from '../../errors.js';
 import type { ServerEntry } from '../../clients/config-file.js';
 import { buildEntry, type EntryOptions, type ProfileRef } from '../../clients/entries.js';
 import { checkEntries, installEntries, readEntries, uninstallEntries, type ChangeResult, type DriftLine } from '../../clients/install.js';
 import { NPX_LAUNCHER, resolveLauncher } from '../../clients/launcher.js';
-import { CLIENT_FORMATS, clientConfigPath, type ClientFormat, type ClientId } from '../../clients/paths.js';
-import type { DesktopOptions } from '../commands/desktop.js';
+import { CLIENT_FORMATS, CLIENT_NAMES, clientConfigPath, type ClientFormat, type ClientId } from '../../clients/paths.js';
 
-const CLIENT_NAMES: Record<ClientId, string> = {
-  'claude-desktop': 'Claude Desktop',
-  'claude-code': 'Claude Code',
-  cursor: 'Cursor',
-  vscode: 'VS Code',
-};
+/** `desktop`'s command-line options (declared in ../commands/desktop.ts). */
+export interface DesktopOptions {
+  client: ClientId;
+  install?: boolean;
+  uninstall?: boolean;
+  check?: boolean;
+  force?: boolean;
+  configPath?: string;
+  npx?: boolean;
+  envPlaceholders?: boolean;
+}
+
 
 /** `mcp-sandbox desktop [profile…]` (declared in ../commands/desktop.ts). */
 export function desktopAction(args: string[], options: DesktopOptions): void {
@@ -48,7 +53,7 @@ export function desktopAction(args: string[], options: DesktopOptions): void {
     const drift = lines.filter((l) => l.status !== 'ok');
     if (drift.length > 0) {
       process.stderr.write(`mcp-sandbox: ${drift.length} of ${lines.length} entr${lines.length === 1 ? 'y' : 'ies'} drifted in ${displayPath(configFile)} (run desktop --install to update)\n`);
-      throw new SandboxError('CONFIG_CONFLICT', 'drift', { cause: 'reported' });
+      throw new ReportedFailure(EXIT_CODES.CONFIG_CONFLICT, 'drift');
     }
     return;
   }
