@@ -29,6 +29,8 @@ export interface ContainerInvocation {
   engine: string;
   /** The token that names the engine (the command, or an argument after a wrapper). */
   binary: string;
+  /** Where that token is: an index into args, or -1 for the command itself. */
+  binaryIndex: number;
   /** Index in args where `run`'s own flags begin, for a `run` (or `container run`). */
   runStart?: number;
   unjudged: Unjudged[];
@@ -59,7 +61,7 @@ function shellInvocation(tokens: readonly string[]): ContainerInvocation | undef
   const engineWord = tokens.slice(1).join(' ').match(/(?:^|[\s/;&|(])(docker|podman|nerdctl)(?:\.exe)?\b/i);
   if (!engineWord) return undefined;
   const engine = (engineWord[1] as string).toLowerCase();
-  return { engine, binary: engine, unjudged: [{ index: -1, message: `starts ${engine} through the shell ${commandBase(tokens[0] as string)}: lint cannot see what the script runs` }] };
+  return { engine, binary: engine, binaryIndex: -1, unjudged: [{ index: -1, message: `starts ${engine} through the shell ${commandBase(tokens[0] as string)}: lint cannot see what the script runs` }] };
 }
 
 /** How the entry reaches a container engine, or undefined when it does not. */
@@ -78,15 +80,15 @@ export function containerInvocation(command: string | undefined, args: readonly 
   const engine = commandBase(binary);
   if (!ENGINES.has(engine) && !COMPOSE.has(engine)) return undefined;
   const unjudged: Unjudged[] = at > 0 ? [{ index: -1, message: `starts ${engine} through ${tokens.slice(0, at).map(commandBase).filter((t) => WRAPPERS.has(t)).join(' ')}` }] : [];
-  if (COMPOSE.has(engine)) return { engine, binary, unjudged: [...unjudged, { index: at - 1, message: `${engine} starts the containers a compose file defines, which lint does not read` }] };
+  if (COMPOSE.has(engine)) return { engine, binary, binaryIndex: at - 1, unjudged: [...unjudged, { index: at - 1, message: `${engine} starts the containers a compose file defines, which lint does not read` }] };
   const { index, globals } = subcommand(tokens, at);
   unjudged.push(...globals);
   const sub = tokens[index];
-  if (sub === 'run') return { engine, binary, runStart: index, unjudged };
-  if (sub === 'container' && tokens[index + 1] === 'run') return { engine, binary, runStart: index + 1, unjudged };
+  if (sub === 'run') return { engine, binary, binaryIndex: at - 1, runStart: index, unjudged };
+  if (sub === 'container' && tokens[index + 1] === 'run') return { engine, binary, binaryIndex: at - 1, runStart: index + 1, unjudged };
   const what = sub === undefined ? 'no subcommand' : sub === 'compose' ? `"${engine} compose", which starts the containers a compose file defines` : `"${engine} ${sub}"${sub === 'exec' ? ', which runs a command in an existing container no profile describes' : ''}`;
   unjudged.push({ index: Math.min(index, tokens.length - 1) - 1, message: `runs ${what}, not ${engine} run: lint cannot judge its sandbox` });
-  return { engine, binary, unjudged };
+  return { engine, binary, binaryIndex: at - 1, unjudged };
 }
 
 /** True for an entry lint can parse as `docker run …` (also podman/nerdctl, `container run`, behind a wrapper). */

@@ -23,7 +23,7 @@ export const rule = defineRule({
     const dir = windows ? path.win32.dirname(binary).toLowerCase() : path.posix.dirname(binary);
     const known = windows ? WINDOWS_DIRS.includes(dir) : path.posix.isAbsolute(binary) && [...SYSTEM_DIRS, ...HOME_DIRS.map((d) => path.posix.join(ctx.home, d))].includes(path.posix.normalize(dir));
     if (known) return [];
-    const index = entry.command === binary ? -1 : entry.args.indexOf(binary);
+    const index = container.binaryIndex;
     return [{ pointer: index < 0 ? '/command' : `/args/${index}`, message: `${container.engine} is started as "${binary}", outside the directories it is installed in: that file may be anything` }];
   },
 });

@@ -11,7 +11,7 @@ export const rule = defineRule({
   checkEntry: (entry) => {
     const container = entry.container;
     if (entry.remote || !container || container.runStart === undefined || container.engine === 'docker') return [];
-    const index = entry.command === container.binary ? -1 : entry.args.indexOf(container.binary);
+    const index = container.binaryIndex;
     return [{ pointer: index < 0 ? '/command' : `/args/${index}`, message: `${container.engine} run is judged with docker's flags and defaults; ${container.engine}'s may differ` }];
   },
 });
