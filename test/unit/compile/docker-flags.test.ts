@@ -204,6 +204,20 @@ describe('which entries are docker run', () => {
     expect(invocation?.unjudged.length).toBeGreaterThan(0);
   });
 
+  test.each([
+    [['-H', 'tcp://10.0.0.5:2375', 'run', 'x'], 'global flag -H tcp://10.0.0.5:2375'],
+    [['--config', '/tmp/evil', 'run', 'x'], 'global flag --config /tmp/evil'],
+    [['--host=unix:///tmp/other.sock', 'container', 'run', 'x'], 'global flag --host=unix:///tmp/other.sock'],
+  ])('docker %j: judged as run, and the global flag reported', (args, message) => {
+    const invocation = containerInvocation('docker', args);
+    expect(invocation?.runStart).toBe(args.indexOf('run') + 1);
+    expect(invocation?.unjudged).toEqual([{ index: 0, message: expect.stringContaining(message) }]);
+  });
+
+  test('a debug flag changes nothing', () => {
+    expect(containerInvocation('docker', ['-D', '--log-level', 'debug', 'run', 'x'])?.unjudged).toEqual([]);
+  });
+
   test('not a container engine at all', () => {
     expect(containerInvocation('npx', ['-y', 'server'])).toBeUndefined();
     expect(containerInvocation('node', ['docker.js'])).toBeUndefined();
