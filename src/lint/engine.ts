@@ -104,7 +104,8 @@ export function loadFailureReport(file: string, error: unknown, config: LintConf
   const rule = RULES_BY_ID.get('MS000') as Rule;
   const location = error.location ?? { file, line: 1, column: 1 };
   const hint = error.hint ? ` (${error.hint})` : '';
-  const inOther = error.location && path.resolve(error.location.file) !== path.resolve(file) ? ` in ${error.location.file}` : '';
+  // An error in a base profile is reported where it is, like any finding a base causes.
+  const inOther = path.resolve(location.file) !== path.resolve(file);
   return {
     file,
     ...(unreadable ? { unreadable: true } : {}),
@@ -112,11 +113,12 @@ export function loadFailureReport(file: string, error: unknown, config: LintConf
       {
         rule: rule.id,
         severity: unreadable ? 'error' : severityOf(rule, config),
-        message: `${error.message}${hint}${inOther ? ` (${inOther.trim()}:${location.line}:${location.column})` : ''}`,
+        message: `${error.message}${hint}`,
         path: '',
-        line: inOther ? 1 : location.line,
-        column: inOther ? 1 : location.column,
+        line: location.line,
+        column: location.column,
         suppressed: false,
+        ...(inOther ? { file: location.file } : {}),
       },
     ],
   };
