@@ -4,12 +4,13 @@
  */
 import { toPointer } from '../profile/pointer.js';
 import { expandAllowedPaths, expandSensitivePaths, isWithin } from './sensitive-paths.js';
-import type { Finding, RuleContext } from './types.js';
+import type { Finding, RuleContext, Severity } from './types.js';
 
 interface Candidate {
   path: string;
   label: string;
   subtree: boolean;
+  severity: Severity;
 }
 
 const CANDIDATES = new WeakMap<RuleContext, Candidate[]>();
@@ -18,8 +19,8 @@ const CANDIDATES = new WeakMap<RuleContext, Candidate[]>();
 function candidates(ctx: RuleContext): Candidate[] {
   const known = CANDIDATES.get(ctx);
   if (known) return known;
-  const list: Candidate[] = expandSensitivePaths(ctx.home).map((e) => ({ path: e.path, label: e.label, subtree: e.scope === 'subtree' }));
-  for (const file of ctx.clientConfigPaths) list.push({ path: file, label: `an AI client's own config (${file})`, subtree: true });
+  const list: Candidate[] = expandSensitivePaths(ctx.home).map((e) => ({ path: e.path, label: e.label, subtree: e.scope === 'subtree', severity: e.severity }));
+  for (const file of ctx.clientConfigPaths) list.push({ path: file, label: `an AI client's own config (${file})`, subtree: true, severity: 'error' });
   // A sensitive path reached through a link of the host's own (macOS /etc -> /private/etc) is just as sensitive.
   const resolved = list.map((c) => ({ ...c, path: ctx.realpath(c.path) })).filter((c, i) => c.path !== list[i]?.path);
   const fold = ctx.caseInsensitive ? (p: string): string => p.toLowerCase() : (p: string): string => p;
@@ -33,30 +34,43 @@ function isEngineSocket(source: string): boolean {
   return /(^|\/)(docker|containerd|podman|crio|dockershim|buildkitd)\.sock$/i.test(source);
 }
 
-function reasonFor(source: string, list: readonly Candidate[], allowed: readonly string[]): string | undefined {
-  if (isEngineSocket(source)) return 'an engine socket: access to it is root on the host';
-  for (const entry of list) if (source === entry.path) return `it is ${entry.label}`;
+/** Why a host path is sensitive, and how much. */
+export interface SensitiveMatch {
+  reason: string;
+  severity: Severity;
+}
+
+function matchIn(source: string, list: readonly Candidate[], allowed: readonly string[]): SensitiveMatch | undefined {
+  const hit = (reason: string, entry: Candidate): SensitiveMatch => ({ reason, severity: entry.severity });
+  if (isEngineSocket(source)) return { reason: 'an engine socket: access to it is root on the host', severity: 'error' };
+  for (const entry of list) if (source === entry.path) return hit(`it is ${entry.label}`, entry);
   if (allowed.some((dir) => isWithin(source, dir))) return undefined;
-  for (const entry of list) if (entry.subtree && isWithin(source, entry.path)) return `it lies inside ${entry.label}`;
-  for (const entry of list) if (entry.path !== '/' && isWithin(entry.path, source)) return `it contains ${entry.label}`;
+  for (const entry of list) if (entry.subtree && isWithin(source, entry.path)) return hit(`it lies inside ${entry.label}`, entry);
+  for (const entry of list) if (entry.path !== '/' && isWithin(entry.path, source)) return hit(`it contains ${entry.label}`, entry);
   return undefined;
 }
 
 /**
- * Why a bind source is sensitive, or undefined. The source counts as written and as it
- * resolves (a link to the engine socket is the engine socket); a parent of a sensitive path
- * exposes it too (mounting /home exposes ~/.ssh); on case-insensitive filesystems case is folded.
+ * Why a bind source is sensitive (with the severity its entry in sensitive-paths.ts gives), or
+ * undefined. The source counts as written and as it resolves (a link to the engine socket is
+ * the engine socket); a parent of a sensitive path exposes it too (mounting /home exposes
+ * ~/.ssh); on case-insensitive filesystems case is folded.
  */
-export function sensitiveReason(source: string, ctx: RuleContext): string | undefined {
+export function sensitiveMatch(source: string, ctx: RuleContext): SensitiveMatch | undefined {
   const list = candidates(ctx);
   const fold = (p: string): string => (ctx.caseInsensitive ? p.toLowerCase() : p);
   const allowed = expandAllowedPaths(ctx.home).map(fold);
-  const direct = reasonFor(fold(source), list, allowed);
+  const direct = matchIn(fold(source), list, allowed);
   if (direct) return direct;
   const real = ctx.realpath(source);
   if (real === source) return undefined;
-  const viaLink = reasonFor(fold(real), list, allowed);
-  return viaLink ? `it resolves to ${real}: ${viaLink.replace(/^it /, '')}` : undefined;
+  const viaLink = matchIn(fold(real), list, allowed);
+  return viaLink ? { ...viaLink, reason: `it resolves to ${real}: ${viaLink.reason.replace(/^it /, '')}` } : undefined;
+}
+
+/** The reason alone, for messages. */
+export function sensitiveReason(source: string, ctx: RuleContext): string | undefined {
+  return sensitiveMatch(source, ctx)?.reason;
 }
 
 /** Shows enough of a secret to find it, never the whole value. */

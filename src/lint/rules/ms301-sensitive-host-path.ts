@@ -1,4 +1,4 @@
-import { sensitiveReason } from '../helpers.js';
+import { sensitiveMatch } from '../helpers.js';
 import { renderSensitivePathTable } from '../sensitive-paths.js';
 import { defineRule, type Finding } from '../types.js';
 
@@ -15,8 +15,8 @@ export const rule = defineRule({
     const findings: Finding[] = [];
     profile.filesystem.mounts.forEach((mount, i) => {
       if (mount.type !== 'bind') return;
-      const reason = sensitiveReason(mount.source, ctx);
-      if (reason) findings.push({ pointer: `/filesystem/mounts/${i}/source`, message: `mount source ${mount.source} is sensitive: ${reason}` });
+      const match = sensitiveMatch(mount.source, ctx);
+      if (match) findings.push({ pointer: `/filesystem/mounts/${i}/source`, message: `mount source ${mount.source} is sensitive: ${match.reason}`, severity: match.severity });
     });
     return findings;
   },
