@@ -4,7 +4,7 @@
  */
 import { homedir } from 'node:os';
 import { clientConfigLocations } from '../clients/paths.js';
-import { realpathLongestPrefix } from '../fs/realpath.js';
+import { createRealpath } from '../fs/realpath.js';
 import { RULES_BY_ID } from './registry.js';
 import type { RuleContext } from './types.js';
 
@@ -16,17 +16,11 @@ export interface RuleContextOptions {
 /** The outside facts for checks, from the real environment (or the given home and platform). */
 export function defaultRuleContext(home: string = homedir(), options: RuleContextOptions = {}): RuleContext {
   const platform = options.platform ?? process.platform;
-  const cache = new Map<string, string>();
-  const resolve = options.realpath ?? realpathLongestPrefix;
   return {
     home,
     clientConfigPaths: clientConfigLocations(home),
     ruleIds: new Set(RULES_BY_ID.keys()),
-    realpath: (file) => {
-      let real = cache.get(file);
-      if (real === undefined) cache.set(file, (real = resolve(file)));
-      return real;
-    },
+    realpath: options.realpath ?? createRealpath(),
     caseInsensitive: platform === 'darwin' || platform === 'win32',
   };
 }

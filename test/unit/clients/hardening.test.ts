@@ -146,3 +146,23 @@ describe('the file lock', () => {
     expect(existsSync(`${file}.lock`)).toBe(false);
   });
 });
+
+describe('realpathLongestPrefix (what MS301 and the run refusal resolve with)', () => {
+  test('links on the way, dangling links, loops, missing tails, relative targets', async () => {
+    const { realpathLongestPrefix } = await import('../../../src/fs/realpath.js');
+    const { realpathSync } = await import('node:fs');
+    const d = realpathSync(dir);
+    mkdirSync(path.join(d, 'real'));
+    symlinkSync(path.join(d, 'real'), path.join(d, 'link'));
+    symlinkSync('real/x/y', path.join(d, 'dangling'));
+    symlinkSync('loop', path.join(d, 'loop'));
+    symlinkSync('../real', path.join(d, 'real', 'up'));
+    const short = (p: string): string => realpathLongestPrefix(p).replace(d, 'D');
+    expect(short(path.join(d, 'link/a/b'))).toBe('D/real/a/b');
+    expect(short(path.join(d, 'dangling/z'))).toBe('D/real/x/y/z');
+    expect(short(path.join(d, 'loop/q'))).toBe('D/loop/q');
+    expect(short(path.join(d, 'real/up/up/k'))).toBe('D/real/k');
+    expect(realpathLongestPrefix('/nonexistent-h3/x')).toBe('/nonexistent-h3/x');
+    expect(realpathLongestPrefix('/')).toBe('/');
+  });
+});
