@@ -18,8 +18,8 @@ const MAX_LINKS = 40;
  */
 export function createRealpath(): (file: string) => string {
   const cache = new Map<string, string>();
-  const resolve = (file: string, depth: number): string => {
-    const absolute = path.resolve(file);
+  // `absolute` is absolute and normalized: path.resolve once per outside call, not per component.
+  const resolve = (absolute: string, depth: number): string => {
     const known = cache.get(absolute);
     if (known !== undefined) return known;
     const parent = path.dirname(absolute);
@@ -36,7 +36,7 @@ export function createRealpath(): (file: string) => string {
     cache.set(absolute, real);
     return real;
   };
-  return (file) => resolve(file, 0);
+  return (file) => resolve(path.resolve(file), 0);
 }
 
 /** lstat that never throws: a loop (ELOOP) or an unreadable directory counts as not there. */
