@@ -73,6 +73,21 @@ export class SandboxError extends Error {
 }
 
 /**
+ * A failure that has been reported to the user already (line by line, as findings, as drift):
+ * the CLI prints nothing more and exits with `exitCode`. The one way to end a command
+ * non-zero after printing; src/cli/main.ts maps it.
+ */
+export class ReportedFailure extends Error {
+  readonly exitCode: number;
+
+  constructor(exitCode: number, summary = 'already reported') {
+    super(summary);
+    this.name = 'ReportedFailure';
+    this.exitCode = exitCode;
+  }
+}
+
+/**
  * Why a file could not be read, worded to follow its name: "does not exist", "is a directory", …
  * The one wording for every unreadable input (profiles, bases, seccomp files, client configs,
  * secrets files); the codes that are not errno codes come from src/profile/read.ts.
@@ -114,5 +129,6 @@ export function formatError(error: unknown): string {
 
 /** The process exit code for an error. */
 export function exitCodeFor(error: unknown): number {
+  if (error instanceof ReportedFailure) return error.exitCode;
   return error instanceof SandboxError ? EXIT_CODES[error.code] : EXIT_CODES.INTERNAL;
 }

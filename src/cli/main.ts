@@ -61,6 +61,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv);
+    // `run` and `doctor` still set process.exitCode (src/cli/commands/run.ts, doctor.ts); every
+    // other command ends non-zero by throwing, ReportedFailure when it printed already.
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -3,7 +3,7 @@
  * Reading never modifies the file.
  */
 import { readFileSync } from 'node:fs';
-import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { SandboxError } from '../errors.js';
 
 /** One stdio server entry as clients write it. */
@@ -18,8 +18,10 @@ export interface ServerEntry {
 /** A parsed client config and the exact text it came from. */
 export interface ClientConfig {
   file: string;
-  /** The original bytes as text, for byte-identical round trips and line lookups. */
+  /** The original bytes as text, without a leading byte-order mark, for byte-identical round trips and line lookups. */
   text: string;
+  /** The file began with a UTF-8 byte-order mark (VS Code writes and accepts one); writes keep it. */
+  bom: boolean;
   /** False when the file does not exist yet. */
   exists: boolean;
   data: Record<string, unknown>;
@@ -32,13 +34,42 @@ export function offsetToLineColumn(text: string, offset: number): { line: number
   return { line, column: offset - before.lastIndexOf('\n') };
 }
 
+const BOM = '\uFEFF';
+
+/** The text without a leading byte-order mark, and whether it had one. */
+export function splitBom(text: string): { text: string; bom: boolean } {
+  return text.startsWith(BOM) ? { text: text.slice(1), bom: true } : { text, bom: false };
+}
+
+/** Text to write: the byte-order mark back in front when the file had one. */
+export function withBom(text: string, bom: boolean): string {
+  return bom ? BOM + text : text;
+}
+
 /**
- * Parses config text. `jsonc` allows comments and trailing commas, as VS Code does; otherwise
- * the first syntax error is reported at its position.
+ * A parse tree as plain data. Objects have no prototype: keys come from the file, and
+ * "__proto__", "constructor" or "toString" must be keys like any other, not inherited members.
  */
-export function parseClientConfig(file: string, text: string, jsonc: boolean): Record<string, unknown> {
+export function nodeValue(node: Node | undefined): unknown {
+  if (!node) return undefined;
+  if (node.type === 'array') return (node.children ?? []).map((child) => nodeValue(child));
+  if (node.type !== 'object') return node.value;
+  const object = Object.create(null) as Record<string, unknown>;
+  for (const property of node.children ?? []) {
+    const [key, value] = property.children ?? [];
+    if (key) object[String(key.value)] = nodeValue(value);
+  }
+  return object;
+}
+
+/**
+ * Parses config text (a leading byte-order mark is skipped). `jsonc` allows comments and
+ * trailing commas, as VS Code does; otherwise the first syntax error is reported at its position.
+ */
+export function parseClientConfig(file: string, raw: string, jsonc: boolean): Record<string, unknown> {
+  const { text } = splitBom(raw);
   const errors: ParseError[] = [];
-  const data: unknown = parse(text, errors, { allowTrailingComma: jsonc, disallowComments: !jsonc, allowEmptyContent: true });
+  const data: unknown = nodeValue(parseTree(text, errors, { allowTrailingComma: jsonc, disallowComments: !jsonc, allowEmptyContent: true }));
   const first = errors[0];
   if (first) {
     const { line, column } = offsetToLineColumn(text, first.offset);
@@ -47,7 +78,7 @@ export function parseClientConfig(file: string, text: string, jsonc: boolean): R
       hint: 'fix the file by hand; mcp-sandbox never rewrites a config it cannot parse',
     });
   }
-  if (data === undefined) return {};
+  if (data === undefined) return Object.create(null) as Record<string, unknown>;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new SandboxError('CONFIG_CONFLICT', 'the config must be a JSON object', { location: { file, line: 1, column: 1 } });
   }
@@ -60,10 +91,11 @@ export function readClientConfig(file: string, jsonc: boolean): ClientConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { file, text: '', exists: false, data: {} };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { file, text: '', bom: false, exists: false, data: Object.create(null) as Record<string, unknown> };
     throw new SandboxError('INPUT_UNREADABLE', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  return { file, text, exists: true, data: parseClientConfig(file, text, jsonc) };
+  const split = splitBom(text);
+  return { file, text: split.text, bom: split.bom, exists: true, data: parseClientConfig(file, split.text, jsonc) };
 }
 
 function describeParseError(code: string): string {

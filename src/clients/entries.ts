@@ -82,7 +82,7 @@ export function entryDifferences(installed: ServerEntry, wanted: ServerEntry): s
   }
   const wantedEnv = Object.keys(wanted.env ?? {});
   const installedEnv = installed.env && typeof installed.env === 'object' ? installed.env : {};
-  const missing = wantedEnv.filter((name) => !(name in installedEnv));
+  const missing = wantedEnv.filter((name) => !Object.hasOwn(installedEnv, name));
   if (missing.length > 0) differences.push(`env lacks ${missing.join(', ')}`);
   return differences;
 }

@@ -5,15 +5,21 @@
  * file:line:col); an entry of the same name that we did not write is refused unless `force`;
  * nothing is written when nothing changes (so no backup either); otherwise the original bytes
  * are copied to `<file>.bak-YYYYMMDDTHHMMSSZ` first and the new text replaces the file
- * atomically (temp file in the same directory, fsync, rename, original mode kept).
+ * atomically (src/fs/atomic-write.ts). The whole read-modify-write holds `<file>.lock`
+ * (src/fs/lock.ts), so parallel installs into one file all survive. A symlinked config is
+ * written through to its target (also a dangling one, when the target's directory exists);
+ * a UTF-8 byte-order mark is kept.
  * Edits are minimal text edits (json-edit.ts): comments and untouched bytes survive, and
  * install followed by uninstall gives back the original bytes.
  */
-import { closeSync, copyFileSync, chmodSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Node } from 'jsonc-parser';
 import { SandboxError } from '../errors.js';
-import { offsetToLineColumn, parseClientConfig, readClientConfig, type ClientConfig, type ServerEntry } from './config-file.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { withFileLock } from '../fs/lock.js';
+import { realpathLongestPrefix } from '../fs/realpath.js';
+import { offsetToLineColumn, parseClientConfig, readClientConfig, withBom, type ClientConfig, type ServerEntry } from './config-file.js';
 import { entryDifferences, entryProfile, isOurEntry } from './entries.js';
 import { applyEdit, detectStyle, findProperty, insertPropertyEdit, isEmptyObject, removePropertyEdit, replaceValueEdit, rootNode, type TextStyle } from './json-edit.js';
 import type { ClientFormat } from './paths.js';
@@ -39,14 +45,26 @@ export interface InstallOptions {
   now?: Date;
 }
 
-/** Where a symlinked config really lives, so the link survives the atomic rename. */
+/**
+ * Where a symlinked config really lives, so the link survives the atomic rename. A dangling
+ * link is followed to where it points; when even that directory is missing, it is refused
+ * rather than replaced by a file.
+ */
 function targetOf(file: string): string {
   try {
-    if (lstatSync(file).isSymbolicLink()) return realpathSync(file);
+    if (!lstatSync(file).isSymbolicLink()) return file;
   } catch {
-    // does not exist yet
+    return file; // does not exist yet
   }
-  return file;
+  try {
+    return realpathSync(file);
+  } catch {
+    const target = realpathLongestPrefix(file);
+    if (target !== file && existsSync(path.dirname(target))) return target;
+    throw new SandboxError('CONFIG_CONFLICT', `${file} is a symlink to ${target}, whose directory does not exist`, {
+      hint: 'create the directory, or replace the link by a file',
+    });
+  }
 }
 
 function serversNode(text: string, format: ClientFormat, file: string): Node | undefined {
@@ -66,7 +84,7 @@ function serversNode(text: string, format: ClientFormat, file: string): Node | u
 function serversOf(config: ClientConfig, format: ClientFormat): Record<string, unknown> {
   const servers = config.data[format.serversKey];
   if (servers !== undefined) serversNode(config.text, format, config.file);
-  return (servers ?? {}) as Record<string, unknown>;
+  return (servers ?? Object.create(null)) as Record<string, unknown>;
 }
 
 function locationOf(file: string, text: string, format: ClientFormat, name: string): { file: string; line: number; column: number } {
@@ -89,22 +107,34 @@ function mergeEntry(existing: ServerEntry, wanted: ServerEntry): ServerEntry {
     if (key !== 'env') merged[key] = value;
   }
   if (wanted.env) {
-    const env = existing.env && typeof existing.env === 'object' ? { ...existing.env } : {};
-    for (const name of Object.keys(wanted.env)) if (!(name in env)) env[name] = '';
+    const env: Record<string, string> = Object.create(null) as Record<string, string>;
+    if (existing.env && typeof existing.env === 'object') Object.assign(env, existing.env);
+    for (const name of Object.keys(wanted.env)) if (!Object.hasOwn(env, name)) env[name] = '';
     merged.env = env;
   }
   return merged;
 }
 
-/** Merges `entries` (name -> entry) into the config file. */
-export function installEntries(configFile: string, format: ClientFormat, entries: Record<string, ServerEntry>, options: InstallOptions = {}): ChangeResult {
+/** Entries by name: a Map, or a record (whose keys must be own properties). */
+export type EntryMap = ReadonlyMap<string, ServerEntry> | Readonly<Record<string, ServerEntry>>;
+
+function entryList(entries: EntryMap): Array<[string, ServerEntry]> {
+  return entries instanceof Map ? [...entries] : Object.entries(entries as Record<string, ServerEntry>);
+}
+
+/** Merges `entries` (name -> entry) into the config file, holding its lock. */
+export function installEntries(configFile: string, format: ClientFormat, entries: EntryMap, options: InstallOptions = {}): ChangeResult {
   const file = targetOf(configFile);
+  mkdirSync(path.dirname(file), { recursive: true }); // the lock file lives next to it
+  return withFileLock(file, () => installLocked(file, format, entryList(entries), options));
+}
+
+function installLocked(file: string, format: ClientFormat, entries: Array<[string, ServerEntry]>, options: InstallOptions): ChangeResult {
   const config = readClientConfig(file, format.jsonc);
   const original = config.text;
   const style = detectStyle(original);
   const servers = serversOf(config, format);
-
-  const foreign = Object.keys(entries).filter((name) => name in servers && !isOurEntry(servers[name]));
+  const foreign = entries.map(([name]) => name).filter((name) => Object.hasOwn(servers, name) && !isOurEntry(servers[name]));
   if (foreign.length > 0 && !options.force) {
     throw new SandboxError(
       'CONFIG_CONFLICT',
@@ -112,33 +142,31 @@ export function installEntries(configFile: string, format: ClientFormat, entries
       { location: locationOf(file, original, format, foreign[0] as string), hint: 'rename the profile, remove the entry, or pass --force to replace it' },
     );
   }
-
   let text = original;
   const actions: ChangeResult['actions'] = [];
-  for (const [name, wanted] of Object.entries(entries)) {
-    const existing = servers[name];
-    if (existing === undefined) {
-      text = insertEntry(text, format, name, wanted, style, file);
-      actions.push({ name, action: 'added' });
-      continue;
-    }
-    const ours = isOurEntry(existing);
-    const desired = ours && typeof existing === 'object' ? mergeEntry(existing as ServerEntry, wanted) : wanted;
-    if (JSON.stringify(desired) === JSON.stringify(existing)) {
-      actions.push({ name, action: 'unchanged' });
-      continue;
-    }
-    const property = findProperty(serversNode(text, format, file) as Node, name) as Node;
-    text = applyEdit(text, replaceValueEdit(text, property.children?.[1] as Node, desired, style));
-    actions.push({ name, action: ours ? 'updated' : 'replaced' });
+  for (const [name, wanted] of entries) {
+    const existing = Object.hasOwn(servers, name) ? servers[name] : undefined;
+    const { next, action } = applyEntry(text, format, { name, wanted, existing }, style, file);
+    text = next;
+    actions.push({ name, action });
   }
   if (!text.endsWith(style.eol) && !config.exists) text += style.eol;
   if (text === original) return { file, actions, changed: false };
-
   parseClientConfig(file, text, format.jsonc); // never write what we could not read back
   const backup = config.exists ? writeBackup(file, options.now) : undefined;
-  writeFileAtomic(file, text);
+  writeFileAtomic(file, withBom(text, config.bom));
   return { file, actions, changed: true, ...(backup ? { backup } : {}) };
+}
+
+/** One entry into the text: added, updated in place, replaced, or left as it is. */
+function applyEntry(text: string, format: ClientFormat, change: { name: string; wanted: ServerEntry; existing: unknown }, style: TextStyle, file: string): { next: string; action: EntryAction } {
+  const { name, wanted, existing } = change;
+  if (existing === undefined) return { next: insertEntry(text, format, name, wanted, style, file), action: 'added' };
+  const ours = isOurEntry(existing);
+  const desired = ours && typeof existing === 'object' ? mergeEntry(existing as ServerEntry, wanted) : wanted;
+  if (JSON.stringify(desired) === JSON.stringify(existing)) return { next: text, action: 'unchanged' };
+  const property = findProperty(serversNode(text, format, file) as Node, name) as Node;
+  return { next: applyEdit(text, replaceValueEdit(text, property.children?.[1] as Node, desired, style)), action: ours ? 'updated' : 'replaced' };
 }
 
 /**
@@ -147,6 +175,11 @@ export function installEntries(configFile: string, format: ClientFormat, entries
  */
 export function uninstallEntries(configFile: string, format: ClientFormat, names?: string[], options: InstallOptions = {}): ChangeResult {
   const file = targetOf(configFile);
+  if (!existsSync(path.dirname(file))) return { file, actions: (names ?? []).map((name) => ({ name, action: 'absent' })), changed: false };
+  return withFileLock(file, () => uninstallLocked(file, format, names, options));
+}
+
+function uninstallLocked(file: string, format: ClientFormat, names: string[] | undefined, options: InstallOptions): ChangeResult {
   const config = readClientConfig(file, format.jsonc);
   if (!config.exists) return { file, actions: (names ?? []).map((name) => ({ name, action: 'absent' })), changed: false };
   const original = config.text;
@@ -156,7 +189,7 @@ export function uninstallEntries(configFile: string, format: ClientFormat, names
   let text = original;
   const actions: ChangeResult['actions'] = [];
   for (const name of targets) {
-    if (!(name in servers)) {
+    if (!Object.hasOwn(servers, name)) {
       actions.push({ name, action: 'absent' });
       continue;
     }
@@ -182,7 +215,7 @@ export function uninstallEntries(configFile: string, format: ClientFormat, names
   parseClientConfig(file, text, format.jsonc);
   const backup = writeBackup(file, options.now);
   if (deleteFile) unlinkSync(file);
-  else writeFileAtomic(file, text);
+  else writeFileAtomic(file, withBom(text, config.bom));
   return { file, actions, changed: true, backup, ...(deleteFile ? { deleted: true } : {}) };
 }
 
@@ -244,11 +277,12 @@ export interface DriftLine {
  * Compares installed entries with `wanted` (name -> entry). With `reportExtra`, our entries
  * not in `wanted` are drift too.
  */
-export function checkEntries(configFile: string, format: ClientFormat, wanted: Record<string, ServerEntry>, reportExtra: boolean): DriftLine[] {
+export function checkEntries(configFile: string, format: ClientFormat, wantedEntries: EntryMap, reportExtra: boolean): DriftLine[] {
+  const wanted = new Map(entryList(wantedEntries));
   const { entries } = readEntries(configFile, format);
   const byName = new Map(entries.map((e) => [e.name, e]));
   const lines: DriftLine[] = [];
-  for (const [name, entry] of Object.entries(wanted)) {
+  for (const [name, entry] of wanted) {
     const installed = byName.get(name);
     if (!installed) lines.push({ name, status: 'missing' });
     else if (!installed.ours) lines.push({ name, status: 'foreign', detail: 'an entry of this name was not written by mcp-sandbox' });
@@ -259,7 +293,7 @@ export function checkEntries(configFile: string, format: ClientFormat, wanted: R
   }
   if (reportExtra) {
     for (const installed of entries) {
-      if (installed.ours && !(installed.name in wanted)) {
+      if (installed.ours && !wanted.has(installed.name)) {
         lines.push({ name: installed.name, status: 'extra', detail: `installed by mcp-sandbox${installed.profile ? ` for ${installed.profile}` : ''} but not generated by the given profiles` });
       }
     }
@@ -301,43 +335,5 @@ export function backups(file: string): string[] {
   return names.map((n) => path.join(dir, n));
 }
 
-/**
- * Replaces `file` with `text` so readers see the old or the new file, never half of one:
- * temp file in the same directory (same filesystem), fsync, rename over, fsync the directory.
- * The original mode is kept; a new file gets the default mode.
- */
-export function writeFileAtomic(file: string, text: string): void {
-  const dir = path.dirname(file);
-  mkdirSync(dir, { recursive: true });
-  let mode: number | undefined;
-  try {
-    mode = statSync(file).mode & 0o7777;
-  } catch {
-    mode = undefined;
-  }
-  const temp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
-  const fd = openSync(temp, 'wx', mode ?? 0o666);
-  try {
-    try {
-      writeSync(fd, text);
-      if (mode !== undefined) chmodSync(temp, mode); // umask may have narrowed it
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  try {
-    const dirFd = openSync(dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
-  } catch {
-    // Directory fsync is not supported everywhere (Windows); the rename already happened.
-  }
-}
+/** The atomic writer lives in src/fs/; re-exported for the callers and tests of this module. */
+export { writeFileAtomic } from '../fs/atomic-write.js';

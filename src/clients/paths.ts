@@ -62,3 +62,29 @@ export function clientConfigPath(client: ClientId, ctx: PathContext = {}): strin
       return path.join(cwd, '.vscode', 'mcp.json');
   }
 }
+
+/** What each client is called in messages. */
+export const CLIENT_NAMES: Record<ClientId, string> = {
+  'claude-desktop': 'Claude Desktop',
+  'claude-code': 'Claude Code',
+  cursor: 'Cursor',
+  vscode: 'VS Code',
+};
+
+/**
+ * Every place below `home` where an AI client keeps its own configuration, on any platform:
+ * a sandboxed server must not see or edit them (MS301).
+ */
+export function clientConfigLocations(home: string): string[] {
+  const locations = [
+    path.dirname(clientConfigPath('claude-desktop', { platform: 'darwin', home })),
+    path.dirname(clientConfigPath('claude-desktop', { platform: 'linux', home, env: {} })),
+    path.dirname(clientConfigPath('cursor', { home })),
+    path.join(home, '.claude'),
+    path.join(home, '.claude.json'),
+    path.join(home, '.vscode'),
+    path.join(home, 'Library', 'Application Support', 'Code'),
+    path.join(home, '.config', 'Code'),
+  ];
+  return [...new Set(locations)];
+}

@@ -7,8 +7,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { findNodeAtLocation, type Node } from 'jsonc-parser';
-import { parseClientConfig, offsetToLineColumn } from '../clients/config-file.js';
-import { isDockerRun, parseDockerRun, type DockerRunParse } from '../clients/docker-run.js';
+import { parseClientConfig, offsetToLineColumn, splitBom } from '../clients/config-file.js';
+import { containerInvocation, parseDockerRun, type DockerRunParse } from '../clients/docker-run.js';
+import { isOurEntry } from '../clients/entries.js';
 import { rootNode } from '../clients/json-edit.js';
 import { serversKeyOf, type ClientId } from '../clients/paths.js';
 import { SandboxError, type SourceLocation } from '../errors.js';
@@ -16,7 +17,8 @@ import { loadStages, memoryChain } from '../profile/stages.js';
 import { pointerSegments, toPointer } from '../profile/source.js';
 import type { NormalizedProfile } from '../profile/types.js';
 import { DEFAULT_LINT_CONFIG, defaultRuleContext, enabledRules, loadFailureReport, runRules, severityOf, sortFindings, type FileReport, type LintConfig, type ReportedFinding } from './engine.js';
-import type { ClientEntry, RuleContext } from './types.js';
+import { RULES_BY_ID } from './registry.js';
+import type { ClientEntry, Rule, RuleContext, Severity } from './types.js';
 
 /** A config's text with a way to locate JSON pointers in it. */
 interface ConfigText {
@@ -26,7 +28,8 @@ interface ConfigText {
 }
 
 /** Parses config text (JSONC accepted: reading is lenient) and indexes positions. */
-function readConfigText(file: string, text: string): ConfigText {
+function readConfigText(file: string, raw: string): ConfigText {
+  const { text } = splitBom(raw);
   const data = parseClientConfig(file, text, true);
   const tree = rootNode(text);
   const locate = (pointer: string): SourceLocation => {
@@ -46,17 +49,24 @@ function readConfigText(file: string, text: string): ConfigText {
 }
 
 function toEntry(name: string, value: Record<string, unknown>): ClientEntry {
-  const env: Record<string, string> = {};
+  // Keys come from the file: no prototype, so "__proto__" or "constructor" stay plain names.
+  const env: Record<string, string> = Object.create(null) as Record<string, string>;
   if (value.env && typeof value.env === 'object' && !Array.isArray(value.env)) {
     for (const [k, v] of Object.entries(value.env as Record<string, unknown>)) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   const type = typeof value.type === 'string' ? value.type : undefined;
+  const command = typeof value.command === 'string' ? value.command : undefined;
+  const args = Array.isArray(value.args) ? value.args.map((a) => String(a)) : [];
+  const remote = typeof value.url === 'string' || (type !== undefined && type !== 'stdio');
+  const container = remote ? undefined : containerInvocation(command, args);
   return {
     name,
-    ...(typeof value.command === 'string' ? { command: value.command } : {}),
-    args: Array.isArray(value.args) ? value.args.map((a) => String(a)) : [],
+    ...(command !== undefined ? { command } : {}),
+    args,
     env,
-    remote: typeof value.url === 'string' || (type !== undefined && type !== 'stdio'),
+    remote,
+    ours: isOurEntry(value),
+    ...(container ? { container } : {}),
   };
 }
 
@@ -86,50 +96,64 @@ export function lintClientConfig(file: string, options: ClientLintOptions = {}):
   }
 }
 
+/** Everything one entry's checks share. */
+interface EntryScope {
+  file: string;
+  parsed: ConfigText;
+  config: LintConfig;
+  ctx: RuleContext;
+  env: NodeJS.ProcessEnv;
+  rules: Rule[];
+}
+
 /** Lints config text; throws SandboxError when it is not valid JSON. */
 export function lintClientText(file: string, text: string, options: ClientLintOptions = {}): FileReport {
   const config = options.config ?? DEFAULT_LINT_CONFIG;
-  const ctx = options.ctx ?? defaultRuleContext();
   const parsed = readConfigText(file, text);
   const key = serversKeyOf(parsed.data, options.client);
   const servers = parsed.data[key];
+  if (servers === null || typeof servers !== 'object' || Array.isArray(servers)) return { file, findings: [] };
+  const scope: EntryScope = { file, parsed, config, ctx: options.ctx ?? defaultRuleContext(), env: options.env ?? process.env, rules: enabledRules(config) };
   const findings: ReportedFinding[] = [];
-  if (servers === null || typeof servers !== 'object' || Array.isArray(servers)) return { file, findings };
-  const rules = enabledRules(config);
   for (const [name, value] of Object.entries(servers as Record<string, unknown>)) {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
-    const base = toPointer([key, name]);
-    const entry = toEntry(name, value as Record<string, unknown>);
-    const report = (rule: string, pointer: string, message: string, severity = severityOf(rules.find((r) => r.id === rule) as never, config)): void => {
-      const location = parsed.locate(pointer);
-      findings.push({ rule, severity, message, path: pointer, line: location.line, column: location.column, suppressed: false });
-    };
-    for (const rule of rules) {
-      for (const finding of rule.checkEntry?.(entry, ctx) ?? []) {
-        const message = finding.message.startsWith('server "') ? finding.message : `server "${name}": ${finding.message}`;
-        report(rule.id, base + finding.pointer, message);
-      }
-    }
-    if (!entry.remote && isDockerRun(entry.command, entry.args)) {
-      const parse = parseDockerRun(entry.args, { name });
-      let profile: NormalizedProfile;
-      const argPointer = (profilePointer: string): string => {
-        const index = originOf(parse, profilePointer);
-        return index === undefined ? base : `${base}/args/${index}`;
-      };
-      try {
-        profile = loadParsed(parse, argPointer, parsed, path.dirname(path.resolve(file)), ctx.home, options.env ?? process.env);
-      } catch (error) {
-        if (!(error instanceof SandboxError)) throw error;
-        report('MS000', base, `server "${name}": its docker run line does not make a valid profile: ${error.message}`, 'error');
-        continue;
-      }
-      for (const finding of runRules(profile, (pointer) => ({ pointer: argPointer(pointer), location: parsed.locate(argPointer(pointer)) }), config, ctx)) {
-        findings.push({ ...finding, message: `server "${name}": ${finding.message}` });
-      }
-    }
+    findings.push(...lintEntry(toPointer([key, name]), toEntry(name, value as Record<string, unknown>), scope));
   }
   return { file, findings: sortFindings(findings) };
+}
+
+/** The entry's own checks, then its docker run line through the profile rules. */
+function lintEntry(base: string, entry: ClientEntry, scope: EntryScope): ReportedFinding[] {
+  const findings: ReportedFinding[] = [];
+  const report = (rule: Rule, pointer: string, message: string, severity: Severity = severityOf(rule, scope.config)): void => {
+    const location = scope.parsed.locate(pointer);
+    findings.push({ rule: rule.id, severity, message, path: pointer, line: location.line, column: location.column, suppressed: false });
+  };
+  const parse = entry.container?.runStart !== undefined ? parseDockerRun(entry.args, { name: entry.name, start: entry.container.runStart }) : undefined;
+  if (parse) entry.unmapped = parse.unmapped;
+  for (const rule of scope.rules) {
+    for (const finding of rule.checkEntry?.(entry, scope.ctx) ?? []) {
+      const message = finding.message.startsWith('server "') ? finding.message : `server "${entry.name}": ${finding.message}`;
+      report(rule, base + finding.pointer, message);
+    }
+  }
+  if (!parse) return findings;
+  const argPointer = (profilePointer: string): string => {
+    const index = originOf(parse, profilePointer);
+    return index === undefined ? base : `${base}/args/${index}`;
+  };
+  let profile: NormalizedProfile;
+  try {
+    profile = loadParsed(parse, argPointer, scope.parsed, path.dirname(path.resolve(scope.file)), scope.ctx.home, scope.env);
+  } catch (error) {
+    if (!(error instanceof SandboxError)) throw error;
+    report(RULES_BY_ID.get('MS000') as Rule, base, `server "${entry.name}": its docker run line does not make a valid profile: ${error.message}`, 'error');
+    return findings;
+  }
+  for (const finding of runRules(profile, (pointer) => ({ pointer: argPointer(pointer), location: scope.parsed.locate(argPointer(pointer)) }), scope.config, scope.ctx)) {
+    findings.push({ ...finding, message: `server "${entry.name}": ${finding.message}` });
+  }
+  return findings;
 }
 
 /** The argument that set a profile pointer (or its nearest ancestor). */

@@ -62,6 +62,7 @@ export function renderRuleDoc(rule: Rule, examples?: RuleExamples): string {
     '',
     rule.rationale,
     '',
+    ...(rule.details ? [rule.details, ''] : []),
     '## Fix',
     '',
     rule.remediation,

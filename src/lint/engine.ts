@@ -3,16 +3,15 @@
  * reported ones (severity after config, position in the file, suppression by justification).
  * Loading is parse -> schema -> normalize -> lint -> compile; `lintProfile` is this stage.
  */
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
-import { clientConfigPath } from '../clients/paths.js';
 import { SandboxError, type SourceLocation } from '../errors.js';
 import type { LoadedProfile } from '../profile/load.js';
-import { lockPathFor } from '../gate/lock-format.js';
 import type { NormalizedProfile } from '../profile/types.js';
 import { RULES, RULES_BY_ID } from './registry.js';
+import { defaultRuleContext } from './context.js';
 import type { Rule, RuleContext, Severity } from './types.js';
+
+export { defaultRuleContext } from './context.js';
 
 /** One finding as every output format sees it. `path` is a JSON pointer into the reported file. */
 export interface ReportedFinding {
@@ -25,6 +24,8 @@ export interface ReportedFinding {
   suppressed: boolean;
   /** The justification's reason, for suppressed findings. */
   justification?: string;
+  /** The file the position is in, when not the report's own file (a base profile via `extends`). */
+  file?: string;
 }
 
 export interface FileReport {
@@ -43,32 +44,20 @@ export interface LintConfig {
 
 export const DEFAULT_LINT_CONFIG: LintConfig = { severities: {}, disabled: new Set() };
 
-/** The outside facts for checks, from the real environment. */
-export function defaultRuleContext(home: string = homedir()): RuleContext {
-  const clientConfigPaths = [
-    path.dirname(clientConfigPath('claude-desktop', { platform: 'darwin', home })),
-    path.dirname(clientConfigPath('claude-desktop', { platform: 'linux', home, env: {} })),
-    path.dirname(clientConfigPath('cursor', { home })),
-    path.join(home, '.claude'),
-    path.join(home, '.claude.json'),
-    path.join(home, '.vscode'),
-    path.join(home, 'Library', 'Application Support', 'Code'),
-    path.join(home, '.config', 'Code'),
-  ];
-  return { home, clientConfigPaths: [...new Set(clientConfigPaths)], ruleIds: new Set(RULES_BY_ID.keys()), hasLockFile: (file) => existsSync(lockPathFor(file)) };
-}
-
 /** Where a pointer is in the reported file. */
 export type PointerLocator = (pointer: string) => { pointer: string; location: SourceLocation };
 
 /** The lint stage for a loaded profile. */
 export function lintProfile(loaded: LoadedProfile, config: LintConfig = DEFAULT_LINT_CONFIG, ctx: RuleContext = defaultRuleContext()): FileReport {
   const locator: PointerLocator = (pointer) => ({ pointer, location: loaded.locate(pointer) });
-  return { file: loaded.file, findings: runRules(loaded.profile, locator, config, { ...ctx, profileFile: loaded.file }) };
+  return { file: loaded.file, findings: runRules(loaded.profile, locator, config, { ...ctx, profileFile: loaded.file }, loaded.file) };
 }
 
-/** Runs the rules over a profile; the locator maps profile pointers to positions in the reported file. */
-export function runRules(profile: NormalizedProfile, locator: PointerLocator, config: LintConfig, ctx: RuleContext): ReportedFinding[] {
+/**
+ * Runs the rules over a profile; the locator maps profile pointers to positions. A position in
+ * another file than `reportFile` (a base profile) keeps its file on the finding.
+ */
+export function runRules(profile: NormalizedProfile, locator: PointerLocator, config: LintConfig, ctx: RuleContext, reportFile?: string): ReportedFinding[] {
   const findings: ReportedFinding[] = [];
   for (const rule of enabledRules(config)) {
     for (const finding of rule.check(profile, ctx)) {
@@ -77,13 +66,14 @@ export function runRules(profile: NormalizedProfile, locator: PointerLocator, co
       const suppressed = reason !== undefined && reason.trim() !== '';
       findings.push({
         rule: rule.id,
-        severity: severityOf(rule, config),
+        severity: config.severities[rule.id] ?? finding.severity ?? rule.severity,
         message: finding.message,
         path: pointer,
         line: location.line,
         column: location.column,
         suppressed,
         ...(suppressed ? { justification: reason } : {}),
+        ...(reportFile !== undefined && path.resolve(location.file) !== path.resolve(reportFile) ? { file: location.file } : {}),
       });
     }
   }
@@ -114,7 +104,8 @@ export function loadFailureReport(file: string, error: unknown, config: LintConf
   const rule = RULES_BY_ID.get('MS000') as Rule;
   const location = error.location ?? { file, line: 1, column: 1 };
   const hint = error.hint ? ` (${error.hint})` : '';
-  const inOther = error.location && path.resolve(error.location.file) !== path.resolve(file) ? ` in ${error.location.file}` : '';
+  // An error in a base profile is reported where it is, like any finding a base causes.
+  const inOther = path.resolve(location.file) !== path.resolve(file);
   return {
     file,
     ...(unreadable ? { unreadable: true } : {}),
@@ -122,11 +113,12 @@ export function loadFailureReport(file: string, error: unknown, config: LintConf
       {
         rule: rule.id,
         severity: unreadable ? 'error' : severityOf(rule, config),
-        message: `${error.message}${hint}${inOther ? ` (${inOther.trim()}:${location.line}:${location.column})` : ''}`,
+        message: `${error.message}${hint}`,
         path: '',
-        line: inOther ? 1 : location.line,
-        column: inOther ? 1 : location.column,
+        line: location.line,
+        column: location.column,
         suppressed: false,
+        ...(inOther ? { file: location.file } : {}),
       },
     ],
   };

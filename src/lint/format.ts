@@ -38,6 +38,8 @@ export function formatJson(reports: readonly FileReport[]): string {
       line: f.line,
       column: f.column,
       suppressed: f.suppressed,
+      // Only for a finding in another file than the report's (a base profile).
+      ...(f.file !== undefined ? { file: displayPath(f.file) } : {}),
     })),
   }));
   return JSON.stringify({ files, summary: summarize(reports) }, null, 2);
@@ -62,7 +64,7 @@ export function formatText(reports: readonly FileReport[], chalk: ChalkInstance 
     if (report.findings.length === 0) continue;
     if (lines.length > 0) lines.push('');
     for (const f of report.findings) {
-      const where = `${displayPath(report.file)}:${f.line}:${f.column}`;
+      const where = `${displayPath(f.file ?? report.file)}:${f.line}:${f.column}`;
       const text = f.suppressed ? chalk.dim(`${f.message} (justified: ${f.justification ?? ''})`) : f.message;
       lines.push(`${chalk.underline(where)}  ${paint(f)}  ${chalk.bold(f.rule)}  ${text}`);
     }

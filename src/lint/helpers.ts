@@ -2,58 +2,75 @@
  * Shared pieces of rule logic (paths, secrets, image references). Kept out of rules/ so that
  * directory holds exactly one file per rule.
  */
-import path from 'node:path';
 import { toPointer } from '../profile/pointer.js';
-import type { Finding, RuleContext } from './types.js';
+import { expandAllowedPaths, expandSensitivePaths, isWithin } from './sensitive-paths.js';
+import type { Finding, RuleContext, Severity } from './types.js';
 
-/** True when `child` is `parent` or lies below it (POSIX host paths, already absolute). */
-function isWithin(child: string, parent: string): boolean {
-  const relative = path.posix.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.posix.isAbsolute(relative));
-}
-
-interface SensitivePath {
+interface Candidate {
   path: string;
-  /** What it is, for the message. */
   label: string;
-  /** True: the path itself or anything below it is sensitive. False: only the path itself. */
   subtree: boolean;
+  severity: Severity;
 }
 
-const SYSTEM_DIRS = ['/etc', '/proc', '/sys', '/dev', '/boot', '/usr', '/var/run', '/run', '/root', '/var/lib/docker'];
-// ~/.cache holds mcp-sandbox's own profile cache: a server that can write there could weaken its next sandbox.
-const HOME_DIRS = ['.ssh', '.aws', '.gnupg', '.kube', '.docker', '.config', '.cache', '.azure', '.netrc', '.npmrc', '.pypirc', '.git-credentials'];
+const CANDIDATES = new WeakMap<RuleContext, Candidate[]>();
 
-/** Host paths a server must never see, with ~ expanded against the real home directory. */
-function sensitivePaths(ctx: RuleContext): SensitivePath[] {
-  const list: SensitivePath[] = [{ path: '/', label: 'the host root filesystem', subtree: false }];
-  for (const dir of SYSTEM_DIRS) {
-    // Root's home is /root: there it is the home directory, handled below like any other home.
-    if (dir === '/root' && isWithin(ctx.home, dir)) continue;
-    list.push({ path: dir, label: `host system directory ${dir}`, subtree: true });
-  }
-  list.push({ path: ctx.home, label: `the home directory ${ctx.home}`, subtree: false });
-  for (const dir of HOME_DIRS) list.push({ path: path.posix.join(ctx.home, dir), label: `~/${dir} (credentials, configuration or caches)`, subtree: true });
-  for (const file of ctx.clientConfigPaths) list.push({ path: file, label: `an AI client's own config (${file})`, subtree: true });
-  return list;
+/** The list for a context, `~` expanded, client configs added, and each path also as it resolves. */
+function candidates(ctx: RuleContext): Candidate[] {
+  const known = CANDIDATES.get(ctx);
+  if (known) return known;
+  const list: Candidate[] = expandSensitivePaths(ctx.home).map((e) => ({ path: e.path, label: e.label, subtree: e.scope === 'subtree', severity: e.severity }));
+  for (const file of ctx.clientConfigPaths) list.push({ path: file, label: `an AI client's own config (${file})`, subtree: true, severity: 'error' });
+  // A sensitive path reached through a link of the host's own (macOS /etc -> /private/etc) is just as sensitive.
+  const resolved = list.map((c) => ({ ...c, path: ctx.realpath(c.path) })).filter((c, i) => c.path !== list[i]?.path);
+  const fold = ctx.caseInsensitive ? (p: string): string => p.toLowerCase() : (p: string): string => p;
+  const all = [...list, ...resolved].map((c) => ({ ...c, path: fold(c.path) }));
+  CANDIDATES.set(ctx, all);
+  return all;
 }
 
 /** Engine sockets: whoever can reach one controls the host. */
 function isEngineSocket(source: string): boolean {
-  return /(^|\/)(docker|containerd|podman|crio|dockershim)\.sock$/.test(source);
+  return /(^|\/)(docker|containerd|podman|crio|dockershim|buildkitd)\.sock$/i.test(source);
+}
+
+/** Why a host path is sensitive, and how much. */
+export interface SensitiveMatch {
+  reason: string;
+  severity: Severity;
+}
+
+function matchIn(source: string, list: readonly Candidate[], allowed: readonly string[]): SensitiveMatch | undefined {
+  const hit = (reason: string, entry: Candidate): SensitiveMatch => ({ reason, severity: entry.severity });
+  if (isEngineSocket(source)) return { reason: 'an engine socket: access to it is root on the host', severity: 'error' };
+  for (const entry of list) if (source === entry.path) return hit(`it is ${entry.label}`, entry);
+  if (allowed.some((dir) => isWithin(source, dir))) return undefined;
+  for (const entry of list) if (entry.subtree && isWithin(source, entry.path)) return hit(`it lies inside ${entry.label}`, entry);
+  for (const entry of list) if (entry.path !== '/' && isWithin(entry.path, source)) return hit(`it contains ${entry.label}`, entry);
+  return undefined;
 }
 
 /**
- * Why a bind source is sensitive, or undefined. A mount of a parent of a sensitive path
- * exposes it as well, so ancestors count too (mounting /home exposes ~/.ssh).
+ * Why a bind source is sensitive (with the severity its entry in sensitive-paths.ts gives), or
+ * undefined. The source counts as written and as it resolves (a link to the engine socket is
+ * the engine socket); a parent of a sensitive path exposes it too (mounting /home exposes
+ * ~/.ssh); on case-insensitive filesystems case is folded.
  */
+export function sensitiveMatch(source: string, ctx: RuleContext): SensitiveMatch | undefined {
+  const list = candidates(ctx);
+  const fold = (p: string): string => (ctx.caseInsensitive ? p.toLowerCase() : p);
+  const allowed = expandAllowedPaths(ctx.home).map(fold);
+  const direct = matchIn(fold(source), list, allowed);
+  if (direct) return direct;
+  const real = ctx.realpath(source);
+  if (real === source) return undefined;
+  const viaLink = matchIn(fold(real), list, allowed);
+  return viaLink ? { ...viaLink, reason: `it resolves to ${real}: ${viaLink.reason.replace(/^it /, '')}` } : undefined;
+}
+
+/** The reason alone, for messages. */
 export function sensitiveReason(source: string, ctx: RuleContext): string | undefined {
-  if (isEngineSocket(source)) return 'an engine socket: access to it is root on the host';
-  const list = sensitivePaths(ctx);
-  for (const entry of list) if (source === entry.path) return `it is ${entry.label}`;
-  for (const entry of list) if (entry.subtree && isWithin(source, entry.path)) return `it lies inside ${entry.label}`;
-  for (const entry of list) if (entry.path !== '/' && isWithin(entry.path, source)) return `it contains ${entry.label}`;
-  return undefined;
+  return sensitiveMatch(source, ctx)?.reason;
 }
 
 /** Shows enough of a secret to find it, never the whole value. */

@@ -4,6 +4,7 @@
  * findings are kept, with an in-source suppression carrying the justification.
  */
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { VERSION } from '../version.js';
 import type { FileReport, LintConfig } from './engine.js';
 import { DEFAULT_LINT_CONFIG, severityOf } from './engine.js';
@@ -42,16 +43,27 @@ function ruleDescriptor(rule: Rule, config: LintConfig): Record<string, unknown>
   };
 }
 
-/** A path as URI segments: each segment percent-encoded, joined by '/'. */
-function uriPath(file: string): string {
-  return file.split(path.sep).map(encodeURIComponent).join('/');
+/** A relative path as URI segments: each segment percent-encoded, joined by '/'. */
+function uriPath(relative: string): string {
+  return relative.split(path.sep).map(encodeURIComponent).join('/');
 }
 
-/** A file URI relative to the repository root when it lies below the working directory. */
-function artifactUri(file: string, cwd: string): { uri: string; uriBaseId?: string } {
-  const relative = path.relative(cwd, file);
-  if (relative && !relative.startsWith('..') && !path.isAbsolute(relative)) return { uri: uriPath(relative), uriBaseId: '%SRCROOT%' };
-  return { uri: `file://${uriPath(path.resolve(file))}` };
+/** The directory's file:// URI, ending in '/' as SARIF requires of a base (also for `/`). */
+function directoryUri(dir: string): string {
+  const href = pathToFileURL(path.resolve(dir)).href;
+  return href.endsWith('/') ? href : `${href}/`;
+}
+
+/**
+ * An artifact location: relative to %SRCROOT% (the working directory) when the file lies below
+ * it, otherwise an absolute file:// URI.
+ */
+export function artifactUri(file: string, cwd: string): { uri: string; uriBaseId?: string } {
+  const absolute = path.resolve(cwd, file);
+  const relative = path.relative(path.resolve(cwd), absolute);
+  const inside = relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+  if (inside) return { uri: uriPath(relative), uriBaseId: '%SRCROOT%' };
+  return { uri: pathToFileURL(absolute).href };
 }
 
 export function formatSarif(reports: readonly FileReport[], config: LintConfig = DEFAULT_LINT_CONFIG, cwd: string = process.cwd()): string {
@@ -65,7 +77,7 @@ export function formatSarif(reports: readonly FileReport[], config: LintConfig =
       locations: [
         {
           physicalLocation: {
-            artifactLocation: artifactUri(report.file, cwd),
+            artifactLocation: artifactUri(f.file ?? report.file, cwd),
             region: { startLine: Math.max(1, f.line), startColumn: Math.max(1, f.column) },
           },
           ...(f.path ? { logicalLocations: [{ fullyQualifiedName: f.path, kind: 'member' }] } : {}),
@@ -89,7 +101,7 @@ export function formatSarif(reports: readonly FileReport[], config: LintConfig =
             rules: RULES.map((r) => ruleDescriptor(r, config)),
           },
         },
-        originalUriBaseIds: { '%SRCROOT%': { uri: `file://${uriPath(cwd)}/` } },
+        originalUriBaseIds: { '%SRCROOT%': { uri: directoryUri(cwd) } },
         results,
       },
     ],

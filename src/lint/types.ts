@@ -3,6 +3,7 @@
  * remediation) plus a pure check over a normalized profile, so rules can be tested, documented
  * and exported to SARIF without running anything.
  */
+import type { ContainerInvocation, UnmappedFlag } from '../clients/docker-run.js';
 import type { NormalizedProfile } from '../profile/types.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -13,6 +14,8 @@ export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 export interface Finding {
   pointer: string;
   message: string;
+  /** Overrides the rule's default severity for this finding (data-driven rules). */
+  severity?: Severity;
 }
 
 /** A server entry of an MCP client config, as the client-entry checks see it. */
@@ -24,6 +27,12 @@ export interface ClientEntry {
   env: Record<string, string>;
   /** Remote (url/http/sse) entries run nothing locally. */
   remote: boolean;
+  /** Written by `mcp-sandbox desktop`: it starts the launcher with `run <profile>`. */
+  ours?: boolean;
+  /** How it reaches a container engine, when it does (clients/container-command.ts). */
+  container?: ContainerInvocation;
+  /** Flags of its `docker run` line that no profile field holds (indexes into args). */
+  unmapped?: UnmappedFlag[];
 }
 
 /** The outside facts a check may read; built once per lint run so checks stay pure. */
@@ -38,6 +47,10 @@ export interface RuleContext {
   profileFile?: string;
   /** Whether a tool lock (`<basename>.lock.json`) lies next to a profile file. */
   hasLockFile?: (profileFile: string) => boolean;
+  /** A host path with every symlink resolved (of its longest existing prefix); tests inject one. */
+  realpath(file: string): string;
+  /** Host paths compare case-folded (macOS, Windows filesystems). */
+  caseInsensitive: boolean;
 }
 
 export interface RuleReferences {
@@ -59,6 +72,8 @@ export interface Rule {
   rationale: string;
   /** One sentence ending with a period. */
   remediation: string;
+  /** More Markdown for the docs page (e.g. a table the rule is driven by). */
+  details?: string;
   /** URL of docs/rules/<id>.md. */
   docs: string;
   /** False for rules about justifications themselves (a justification cannot silence them). */

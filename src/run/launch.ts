@@ -10,6 +10,9 @@ import { compileSpec, type SandboxSpec } from '../compile/spec.js';
 import { SandboxError } from '../errors.js';
 import { cachedChain, profileCacheDir, readProfileCache, writeProfileCache } from '../profile/cache.js';
 import { loadStages } from '../profile/stages.js';
+import { enforceLintVerdict } from '../lint/enforce.js';
+import type { NormalizedProfile } from '../profile/types.js';
+import type { Locate } from '../profile/validate.js';
 import { LABELS } from '../labels.js';
 import { describeResolution, resolveProfile } from '../profile/resolve.js';
 import { VERSION } from '../version.js';
@@ -98,11 +101,13 @@ function resolveForRun(profileArg: string, options: PrepareOptions): string {
 
 /** prepareForRun for a resolved profile file. */
 async function prepareProfileFile(file: string, options: PrepareOptions): Promise<SandboxSpec> {
+  // The one enforcement point: on a cache hit a refusal falls through to the full load below, which names positions.
+  const enforced = (profile: NormalizedProfile, locate?: Locate): SandboxSpec => compileSpec(enforceLintVerdict(profile, { file, ...(locate ? { locate } : {}) }), { extraArgs: options.extraArgs });
   const cacheDir = profileCacheDir(options.env);
   const entry = cacheDir === undefined ? undefined : readProfileCache(cacheDir, file, options.env);
   if (entry) {
     try {
-      return compileSpec(loadStages(file, cachedChain(entry), { env: options.env }).profile, { extraArgs: options.extraArgs });
+      return enforced(loadStages(file, cachedChain(entry), { env: options.env }).profile);
     } catch {
       // The full load below reports it, with its source position.
     }
@@ -110,7 +115,7 @@ async function prepareProfileFile(file: string, options: PrepareOptions): Promis
   const { loadProfileTraced } = await import('../profile/load.js');
   const { loaded, trace } = loadProfileTraced(file, { env: options.env });
   if (cacheDir !== undefined) writeProfileCache(cacheDir, { file, layers: trace.layers, merged: loaded.raw as unknown as Record<string, unknown>, baseDirs: trace.baseDirs }, options.env);
-  return compileSpec(loaded.profile, { extraArgs: options.extraArgs });
+  return enforced(loaded.profile, loaded.locate);
 }
 
 /** Runs a profile; resolves to the launcher's exit code. */

@@ -36,6 +36,9 @@ describeEngine('Claude Desktop starts the generated entry', () => {
     if (!entry) return;
     expect(path.isAbsolute(entry.command)).toBe(true);
     expect(entry.args.every((a) => a === 'run' || path.isAbsolute(a))).toBe(true);
+    // The entry it wrote passes its own client-config lint (no MS110 for the launcher, nothing else).
+    const lint = execFileSync(process.execPath, [BIN, 'lint', '--client', 'claude-desktop', '--format', 'json', file], { env, cwd: ROOT, encoding: 'utf8' });
+    expect((JSON.parse(lint) as { files: Array<{ findings: unknown[] }> }).files[0]?.findings).toEqual([]);
 
     // 2. Start it the way the client does: no PATH that leads to node or mcp-sandbox, cwd '/'.
     const { client, close } = await connectCommand(

@@ -1,5 +1,14 @@
 import { buildProfileImage } from '../../build/build.js';
-import type { BuildFlags } from '../commands/build.js';
+
+/** `build`'s command-line flags (declared in ../commands/build.ts). */
+export interface BuildFlags {
+  baseImage?: string;
+  app?: string;
+  force?: boolean;
+  offline?: boolean;
+  pythonVersion?: string;
+  verbose?: boolean;
+}
 
 /** `mcp-sandbox build <profile>` (declared in ../commands/build.ts). */
 export async function buildAction(arg: string, flags: BuildFlags): Promise<void> {

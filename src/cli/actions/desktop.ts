@@ -2,21 +2,28 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { prepareSandbox } from '../../compile/prepare.js';
-import { displayPath, formatError, SandboxError } from '../../errors.js';
+import { displayPath, EXIT_CODES, formatError, ReportedFailure, SandboxError } from '../../errors.js';
 import type { ServerEntry } from '../../clients/config-file.js';
 import { buildEntry, type EntryOptions, type ProfileRef } from '../../clients/entries.js';
 import { checkEntries, installEntries, readEntries, uninstallEntries, type ChangeResult, type DriftLine } from '../../clients/install.js';
 import { NPX_LAUNCHER, resolveLauncher } from '../../clients/launcher.js';
-import { CLIENT_FORMATS, clientConfigPath, type ClientFormat, type ClientId } from '../../clients/paths.js';
+import { CLIENT_FORMATS, CLIENT_NAMES, clientConfigPath, type ClientFormat, type ClientId } from '../../clients/paths.js';
 import { assertInsideDistro, throughWsl, windowsClientConfigPath } from '../../clients/wsl.js';
-import type { DesktopOptions } from '../commands/desktop.js';
 
-const CLIENT_NAMES: Record<ClientId, string> = {
-  'claude-desktop': 'Claude Desktop',
-  'claude-code': 'Claude Code',
-  cursor: 'Cursor',
-  vscode: 'VS Code',
-};
+/** `desktop`'s command-line options (declared in ../commands/desktop.ts). */
+export interface DesktopOptions {
+  client: ClientId;
+  install?: boolean;
+  uninstall?: boolean;
+  check?: boolean;
+  force?: boolean;
+  configPath?: string;
+  npx?: boolean;
+  envPlaceholders?: boolean;
+  /** Windows: start the launcher inside this WSL2 distribution (src/clients/wsl.ts). */
+  wsl?: string;
+}
+
 
 /** `mcp-sandbox desktop [profile…]` (declared in ../commands/desktop.ts). */
 export function desktopAction(args: string[], options: DesktopOptions): void {
@@ -50,7 +57,7 @@ export function desktopAction(args: string[], options: DesktopOptions): void {
     const drift = lines.filter((l) => l.status !== 'ok');
     if (drift.length > 0) {
       process.stderr.write(`mcp-sandbox: ${drift.length} of ${lines.length} entr${lines.length === 1 ? 'y' : 'ies'} drifted in ${displayPath(configFile)} (run desktop --install to update)\n`);
-      throw new SandboxError('CONFIG_CONFLICT', 'drift', { cause: 'reported' });
+      throw new ReportedFailure(EXIT_CODES.CONFIG_CONFLICT, 'drift');
     }
     return;
   }
@@ -64,15 +71,14 @@ export function desktopAction(args: string[], options: DesktopOptions): void {
     seen.set(ref.name, ref.file);
   }
   const entryOpts = entryOptions();
-  const entries: Record<string, ServerEntry> = {};
-  for (const ref of refs) entries[ref.name] = buildEntry(ref, format, entryOpts);
+  const entries = new Map<string, ServerEntry>(refs.map((ref) => [ref.name, buildEntry(ref, format, entryOpts)]));
   if (!options.envPlaceholders) noteSecrets(refs);
 
   if (options.install) {
     report(installEntries(configFile, format, entries, { force: options.force ?? false }), options.client);
     return;
   }
-  process.stdout.write(`${JSON.stringify({ [format.serversKey]: entries }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ [format.serversKey]: Object.fromEntries(entries) }, null, 2)}\n`);
 }
 
 function profileRef(arg: string): ProfileRef {
@@ -113,10 +119,10 @@ function report(result: ChangeResult, client: ClientId): void {
 /** Drift against the named profiles; our other entries count as extra. */
 function checkProfiles(args: string[], configFile: string, format: ClientFormat, entryOptions: () => EntryOptions): DriftLine[] {
   const opts = entryOptions();
-  const wanted: Record<string, ServerEntry> = {};
+  const wanted = new Map<string, ServerEntry>();
   for (const arg of args) {
     const ref = profileRef(arg);
-    wanted[ref.name] = buildEntry(ref, format, opts);
+    wanted.set(ref.name, buildEntry(ref, format, opts));
   }
   return checkEntries(configFile, format, wanted, true);
 }
@@ -140,7 +146,7 @@ function checkInstalled(configFile: string, format: ClientFormat, entryOptions: 
       continue;
     }
     opts ??= entryOptions();
-    const [line] = checkEntries(configFile, format, { [installed.name]: buildEntry(ref, format, opts) }, false);
+    const [line] = checkEntries(configFile, format, new Map([[installed.name, buildEntry(ref, format, opts)]]), false);
     if (line && ref.name !== installed.name) {
       lines.push({ name: installed.name, status: 'differs', detail: `the profile is now named "${ref.name}"${line.detail ? `; ${line.detail}` : ''}` });
     } else if (line) lines.push(line);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { readClientConfig } from '../../clients/config-file.js';
-import { isDockerRun, parseDockerRun, type DockerRunParse } from '../../clients/docker-run.js';
+import { containerInvocation, parseDockerRun, type ContainerInvocation, type DockerRunParse } from '../../clients/docker-run.js';
 import { CLIENT_IDS, clientConfigPath, serversKeyOf, type ClientId } from '../../clients/paths.js';
 import { SandboxError, displayPath } from '../../errors.js';
 import { closest } from '../../profile/suggest.js';
@@ -52,7 +52,7 @@ export function importAction(configArg: string, options: { server: string }): vo
   if (!config.exists) throw new SandboxError('INPUT_UNREADABLE', `client config ${file} does not exist`);
   const key = serversKeyOf(config.data, client);
   const servers = (config.data[key] ?? {}) as Record<string, Record<string, unknown>>;
-  const entry = servers[options.server];
+  const entry = Object.hasOwn(servers, options.server) ? servers[options.server] : undefined;
   if (!entry || typeof entry !== 'object') {
     const names = Object.keys(servers);
     const guess = closest(options.server, names);
@@ -62,15 +62,23 @@ export function importAction(configArg: string, options: { server: string }): vo
   }
   const command = typeof entry.command === 'string' ? entry.command : undefined;
   const args = Array.isArray(entry.args) ? entry.args.map(String) : [];
-  if (!isDockerRun(command, args)) {
-    throw new SandboxError('USAGE', `server "${options.server}" runs ${JSON.stringify(command ?? '')}, not docker run`, {
+  const invocation = containerInvocation(command, args);
+  if (invocation?.runStart === undefined) {
+    const why = invocation?.unjudged.at(-1)?.message;
+    throw new SandboxError('USAGE', `server "${options.server}" ${why ?? `runs ${JSON.stringify(command ?? '')}`}, not docker run`, {
       hint: 'import reads docker run entries; write a profile by hand for other servers (see profiles/)',
     });
   }
-  const parse = parseDockerRun(args, { name: options.server });
+  const parse = parseDockerRun(args, { name: options.server, start: invocation.runStart });
   const profile = importedProfile(parse);
   const header = `# Imported by mcp-sandbox import from ${displayPath(file)} (server "${options.server}").\n# Keys the docker line did not set take the hardened defaults. Review, then run mcp-sandbox lint.\n`;
   process.stdout.write(header + stringify(profile, { lineWidth: 0 }));
-  for (const u of parse.unmapped) process.stderr.write(`unmapped: args[${u.index}] ${u.arg}: ${u.reason}\n`);
+  reportDropped(invocation, parse);
+}
+
+/** What the profile does not carry over, on stderr: how the line reached docker, unmapped and dangerous flags. */
+function reportDropped(invocation: ContainerInvocation, parse: DockerRunParse): void {
+  for (const u of invocation.unjudged) process.stderr.write(`not imported: ${u.index < 0 ? 'command' : `args[${u.index}]`}: ${u.message}\n`);
+  for (const u of parse.unmapped) process.stderr.write(`${u.dangerous ? 'dangerous, dropped' : 'unmapped'}: args[${u.index}] ${u.arg}: ${u.reason}\n`);
   if (parse.unmapped.length > 0) process.stderr.write(`${parse.unmapped.length} flag${parse.unmapped.length === 1 ? '' : 's'} not mapped\n`);
 }

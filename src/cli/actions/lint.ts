@@ -1,13 +1,21 @@
 import path from 'node:path';
-import { clientConfigPath } from '../../clients/paths.js';
-import type { LintOptions } from '../commands/lint.js';
-import { SandboxError } from '../../errors.js';
+import { clientConfigPath, type ClientId } from '../../clients/paths.js';
+import { ReportedFailure, SandboxError } from '../../errors.js';
 import { lintClientConfig } from '../../lint/client.js';
 import { findProjectConfig, loadLintConfig } from '../../lint/config.js';
 import { defaultRuleContext, type FileReport } from '../../lint/engine.js';
 import { formatJson, formatText } from '../../lint/format.js';
 import { exitCodeForReports, lintPaths } from '../../lint/run.js';
 import { formatSarif } from '../../lint/sarif.js';
+
+/** `lint`'s command-line options (declared in ../commands/lint.ts). */
+export interface LintOptions {
+  format: 'text' | 'json' | 'sarif';
+  client?: ClientId;
+  config?: string;
+  maxWarnings?: string;
+  strict?: boolean;
+}
 
 
 /** `mcp-sandbox lint` (declared in ../commands/lint.ts). */
@@ -34,5 +42,6 @@ export function lintAction(paths: string[], options: LintOptions): void {
   }
   const output = options.format === 'json' ? formatJson(reports) : options.format === 'sarif' ? formatSarif(reports, config) : formatText(reports);
   process.stdout.write(`${output}\n`);
-  process.exitCode = exitCodeForReports(reports, { ...(maxWarnings !== undefined ? { maxWarnings } : {}), ...(options.strict ? { strict: true } : {}) });
+  const code = exitCodeForReports(reports, { ...(maxWarnings !== undefined ? { maxWarnings } : {}), ...(options.strict ? { strict: true } : {}) });
+  if (code !== 0) throw new ReportedFailure(code, 'lint findings');
 }

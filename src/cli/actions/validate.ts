@@ -1,4 +1,4 @@
-import { EXIT_CODES, formatError, displayPath, SandboxError, type ErrorCode } from '../../errors.js';
+import { EXIT_CODES, formatError, displayPath, ReportedFailure, SandboxError, type ErrorCode } from '../../errors.js';
 import { loadProfile } from '../../profile/load.js';
 import { resolveProfileArg } from '../../profile/resolve.js';
 
@@ -21,6 +21,6 @@ export function validateAction(args: string[], debug: boolean): void {
     }
   }
   if (failed > 0) {
-    throw new SandboxError(code ?? 'PROFILE_INVALID', `${failed} of ${args.length} profile${args.length === 1 ? '' : 's'} invalid`, { cause: 'reported' });
+    throw new ReportedFailure(EXIT_CODES[code ?? 'PROFILE_INVALID'], `${failed} of ${args.length} profile${args.length === 1 ? '' : 's'} invalid`);
   }
 }

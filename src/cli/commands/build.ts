@@ -1,13 +1,5 @@
 import type { Command } from 'commander';
-
-export interface BuildFlags {
-  baseImage?: string;
-  app?: string;
-  force?: boolean;
-  offline?: boolean;
-  pythonVersion?: string;
-  verbose?: boolean;
-}
+import type { BuildFlags } from '../actions/build.js';
 
 /** `mcp-sandbox build <profile>`: the image a profile names, from its `build:` section, without a registry image. */
 export function registerBuild(program: Command): void {

@@ -1,18 +1,6 @@
 import { Option, type Command } from 'commander';
-import { CLIENT_IDS, type ClientId } from '../../clients/paths.js';
-
-export interface DesktopOptions {
-  client: ClientId;
-  install?: boolean;
-  uninstall?: boolean;
-  check?: boolean;
-  force?: boolean;
-  configPath?: string;
-  npx?: boolean;
-  envPlaceholders?: boolean;
-  /** Windows: start the launcher inside this WSL2 distribution (src/clients/wsl.ts). */
-  wsl?: string;
-}
+import { CLIENT_IDS } from '../../clients/paths.js';
+import type { DesktopOptions } from '../actions/desktop.js';
 
 /** `mcp-sandbox desktop [profile…]`: client config entries that start profiles through the launcher. */
 export function registerDesktop(program: Command): void {

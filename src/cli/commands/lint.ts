@@ -1,13 +1,6 @@
 import { Option, type Command } from 'commander';
-import { CLIENT_IDS, type ClientId } from '../../clients/paths.js';
-
-export interface LintOptions {
-  format: 'text' | 'json' | 'sarif';
-  client?: ClientId;
-  config?: string;
-  maxWarnings?: string;
-  strict?: boolean;
-}
+import { CLIENT_IDS } from '../../clients/paths.js';
+import type { LintOptions } from '../actions/lint.js';
 
 /** `mcp-sandbox lint [paths…]`: the security linter for profiles and client configs. */
 export function registerLint(program: Command): void {

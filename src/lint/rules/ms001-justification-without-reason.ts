@@ -1,4 +1,4 @@
-import { toPointer } from '../../profile/source.js';
+import { toPointer } from '../../profile/pointer.js';
 import { defineRule } from '../types.js';
 
 export const rule = defineRule({

@@ -13,7 +13,8 @@ export const rule = defineRule({
   remediation: 'Write a profile for the server and start it with `mcp-sandbox run <profile>` (or the `docker run` line from `mcp-sandbox render`).',
   check: () => [],
   checkEntry: (entry) => {
-    if (entry.remote || entry.command === undefined) return [];
+    // Our own entries start the launcher (node + bin/mcp-sandbox.js); container entries are judged by MS111-MS115.
+    if (entry.remote || entry.command === undefined || entry.ours || entry.container) return [];
     const base = path.basename(entry.command.replace(/\\/g, '/')).toLowerCase().replace(/\.(exe|cmd|bat)$/, '');
     if (SANDBOXED.has(base)) return [];
     const shown = [entry.command, ...entry.args.slice(0, 2)].join(' ');

@@ -4,7 +4,7 @@
  * with --debug. Every run gets a clean environment (fixed HOME, no MCP_* variables).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { split } from 'shlex';
@@ -107,6 +107,73 @@ describe('validate', () => {
     expect(r.stderr).toMatch(/missing required argument/);
     expect(r.stderr).not.toMatch(STACK);
   });
+});
+
+describe('run enforces the lint verdict', () => {
+  const DANGEROUS = 'test/fixtures/lint/enforce/dangerous.yaml';
+
+  it('refuses a privileged, root, runc, host-namespace, docker.sock profile at --dry-run: exit 1, one line per finding, nothing on stdout', () => {
+    const r = cli(['run', DANGEROUS, '--dry-run']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const out = lines(r.stderr);
+    expect(out[0]).toMatch(/^mcp-sandbox: refused to run "enforce-dangerous": 7 lint errors \(MS402, MS101, MS202, MS103, MS104, MS102, MS301\)/);
+    expect(out.slice(1).map((l) => l.trim().split(' ').slice(0, 2).join(' '))).toEqual([
+      `${DANGEROUS}:5:7: MS402`,
+      `${DANGEROUS}:6:10: MS101`,
+      `${DANGEROUS}:7:10: MS202`,
+      `${DANGEROUS}:9:8: MS103`,
+      `${DANGEROUS}:10:8: MS104`,
+      `${DANGEROUS}:12:15: MS102`,
+      `${DANGEROUS}:15:15: MS301`,
+    ]);
+    expect(r.stderr).not.toMatch(STACK);
+  });
+
+  it('lets the justified variant through, and the shipped filesystem profile unless MCP_WORKSPACE=/', () => {
+    expect(cli(['run', 'test/fixtures/lint/enforce/justified.yaml', '--dry-run']).code).toBe(0);
+    expect(cli(['run', 'profiles/filesystem.yaml', '--dry-run'], { env: { MCP_WORKSPACE: path.join(home, 'project') } }).code).toBe(0);
+    const root = cli(['run', 'profiles/filesystem.yaml', '--dry-run'], { env: { MCP_WORKSPACE: '/' } });
+    expect(root.code).toBe(1);
+    expect(root.stderr).toContain('profiles/filesystem.yaml:14:15: MS301 mount source / is sensitive: it is the host root filesystem');
+  });
+});
+
+describe('desktop --install from parallel processes', () => {
+  const PROFILE = (name: string): string =>
+    `version: 1\nname: ${name}\nimage: mcp/fixture:1.0.0@sha256:${'ab'.repeat(32)}\nuser: "10001:10001"\n`;
+
+  it('10 installs of different profiles into one config all survive, 3 times over', async () => {
+    const { spawn } = await import('node:child_process');
+    const work = mkdtempSync(path.join(tmpdir(), 'mcp-sandbox-parallel-'));
+    try {
+      const names = Array.from({ length: 10 }, (_, i) => `parallel-${i}`);
+      for (const name of names) writeFileSync(path.join(work, `${name}.yaml`), PROFILE(name));
+      for (let round = 0; round < 3; round++) {
+        const config = path.join(work, `round-${round}`, 'claude_desktop_config.json');
+        mkdirSync(path.dirname(config));
+        writeFileSync(config, '{\n  "mcpServers": {\n    "theirs": {"command": "docker", "args": ["run", "x"]}\n  }\n}\n');
+        const codes = await Promise.all(
+          names.map(
+            (name) =>
+              new Promise<number | null>((resolve) => {
+                const child = spawn(process.execPath, [BIN, 'desktop', path.join(work, `${name}.yaml`), '--install', '--config-path', config], {
+                  env: { PATH: process.env.PATH, HOME: home },
+                  stdio: 'ignore',
+                });
+                child.on('exit', (code) => resolve(code));
+              }),
+          ),
+        );
+        expect(codes).toEqual(names.map(() => 0));
+        const servers = Object.keys((JSON.parse(readFileSync(config, 'utf8')) as { mcpServers: Record<string, unknown> }).mcpServers).sort();
+        expect(servers).toEqual(['theirs', ...names].sort());
+        expect(readdirSync(path.dirname(config)).filter((f) => f.includes('.lock') || f.includes('.tmp-'))).toEqual([]);
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('usage errors', () => {

@@ -164,3 +164,22 @@ test('uninstall by entry name works after the profile file is gone', async () =>
   expect((await cli('short-lived', '--uninstall', '--config-path', file)).code).toBe(0);
   expect(readFileSync(file, 'utf8')).toBe('{"mcpServers": {}}');
 });
+
+describe('the entries desktop --install writes lint clean with lint --client', () => {
+  test.each(['claude-desktop', 'claude-code', 'cursor', 'vscode'])('%s', async (client) => {
+    const config = path.join(home, 'work', `${client}.json`);
+    expect((await cli(EVERYTHING, SECRETS, '--install', '--client', client, '--config-path', config, '--env-placeholders')).code).toBe(0);
+    const lint = await runMain(['lint', '--client', client, '--format', 'json', config]);
+    const findings = (JSON.parse(lint.stdout) as { files: Array<{ findings: Array<{ rule: string }> }> }).files[0]?.findings;
+    expect(findings).toEqual([]);
+    expect(lint.code).toBe(0);
+  });
+
+  test('with --npx too', async () => {
+    const config = path.join(home, 'work', 'npx.json');
+    expect((await cli(EVERYTHING, '--install', '--npx', '--config-path', config)).code).toBe(0);
+    const lint = await runMain(['lint', '--client', 'claude-desktop', config]);
+    expect(lint.stdout).toMatch(/✔ no problems/);
+    expect(lint.code).toBe(0);
+  });
+});

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SandboxError } from '../../../src/errors.js';
 import { loadLintConfig } from '../../../src/lint/config.js';
-import { defaultRuleContext, lintProfile } from '../../../src/lint/engine.js';
+import { defaultRuleContext, lintProfile, loadFailureReport } from '../../../src/lint/engine.js';
 import { secretKind, sensitiveReason } from '../../../src/lint/helpers.js';
 import { expandInputs, globToRegExp } from '../../../src/lint/inputs.js';
 import { exitCodeForReports, lintPaths } from '../../../src/lint/run.js';
@@ -68,7 +68,21 @@ describe('suppression', () => {
     writeFileSync(path.join(dir, 'base.yaml'), 'version: 1\n\nnetwork: bridge\n');
     writeFileSync(path.join(dir, 'child.yaml'), `extends: base.yaml\n${BASE}`);
     const report = lintProfile(loadProfile(path.join(dir, 'child.yaml')), undefined, LOCKED);
-    expect(report.findings[0]).toMatchObject({ rule: 'MS201', line: 3 });
+    expect(report.findings[0]).toMatchObject({ rule: 'MS201', line: 3, file: path.join(dir, 'base.yaml') });
+  });
+
+  test('an invalid base profile is reported at its own file and position', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'base.yaml'), 'version: 1\n\nnetwork: sideways\n');
+    writeFileSync(path.join(dir, 'child.yaml'), `extends: base.yaml\n${BASE}`);
+    let report;
+    try {
+      report = lintProfile(loadProfile(path.join(dir, 'child.yaml')));
+    } catch (error) {
+      report = loadFailureReport(path.join(dir, 'child.yaml'), error);
+    }
+    expect(report.file).toBe(path.join(dir, 'child.yaml'));
+    expect(report.findings[0]).toMatchObject({ rule: 'MS000', line: 3, column: 10, file: path.join(dir, 'base.yaml') });
   });
 });
 

@@ -202,3 +202,53 @@ describe('cli', () => {
     expect(missing.stderr).toContain('did you mean "GitHub"?');
   });
 });
+
+describe('findings caused by a base profile', () => {
+  // justified.yaml extends dangerous.yaml: every finding sits on a key the base wrote.
+  const child = path.join(FIXTURES, 'enforce/justified.yaml');
+  const base = path.join(FIXTURES, 'enforce/dangerous.yaml');
+  const reports = (): FileReport[] => [lintProfile(loadProfile(child))];
+
+  test('text names the base file with its own line numbers', () => {
+    const lines = formatText(reports(), makeChalk({ isTTY: false })).split('\n');
+    expect(lines).toContain('test/fixtures/lint/enforce/dangerous.yaml:12:15  suppressed  MS102  security.privileged is true: the container gets every capability and every host device (justified: fixture: the test asserts that justified findings do not block run)');
+    expect(lines.some((l) => l.startsWith('test/fixtures/lint/enforce/justified.yaml:12:'))).toBe(false);
+  });
+
+  test('json keeps the report under the child and adds the file of each finding from elsewhere', () => {
+    const data = JSON.parse(formatJson(reports())) as { files: Array<{ file: string; findings: Array<Record<string, unknown>> }> };
+    expect(data.files[0]?.file).toBe('test/fixtures/lint/enforce/justified.yaml');
+    const privileged = data.files[0]?.findings.find((f) => f.rule === 'MS102');
+    expect(privileged).toMatchObject({ file: 'test/fixtures/lint/enforce/dangerous.yaml', line: 12, column: 15 });
+  });
+
+  test('SARIF locates them in the base file', () => {
+    const log = JSON.parse(formatSarif(reports(), undefined, ROOT)) as { runs: Array<{ results: Array<Record<string, any>> }> };
+    const privileged = log.runs[0]!.results.find((r) => r.ruleId === 'MS102');
+    expect(privileged?.locations[0].physicalLocation.artifactLocation).toEqual({ uri: 'test/fixtures/lint/enforce/dangerous.yaml', uriBaseId: '%SRCROOT%' });
+    expect(path.relative(ROOT, base)).toBe('test/fixtures/lint/enforce/dangerous.yaml');
+  });
+});
+
+describe('SARIF URIs', () => {
+  const report = (file: string): FileReport[] => [{ file, findings: [{ rule: 'MS102', severity: 'error', message: 'm', path: '', line: 1, column: 1, suppressed: false }] }];
+  const location = (file: string, cwd: string): { uri: string; uriBaseId?: string; base: string } => {
+    const log = JSON.parse(formatSarif(report(file), undefined, cwd)) as { runs: Array<{ originalUriBaseIds: Record<string, { uri: string }>; results: Array<Record<string, any>> }> };
+    const run = log.runs[0]!;
+    return { ...run.results[0]!.locations[0].physicalLocation.artifactLocation, base: run.originalUriBaseIds['%SRCROOT%']!.uri };
+  };
+
+  test('a file outside the working directory is an absolute file:// URI without a base', () => {
+    expect(location('/etc/mcp/a profile.yaml', '/home/u/repo')).toEqual({ uri: 'file:///etc/mcp/a%20profile.yaml', base: 'file:///home/u/repo/' });
+    expect(location('/home/u/repo-other/x.yaml', '/home/u/repo')).toEqual({ uri: 'file:///home/u/repo-other/x.yaml', base: 'file:///home/u/repo/' });
+  });
+
+  test('cwd / : relative URIs against file:///', () => {
+    expect(location('/srv/x.yaml', '/')).toEqual({ uri: 'srv/x.yaml', uriBaseId: '%SRCROOT%', base: 'file:///' });
+  });
+
+  test('inside the working directory: relative, each segment encoded', () => {
+    expect(location('/home/u/repo/profiles/a#b.yaml', '/home/u/repo')).toEqual({ uri: 'profiles/a%23b.yaml', uriBaseId: '%SRCROOT%', base: 'file:///home/u/repo/' });
+    expect(location('/home/u/repo/..x/y.yaml', '/home/u/repo')).toMatchObject({ uri: '..x/y.yaml', uriBaseId: '%SRCROOT%' });
+  });
+});
