@@ -67,7 +67,8 @@ async function gated(fixture: string): Promise<GatedSession> {
     audit: { record: (entry) => records.push(entry), close: async () => undefined },
     pinning: { drifted: () => ({ added: [], changed: [] }) },
   });
-  const child = spawn(process.execPath, [BIN, 'run', file], { cwd: ROOT, env: launcherEnv({ MCP_SANDBOX_GATE_TOKEN: TOKEN }), stdio: ['pipe', 'pipe', 'pipe'] });
+  // The gate under test is this in-process one: the launcher's own gate is off for the child.
+  const child = spawn(process.execPath, [BIN, 'run', file], { cwd: ROOT, env: launcherEnv({ MCP_SANDBOX_GATE_TOKEN: TOKEN, MCP_SANDBOX_GATE: 'off' }), stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   child.stdout?.pipe(gate.toClient);

@@ -83,15 +83,19 @@ describeEngine('lock', () => {
     spec.tools.push({ name: 'delete_note', description: 'Delete a note.', inputSchema: { type: 'object', properties: { id: { type: 'string' } } } });
     writeFileSync(toolsFile, JSON.stringify(spec));
 
-    const session = await connect(profile, { env });
+    // Through `run` the gate hides both drifted tools (tools.onDrift defaults to block).
+    const gated = await connect(profile, { env });
     try {
-      const listed = [];
-      let cursor: string | undefined;
-      do {
-        const page = await session.client.listTools(cursor ? { cursor } : {});
-        listed.push(...page.tools);
-        cursor = page.nextCursor;
-      } while (cursor);
+      expect((await listAll(gated)).map((t) => t.name).sort()).toEqual(['read_note', 'search_notes']);
+      await expect(gated.client.callTool({ name: 'delete_note', arguments: { id: '1' } })).rejects.toThrow(/drift|lock/i);
+    } finally {
+      expect(await closeAndCheck(gated)).toBe(true);
+    }
+
+    // The server itself offers all four; the pinning check names the two that drifted.
+    const session = await connect(profile, { env: { ...env, MCP_SANDBOX_GATE: 'off' } });
+    try {
+      const listed = await listAll(session);
       expect(listed).toHaveLength(4);
       const check = createPinningCheck(readLockFor(profile));
       expect(check.drifted(listed)).toEqual({ added: ['delete_note'], changed: ['list_notes'] });
@@ -132,3 +136,15 @@ describeEngine('lock', () => {
     expect(readFileSync(path.join(dir, 'everything.lock.json'), 'utf8')).toBe(text);
   });
 });
+
+/** Every page of tools/list. */
+async function listAll(session: Awaited<ReturnType<typeof connect>>): Promise<Array<{ name: string; description?: string; inputSchema: unknown }>> {
+  const listed = [];
+  let cursor: string | undefined;
+  do {
+    const page = await session.client.listTools(cursor ? { cursor } : {});
+    listed.push(...page.tools);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return listed;
+}

@@ -209,8 +209,10 @@ describeEngine('run lifecycle', () => {
       expect(cmdline).toContain('secret.yaml');
       expect(cmdline).not.toContain(value);
       const result = await session.client.callTool({ name: 'get-env', arguments: {} });
-      // The server (and only the server) sees it.
-      expect(JSON.stringify(result)).toContain(value);
+      // The server (and only the server) sees it: the launcher's gate masks the declared value
+      // in what reaches the client, which proves the server had it.
+      expect(JSON.stringify(result)).toContain('[masked:MCP_SANDBOX_TEST_TOKEN]');
+      expect(JSON.stringify(result)).not.toContain(value);
       expect(session.stderr()).toContain('mcp-sandbox: created');
     } finally {
       expect(await closeAndCheck(session)).toBe(true);

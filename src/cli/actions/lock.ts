@@ -23,7 +23,9 @@ const realDeps: LockDeps = {
     return listServer({
       command: launcher.command,
       args: [...launcher.args, 'run', profileFile],
-      env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+      // The lock pins what the server itself offers: its tools/list must not pass through the
+      // gate, which hides denied and drifted tools (the launcher says so on stderr, shown with -v).
+      env: { ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)), MCP_SANDBOX_GATE: 'off' },
       ...(options.verbose ? { onStderr: (chunk: string) => void process.stderr.write(chunk) } : {}),
     });
   },
