@@ -336,4 +336,3 @@ export function backups(file: string): string[] {
 }
 
 /** The atomic writer lives in src/fs/; re-exported for the callers and tests of this module. */
-export { writeFileAtomic } from '../fs/atomic-write.js';

@@ -8,6 +8,7 @@ import type https from 'node:https';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type { CreateBody } from '../compile/engine-body.js';
+import { parseImageRef } from '../compile/image-ref.js';
 import { describeEndpoint, type EngineEndpoint } from './endpoint.js';
 import {
   EngineApiError,
@@ -313,12 +314,8 @@ export class HttpEngineClient implements EngineClient, NetworkEngineClient {
 
 /** `repo[:tag]` or `repo@digest` -> the fromImage/tag pair of POST /images/create. */
 export function splitImageRef(ref: string): { name: string; tag: string } {
-  const at = ref.indexOf('@');
-  if (at >= 0) return { name: ref.slice(0, at), tag: ref.slice(at + 1) };
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  if (colon > slash) return { name: ref.slice(0, colon), tag: ref.slice(colon + 1) };
-  return { name: ref, tag: 'latest' };
+  const { name, tag, digest } = parseImageRef(ref);
+  return { name, tag: digest ?? tag ?? 'latest' };
 }
 
 function ignoreStatus(status: number): (error: unknown) => void {

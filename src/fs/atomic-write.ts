@@ -9,6 +9,10 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Create missing parent directories with this mode; default: create them with the umask's. */
   dirMode?: number;
+  /** An existing file keeps its own mode (default); false: `mode` always applies. */
+  keepMode?: boolean;
+  /** fsync file and directory (default); false for caches, where a lost write only means a miss. */
+  durable?: boolean;
 }
 
 /**
@@ -18,15 +22,16 @@ export interface AtomicWriteOptions {
 export function writeFileAtomic(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
   const dir = path.dirname(file);
   mkdirSync(dir, { recursive: true, ...(options.dirMode !== undefined ? { mode: options.dirMode } : {}) });
-  const existing = modeOf(file);
+  const existing = options.keepMode === false ? undefined : modeOf(file);
   const mode = existing ?? options.mode;
+  const durable = options.durable !== false;
   const temp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   const fd = openSync(temp, 'wx', mode ?? 0o666);
   try {
     try {
       writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
       if (existing !== undefined) chmodSync(temp, existing); // umask may have narrowed it
-      fsyncSync(fd);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -35,7 +40,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, options
     rmSync(temp, { force: true });
     throw error;
   }
-  fsyncDirectory(dir);
+  if (durable) fsyncDirectory(dir);
 }
 
 function modeOf(file: string): number | undefined {

@@ -143,23 +143,5 @@ export function envFindings(env: Record<string, string>, messageFor: (name: stri
   return findings;
 }
 
-/** An image reference split into parts; the registry host stays in `name`. */
-export interface ImageRef {
-  name: string;
-  tag?: string;
-  digest?: string;
-}
-
-export function parseImageRef(image: string): ImageRef {
-  const at = image.indexOf('@');
-  const digest = at >= 0 ? image.slice(at + 1) : undefined;
-  const rest = at >= 0 ? image.slice(0, at) : image;
-  const slash = rest.lastIndexOf('/');
-  const colon = rest.lastIndexOf(':');
-  const hasTag = colon > slash;
-  return {
-    name: hasTag ? rest.slice(0, colon) : rest,
-    ...(hasTag ? { tag: rest.slice(colon + 1) } : {}),
-    ...(digest ? { digest } : {}),
-  };
-}
+/** Image references have one parser (src/compile/image-ref.ts); the registry host stays in `name`. */
+export { parseImageRef, type ImageRef } from '../compile/image-ref.js';

@@ -20,8 +20,9 @@
  * caller redoes the full load, which reports the error with the same line as without the cache.
  * Writes are atomic (temp file + rename) and best-effort. MCP_SANDBOX_CACHE=0 turns it off.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { VERSION } from '../version.js';
@@ -130,7 +131,6 @@ export function writeProfileCache(dir: string, entry: Omit<ProfileCacheEntry, 'f
   if (!jsonSafe(entry.merged) || !jsonSafe(entry.baseDirs)) return false;
   const full: ProfileCacheEntry = { format: FORMAT, version: VERSION, ...entry, baseDirs: { ...entry.baseDirs } };
   const target = profileCacheFile(dir, entry.file);
-  const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     const key = cacheKey(env, true);
     if (!key) return false;
@@ -139,17 +139,11 @@ export function writeProfileCache(dir: string, entry: Omit<ProfileCacheEntry, 'f
     tighten(dir);
     tighten(path.dirname(target));
     if (!ownerOnlyDir(path.dirname(target))) return false;
-    writeFileSync(temp, JSON.stringify({ ...full, mac: mac(key, body) }), { mode: 0o600, flag: 'wx' });
-    renameSync(temp, target);
+    writeFileAtomic(target, JSON.stringify({ ...full, mac: mac(key, body) }), { mode: 0o600, keepMode: false, durable: false });
     prune(path.dirname(target));
     return true;
   } catch {
-    try {
-      rmSync(temp, { force: true });
-    } catch {
-      // nothing was written
-    }
-    return false;
+    return false; // writeFileAtomic removed its temp file
   }
 }
 

@@ -1,11 +1,11 @@
 /**
  * How setup changes a file: a timestamped backup of the old bytes next to it, then an atomic
- * replacement (clients/install.ts's writeFileAtomic: temp file, fsync, rename), through a
+ * replacement (src/fs/atomic-write.ts: temp file, fsync, rename), through a
  * symlink to its target. A file that would not change is never touched.
  */
 import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../clients/install.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { SandboxError, unreadableReason } from '../errors.js';
 
 /** A file setup wants to change: its path, what is there now (undefined: no file) and what it wants. */

@@ -1,4 +1,4 @@
-import { SandboxError } from '../../errors.js';
+import { EXIT_CODES, ReportedFailure } from '../../errors.js';
 import { collectOrphans } from '../../sandboxes/sandboxes.js';
 import { withEngine } from '../../engine/connect.js';
 
@@ -11,5 +11,5 @@ export async function gcAction(options: { dryRun?: boolean }): Promise<void> {
     else process.stdout.write(`${verb} ${entry.id.slice(0, 12)} (${entry.profile}, launcher ${entry.launcherPid} gone)\n`);
   }
   if (removed.length === 0) process.stdout.write('nothing to remove\n');
-  if (removed.some((e) => e.error)) throw new SandboxError('ENGINE_ERROR', 'some sandboxes could not be removed', { cause: 'reported' });
+  if (removed.some((e) => e.error)) throw new ReportedFailure(EXIT_CODES.ENGINE_ERROR, 'some sandboxes could not be removed');
 }

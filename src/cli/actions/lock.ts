@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolveLauncher } from '../../clients/launcher.js';
-import { writeFileAtomic } from '../../clients/install.js';
+import { writeFileAtomic } from '../../fs/atomic-write.js';
 import { displayPath, SandboxError } from '../../errors.js';
 import { listServer, type ServerListing } from '../../gate/lock-client.js';
 import { buildLock, diffLocks, lockPathFor, parseLock, serializeLock, type ItemDiff, type ToolLock } from '../../gate/lock.js';

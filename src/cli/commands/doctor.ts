@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EXIT_CODES } from '../../errors.js';
+import { EXIT_CODES, ReportedFailure } from '../../errors.js';
 
 /** `mcp-sandbox doctor`: can this machine run the shipped profiles? One line per check. */
 export function registerDoctor(program: Command): void {
@@ -15,6 +15,6 @@ export function registerDoctor(program: Command): void {
       const checks = await doctorHere({ profilesDir: options.profiles });
       if (options.json) process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
       else for (const check of checks) process.stdout.write(`${formatCheck(check)}\n`);
-      if (!doctorPassed(checks)) process.exitCode = EXIT_CODES.DOCTOR_FAILED;
+      if (!doctorPassed(checks)) throw new ReportedFailure(EXIT_CODES.DOCTOR_FAILED, 'doctor found problems');
     });
 }

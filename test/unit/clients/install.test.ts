@@ -4,7 +4,8 @@ import path from 'node:path';
 import { parse } from 'jsonc-parser';
 import { SandboxError } from '../../../src/errors.js';
 import { buildEntry, type ProfileRef } from '../../../src/clients/entries.js';
-import { checkEntries, installEntries, uninstallEntries, writeFileAtomic, backups } from '../../../src/clients/install.js';
+import { checkEntries, installEntries, uninstallEntries, backups } from '../../../src/clients/install.js';
+import { writeFileAtomic } from '../../../src/fs/atomic-write.js';
 import { CLIENT_FORMATS, type ClientId } from '../../../src/clients/paths.js';
 import type { ServerEntry } from '../../../src/clients/config-file.js';
 
