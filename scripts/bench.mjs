@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // @ts-check
 // `npm run bench`: raw `docker run -i` (the argv `render --format json` prints) versus
-// `mcp-sandbox run` on the same profile, under runsc and under runc, paired runs in alternating
+// `mcp-sandbox run` on the same profile (with the MCP gate, and with MCP_SANDBOX_GATE=off), under runsc and under runc, paired runs in alternating
 // order, driven by the MCP SDK's stdio client against server-everything in the local test image.
 // Prints a markdown table and writes it into BENCHMARKS.md between the bench markers.
 //
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'mcp-sandbox.js');
@@ -27,6 +27,9 @@ const IMAGE = process.env.BENCH_IMAGE ?? 'mcp-sandbox-test/node:local';
 const ENTRY = '/app/node_modules/@modelcontextprotocol/server-everything/dist/index.js';
 const MB = 1024 * 1024;
 const CLOSE_CAP_MS = 20_000;
+/** @typedef {'raw' | 'run' | 'off'} Variant */
+/** @type {Variant[]} */
+const VARIANTS = ['raw', 'run', 'off'];
 
 /** @param {string} line */
 const log = (line) => process.stderr.write(`bench: ${line}\n`);
@@ -79,16 +82,16 @@ function readStatusKb(pid, field) {
 }
 
 /**
- * @typedef {{ initialize: number, echoP50: number, echoP95: number, mb: number, close: number, rss: number, exit: number | string | null }} SessionFigures
+ * @typedef {{ initialize: number, echoP50: number, echoP95: number, mb: number, mb10: number, close: number, rss: number, exit: number | string | null }} SessionFigures
  * @typedef {keyof Omit<SessionFigures, 'exit'>} Metric
  */
 
 /**
  * Starts one server with `command args`, measures it, closes it. All times in ms, RSS in MB.
- * @param {string} command @param {string[]} args @returns {Promise<SessionFigures>}
+ * @param {string} command @param {string[]} args @param {Record<string, string>} [env] @returns {Promise<SessionFigures>}
  */
-async function session(command, args) {
-  const transport = new StdioClientTransport({ command, args, stderr: 'pipe', cwd: ROOT });
+async function session(command, args, env) {
+  const transport = new StdioClientTransport({ command, args, stderr: 'pipe', cwd: ROOT, env: { ...getDefaultEnvironment(), ...env } });
   let stderr = '';
   const client = new Client({ name: 'mcp-sandbox-bench', version: '1.0.0' });
   const t0 = performance.now();
@@ -127,6 +130,12 @@ async function session(command, args) {
       const text = content?.[0]?.text ?? '';
       if (!text.endsWith(big)) throw new Error(`1 MB echo came back with ${text.length} characters`);
     }
+    const huge = 'y'.repeat(10 * MB);
+    const s10 = performance.now();
+    const hugeResult = await client.callTool({ name: 'echo', arguments: { message: huge } }, undefined, { timeout: 120_000 });
+    const mb10 = performance.now() - s10;
+    const hugeText = /** @type {Array<{ text?: string }> | undefined} */ (hugeResult.content)?.[0]?.text ?? '';
+    if (!hugeText.endsWith(huge)) throw new Error(`10 MB echo came back with ${hugeText.length} characters`);
 
     const pid = transport.pid;
     const hwm = readStatusKb(pid ?? undefined, 'VmHWM') ?? 0;
@@ -154,6 +163,7 @@ async function session(command, args) {
       echoP50: median(echoes),
       echoP95: quantile(echoes, 0.95),
       mb: median(bigTimes),
+      mb10,
       close,
       rss: peakRss / 1024,
       exit: exit.code ?? exit.signal,
@@ -220,6 +230,7 @@ const METRICS = [
   ['echoP50', 'echo round trip p50 (ms)', 'delta'],
   ['echoP95', 'echo round trip p95 (ms)', 'delta'],
   ['mb', '1 MB echo round trip (ms)', 'ratio'],
+  ['mb10', '10 MB echo round trip (ms)', 'ratio'],
   ['close', 'close: stdin EOF → exit (ms)', 'ratio'],
   ['rss', 'peak RSS, launcher vs docker CLI (MB)', 'ratio'],
 ];
@@ -228,7 +239,7 @@ const METRICS = [
 const fmt = (v) => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)) : 'n/a');
 
 /**
- * @typedef {{ raw: number, run: number, ratio: number, pairRatio: number, delta: number }} Compared
+ * @typedef {{ raw: number, run: number, off: number, ratio: number, pairRatio: number, delta: number, offRatio: number, offDelta: number }} Compared
  * @typedef {{ runtime: string, summary: Record<Metric, Compared>, leftovers: number, exits: string[], argv: string[] }} RuntimeResult
  */
 
@@ -240,36 +251,36 @@ async function benchRuntime(runtime, dir) {
   const env = { ...process.env, MCP_SANDBOX_CONFIG: path.join(dir, 'no-config.yaml') };
   process.env.MCP_SANDBOX_CONFIG = env.MCP_SANDBOX_CONFIG;
   const argv = renderArgv(profile, env);
-  /** @type {Record<'raw' | 'run', { command: string, args: string[] }>} */
+  const base = { MCP_SANDBOX_CONFIG: env.MCP_SANDBOX_CONFIG };
+  /** @type {Record<Variant, { command: string, args: string[], env: Record<string, string> }>} */
   const variants = {
-    raw: { command: /** @type {string} */ (argv[0]), args: argv.slice(1) },
-    run: { command: process.execPath, args: [LAUNCHER, 'run', profile] },
+    raw: { command: /** @type {string} */ (argv[0]), args: argv.slice(1), env: base },
+    run: { command: process.execPath, args: [LAUNCHER, 'run', profile], env: base },
+    off: { command: process.execPath, args: [LAUNCHER, 'run', profile], env: { ...base, MCP_SANDBOX_GATE: 'off' } },
   };
+  const measure = (/** @type {Variant} */ w) => session(variants[w].command, variants[w].args, variants[w].env);
   log(`${runtime}: warm-up`);
-  await session(variants.raw.command, variants.raw.args);
-  await session(variants.run.command, variants.run.args);
-  /** @type {Record<'raw' | 'run', SessionFigures[]>} */
-  const results = { raw: [], run: [] };
+  for (const w of VARIANTS) await measure(w);
+  /** @type {Record<Variant, SessionFigures[]>} */
+  const results = { raw: [], run: [], off: [] };
   for (let i = 0; i < PAIRS; i += 1) {
-    /** @type {Array<'raw' | 'run'>} */
-    const order = i % 2 === 0 ? ['raw', 'run'] : ['run', 'raw'];
-    for (const which of order) {
-      const r = await session(variants[which].command, variants[which].args);
-      results[which].push(r);
-    }
-    const last = (/** @type {'raw' | 'run'} */ w) => /** @type {SessionFigures} */ (results[w][results[w].length - 1]);
-    log(`${runtime} pair ${i + 1}/${PAIRS} (${order.join(' first, ')}): initialize raw ${fmt(last('raw').initialize)} ms, run ${fmt(last('run').initialize)} ms; rss raw ${fmt(last('raw').rss)} MB, run ${fmt(last('run').rss)} MB`);
+    // Each variant goes first, second and third in turn: the machine's state is shared fairly.
+    const order = VARIANTS.map((_, k) => /** @type {Variant} */ (VARIANTS[(i + k) % VARIANTS.length]));
+    for (const which of order) results[which].push(await measure(which));
+    const last = (/** @type {Variant} */ w) => /** @type {SessionFigures} */ (results[w][results[w].length - 1]);
+    log(`${runtime} round ${i + 1}/${PAIRS} (${order.join(', ')}): initialize raw ${fmt(last('raw').initialize)} ms, run ${fmt(last('run').initialize)} ms, gate off ${fmt(last('off').initialize)} ms; rss run ${fmt(last('run').rss)} MB, off ${fmt(last('off').rss)} MB`);
   }
   const left = leftovers(`bench-everything-${runtime}`);
   const summary = /** @type {Record<Metric, Compared>} */ ({});
   for (const [key] of METRICS) {
     const raw = median(results.raw.map((r) => r[key]));
     const run = median(results.run.map((r) => r[key]));
-    // Per-pair ratios, then their median: pairs share the machine's state at that moment.
+    const off = median(results.off.map((r) => r[key]));
+    // Per-round ratios, then their median: a round's sessions share the machine's state.
     const pairRatio = median(results.raw.map((r, i) => /** @type {SessionFigures} */ (results.run[i])[key] / r[key]));
-    summary[key] = { raw, run, ratio: run / raw, pairRatio, delta: run - raw };
+    summary[key] = { raw, run, off, ratio: run / raw, pairRatio, delta: run - raw, offRatio: run / off, offDelta: run - off };
   }
-  const exits = [...new Set([...results.raw, ...results.run].map((r) => String(r.exit)))];
+  const exits = [...new Set([...results.raw, ...results.run, ...results.off].map((r) => String(r.exit)))];
   return { runtime, summary, leftovers: left, exits, argv };
 }
 
@@ -278,16 +289,16 @@ function table(all) {
   const head = ['metric'];
   const sep = ['---'];
   for (const { runtime } of all) {
-    head.push(`${runtime} raw`, `${runtime} run`, `${runtime} run/raw`);
-    sep.push('---:', '---:', '---:');
+    head.push(`${runtime} raw`, `${runtime} run`, `${runtime} gate off`, `${runtime} run/raw`, `${runtime} run/gate off`);
+    sep.push('---:', '---:', '---:', '---:', '---:');
   }
   const rows = [`| ${head.join(' | ')} |`, `| ${sep.join(' | ')} |`];
   for (const [key, label, kind] of METRICS) {
     const cells = [label];
     for (const { summary } of all) {
       const s = summary[key];
-      const compare = kind === 'delta' ? `${s.delta >= 0 ? '+' : ''}${fmt(s.delta)} ms` : `${s.ratio.toFixed(2)}×`;
-      cells.push(fmt(s.raw), fmt(s.run), compare);
+      const delta = (/** @type {number} */ d) => `${d >= 0 ? '+' : ''}${fmt(d)} ms`;
+      cells.push(fmt(s.raw), fmt(s.run), fmt(s.off), kind === 'delta' ? delta(s.delta) : `${s.ratio.toFixed(2)}×`, kind === 'delta' ? delta(s.offDelta) : `${s.offRatio.toFixed(2)}×`);
     }
     rows.push(`| ${cells.join(' | ')} |`);
   }
@@ -303,7 +314,11 @@ function verdicts(all) {
     const check = (/** @type {boolean} */ ok, /** @type {string} */ text) => lines.push(`- ${ok ? '✓' : '✗'} ${runtime}: ${text}`);
     check(summary.initialize.ratio <= initTarget, `initialize ratio ${summary.initialize.ratio.toFixed(3)} (median of per-pair ratios ${summary.initialize.pairRatio.toFixed(3)}; target ≤ ${initTarget})`);
     check(summary.echoP50.delta <= 0.2, `echo p50 ${summary.echoP50.delta >= 0 ? '+' : ''}${summary.echoP50.delta.toFixed(3)} ms vs raw (target ≤ +0.2 ms)`);
-    check(summary.rss.run <= 50, `launcher peak RSS ${summary.rss.run.toFixed(1)} MB (target ≤ 50 MB; docker CLI ${summary.rss.raw.toFixed(1)} MB)`);
+    check(summary.echoP50.offDelta <= 0.1, `gate: echo p50 ${summary.echoP50.offDelta >= 0 ? '+' : ''}${summary.echoP50.offDelta.toFixed(3)} ms vs gate off (target ≤ +0.1 ms)`);
+    check(summary.mb.offRatio <= 1.1, `gate: 1 MB echo ${summary.mb.offRatio.toFixed(3)}× gate off (target ≤ 1.1)`);
+    check(summary.mb10.offRatio <= 1.1, `gate: 10 MB echo ${summary.mb10.offRatio.toFixed(3)}× gate off (target ≤ 1.1)`);
+    check(summary.rss.run <= 55, `launcher peak RSS with the gate ${summary.rss.run.toFixed(1)} MB (target ≤ 55 MB; gate off ${summary.rss.off.toFixed(1)} MB, target ≤ 50; docker CLI ${summary.rss.raw.toFixed(1)} MB)`);
+    check(summary.rss.off <= 50, `launcher peak RSS, gate off ${summary.rss.off.toFixed(1)} MB (target ≤ 50 MB)`);
   }
   return lines.join('\n');
 }
@@ -324,11 +339,11 @@ async function main() {
   const loadAfter = loadavg().map((l) => l.toFixed(1)).join(' ');
   const lint = lintBench();
   const section = [
-    `Run of ${m.date}: ${PAIRS} paired runs per runtime (order alternating raw/run), ${ECHOES} echoes and 3 × 1 MB echoes per session, after one warm-up pair; medians.`,
+    `Run of ${m.date}: ${PAIRS} rounds per runtime (raw, run and run with the gate off, each first in turn), ${ECHOES} echoes, 3 × 1 MB echoes and one 10 MB echo per session, after one warm-up round; medians.`,
     '',
     `Machine: ${m.nproc} CPUs, ${m.memory}, kernel ${m.kernel}, ${m.runsc}, ${m.dockerd}, client ${m.docker}, node ${m.node}. Load average (1/5/15 min) ${loadBefore} at the start, ${loadAfter} at the end: other work on the machine shifts absolute figures, the paired ratios less.`,
     '',
-    'raw = `docker run -i` with the argv of `mcp-sandbox render <profile> --format json`; run = `mcp-sandbox run <profile>` (the warm-up run fills the profile cache, so measured runs hit it, like every start of a profile after its first). Profile: server-everything (`stdio`) in `' + IMAGE + '`, user 10001, the hardened defaults; the runc column uses a copy with `runtime: runc`.',
+    'raw = `docker run -i` with the argv of `mcp-sandbox render <profile> --format json`; run = `mcp-sandbox run <profile>` with the MCP gate (its defaults: secret masking, roots, audit log); gate off = the same with `MCP_SANDBOX_GATE=off` (the warm-up run fills the profile cache, so measured runs hit it, like every start of a profile after its first). Profile: server-everything (`stdio`) in `' + IMAGE + '`, user 10001, the hardened defaults; the runc column uses a copy with `runtime: runc`.',
     '',
     table(all),
     '',
