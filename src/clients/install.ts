@@ -12,11 +12,12 @@
  * Edits are minimal text edits (json-edit.ts): comments and untouched bytes survive, and
  * install followed by uninstall gives back the original bytes.
  */
-import { copyFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Node } from 'jsonc-parser';
 import { SandboxError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { backupFile } from '../fs/backup.js';
 import { withFileLock } from '../fs/lock.js';
 import { realpathLongestPrefix } from '../fs/realpath.js';
 import { offsetToLineColumn, parseClientConfig, readClientConfig, withBom, type ClientConfig, type ServerEntry } from './config-file.js';
@@ -153,7 +154,7 @@ function installLocked(file: string, format: ClientFormat, entries: Array<[strin
   if (!text.endsWith(style.eol) && !config.exists) text += style.eol;
   if (text === original) return { file, actions, changed: false };
   parseClientConfig(file, text, format.jsonc); // never write what we could not read back
-  const backup = config.exists ? writeBackup(file, options.now) : undefined;
+  const backup = config.exists ? backupFile(file, options.now) : undefined;
   writeFileAtomic(file, withBom(text, config.bom));
   return { file, actions, changed: true, ...(backup ? { backup } : {}) };
 }
@@ -213,7 +214,7 @@ function uninstallLocked(file: string, format: ClientFormat, names: string[] | u
   const deleteFile = origin.fileOurs && /^\s*\{\s*\}\s*$/.test(text);
 
   parseClientConfig(file, text, format.jsonc);
-  const backup = writeBackup(file, options.now);
+  const backup = backupFile(file, options.now);
   if (deleteFile) unlinkSync(file);
   else writeFileAtomic(file, withBom(text, config.bom));
   return { file, actions, changed: true, backup, ...(deleteFile ? { deleted: true } : {}) };
@@ -301,15 +302,6 @@ export function checkEntries(configFile: string, format: ClientFormat, wantedEnt
   return lines;
 }
 
-/** `<file>.bak-YYYYMMDDTHHMMSSZ` (with -N when that exists), same mode as the original. */
-function writeBackup(file: string, now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
-  let backup = `${file}.bak-${stamp}`;
-  for (let n = 1; existsSync(backup); n++) backup = `${file}.bak-${stamp}-${n}`;
-  copyFileSync(file, backup);
-  chmodSync(backup, statSync(file).mode & 0o777);
-  return backup;
-}
 
 const BACKUP = /^\.bak-(\d{8}T\d{6}Z)(?:-(\d+))?$/;
 

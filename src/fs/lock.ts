@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { linkSync, openSync, closeSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { SandboxError } from '../errors.js';
+import { processAlive } from './process-alive.js';
 
 export interface LockOptions {
   /** Give up after this long; default 10 s. */
@@ -83,17 +84,9 @@ function isStale(lock: string, held: string, staleMs: number): boolean {
   if (age > staleMs) return true;
   // A lock being written right now reads empty: never stale for lack of a pid.
   if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return false;
-  return !isAlive(Number(pid));
+  return !processAlive(Number(pid));
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Moves the stale lock aside; if another process replaced it meanwhile, puts that one back. */
 function breakStale(lock: string, held: string): void {

@@ -3,9 +3,11 @@
  * replacement (src/fs/atomic-write.ts: temp file, fsync, rename), through a
  * symlink to its target. A file that would not change is never touched.
  */
-import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write.js';
+import { backupFile } from '../fs/backup.js';
+import { processAlive } from '../fs/process-alive.js';
 import { SandboxError, unreadableReason } from '../errors.js';
 
 /** A file setup wants to change: its path, what is there now (undefined: no file) and what it wants. */
@@ -29,15 +31,6 @@ export function readOptional(file: string): string | undefined {
   }
 }
 
-/** `<file>.bak-YYYYMMDDTHHMMSSZ` (-N when taken), same mode as the original. */
-export function backupFile(file: string, now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
-  let backup = `${file}.bak-${stamp}`;
-  for (let n = 1; existsSync(backup); n++) backup = `${file}.bak-${stamp}-${n}`;
-  copyFileSync(file, backup);
-  chmodSync(backup, statSync(file).mode & 0o777);
-  return backup;
-}
 
 function targetOf(file: string): string {
   try {
@@ -88,7 +81,7 @@ export async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw lockError(lock, error);
       const holder = Number(readOptional(lock)?.trim());
-      if (holder > 0 && alive(holder)) throw lockError(lock, error, holder);
+      if (holder > 0 && processAlive(holder)) throw lockError(lock, error, holder);
       rmSync(lock, { force: true });
     }
   }
@@ -99,14 +92,6 @@ export async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function lockError(lock: string, error: unknown, holder?: number): SandboxError {
   return new SandboxError('CONFIG_CONFLICT', holder ? `another mcp-sandbox setup (pid ${holder}) is changing the engine config: ${lock} is held` : `cannot take the lock ${lock}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {

@@ -8,17 +8,10 @@
  */
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
+import { processAlive } from '../../fs/process-alive.js';
 
 const STALE_MS = 10_000;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function isStale(file: string): Promise<boolean> {
   try {
@@ -26,7 +19,7 @@ async function isStale(file: string): Promise<boolean> {
     if (Date.now() - stats.mtimeMs > STALE_MS) return true;
     const [pid, host] = text.split('\n');
     // A lock being written has no pid yet: not stale.
-    return host === hostname() && Number(pid) > 0 && !alive(Number(pid));
+    return host === hostname() && Number(pid) > 0 && !processAlive(Number(pid));
   } catch {
     // Gone (released, or taken over): never stale; removing now could remove its successor.
     return false;
