@@ -9,7 +9,8 @@ import type { IIoK8sApiCoreV1Container as Container } from 'kubernetes-models/v1
 import type { IIoK8sApiCoreV1SecurityContext as SecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { IIoK8sApiCoreV1Volume as Volume } from 'kubernetes-models/v1/Volume';
 import type { IIoK8sApiCoreV1VolumeMount as VolumeMount } from 'kubernetes-models/v1/VolumeMount';
-import { SandboxError } from '../errors.js';
+import { SandboxError, type SourceLocation } from '../errors.js';
+import { toPointer } from '../profile/pointer.js';
 import type { SandboxSpec } from './spec.js';
 
 /** Annotation keys of ours on rendered objects (what a Pod field cannot say). */
@@ -34,6 +35,13 @@ export interface PodContext {
   justifications: Readonly<Record<string, string>>;
   /** Said once per object, as YAML comments: what differs from the docker sandbox. */
   notes: string[];
+  /** Where a profile key was written, for errors (the loader's `locate`). */
+  locate?: (pointer: string, key?: boolean) => SourceLocation;
+}
+
+function refuse(ctx: PodContext, segments: ReadonlyArray<string | number>, message: string, hint: string): SandboxError {
+  const location = ctx.locate?.(toPointer(segments));
+  return new SandboxError('PROFILE_INVALID', message, { hint, ...(location === undefined ? {} : { location }) });
 }
 
 /** The bare Pod for one sandbox (restartPolicy Never: one session, like `docker run --rm -i`). */
@@ -43,7 +51,7 @@ export function toPod(spec: SandboxSpec, ctx: PodContext): IPod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: spec.name, labels: podLabels(spec), ...annotationsOf(spec, ctx) },
+    metadata: { name: spec.name, labels: podLabels(spec, ctx), ...annotationsOf(spec, ctx) },
     spec: {
       ...(runtime === undefined ? {} : { runtimeClassName: runtime }),
       restartPolicy: 'Never',
@@ -61,12 +69,11 @@ export function toPod(spec: SandboxSpec, ctx: PodContext): IPod {
 }
 
 /** Ours plus the profile's; a profile label Kubernetes cannot take is an error, not dropped. */
-export function podLabels(spec: SandboxSpec): Record<string, string> {
+export function podLabels(spec: SandboxSpec, ctx: Pick<PodContext, 'locate'> = {}): Record<string, string> {
   for (const [key, value] of Object.entries(spec.labels)) {
     if (!LABEL_KEY.test(key) || !LABEL_VALUE.test(value)) {
-      throw new SandboxError('PROFILE_INVALID', `label ${key}=${value} is not a valid Kubernetes label`, {
-        hint: 'keys are [prefix/]name with name at most 63 of [A-Za-z0-9._-]; values at most 63 of the same, starting and ending alphanumeric',
-      });
+      throw refuse({ notes: [], justifications: {}, ...ctx }, ['labels', key], `label ${key}=${value} is not a valid Kubernetes label`,
+        'keys are [prefix/]name with name at most 63 of [A-Za-z0-9._-]; values at most 63 of the same, starting and ending alphanumeric');
     }
   }
   return { 'app.kubernetes.io/managed-by': 'mcp-sandbox', 'app.kubernetes.io/name': spec.name, ...spec.labels };
@@ -160,7 +167,7 @@ export function byteQuantity(bytes: number): string {
 }
 
 function securityContextOf(spec: SandboxSpec, ctx: PodContext): SecurityContext {
-  const ids = userIds(spec.user);
+  const ids = userIds(spec.user, ctx);
   const capabilities = {
     ...(spec.capAdd.length > 0 ? { add: spec.capAdd.map(capName) } : {}),
     ...(spec.capDrop.length > 0 ? { drop: spec.capDrop.map(capName) } : {}),
@@ -191,13 +198,12 @@ function seccompOf(spec: SandboxSpec, ctx: PodContext): SecurityContext['seccomp
 }
 
 /** `uid[:gid]`, numeric only: the kubelet cannot resolve a name from the image's /etc/passwd. */
-export function userIds(user: string | undefined): { uid: number; gid?: number } | undefined {
+export function userIds(user: string | undefined, ctx: PodContext): { uid: number; gid?: number } | undefined {
   if (user === undefined) return undefined;
   const match = /^(\d+)(?::(\d+))?$/.exec(user);
   if (match === null) {
-    throw new SandboxError('PROFILE_INVALID', `user "${user}" cannot be rendered for Kubernetes: runAsUser and runAsGroup take numbers only`, {
-      hint: 'write the numeric uid[:gid] of that user in the profile (e.g. user: "10001:10001")',
-    });
+    throw refuse(ctx, ['user'], `user "${user}" cannot be rendered for Kubernetes: runAsUser and runAsGroup take numbers only`,
+      'write the numeric uid[:gid] of that user in the profile (e.g. user: "10001:10001")');
   }
   return { uid: Number(match[1]), ...(match[2] === undefined ? {} : { gid: Number(match[2]) }) };
 }
@@ -222,7 +228,7 @@ function podVolumes(spec: SandboxSpec, ctx: PodContext): { volumes: Volume[]; vo
       volumeMounts.push({ name, mountPath: m.target, readOnly: m.readOnly });
       return;
     }
-    const claimName = m.type === 'volume' ? claimOf(m.source) : `${spec.name}-${slug(m.target)}`;
+    const claimName = m.type === 'volume' ? claimOf(m.source, i, ctx) : `${spec.name}-${slug(m.target)}`;
     volumes.push({ name, persistentVolumeClaim: { claimName, readOnly: m.readOnly } });
     // A bind's host path means nothing on a cluster: the claim holds an entry named after the
     // target, so the same layout serves a directory and a single file.
@@ -244,11 +250,10 @@ function slug(target: string): string {
   return target.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'root';
 }
 
-function claimOf(volume: string): string {
+function claimOf(volume: string, index: number, ctx: PodContext): string {
   if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(volume)) {
-    throw new SandboxError('PROFILE_INVALID', `volume "${volume}" is not a valid PersistentVolumeClaim name`, {
-      hint: 'use lowercase letters, digits, "-" and "." for the volume name, starting and ending alphanumeric',
-    });
+    throw refuse(ctx, ['filesystem', 'mounts', index, 'source'], `volume "${volume}" is not a valid PersistentVolumeClaim name`,
+      'use lowercase letters, digits, "-" and "." for the volume name, starting and ending alphanumeric');
   }
   return volume;
 }

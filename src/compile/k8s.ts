@@ -7,7 +7,7 @@
 import { Document } from 'yaml';
 import { SandboxError } from '../errors.js';
 import { toNetworkPolicies, type K8sEgress } from './k8s-network.js';
-import { podLabels, toPod } from './k8s-pod.js';
+import { podLabels, toPod, type PodContext } from './k8s-pod.js';
 import { toServeObjects, type K8sServeOptions } from './k8s-serve.js';
 import type { SandboxSpec } from './spec.js';
 
@@ -18,6 +18,8 @@ export type { K8sServeOptions } from './k8s-serve.js';
 export interface K8sOptions {
   /** The profile's justifications (a bind mount becomes a hostPath only under MS301). */
   justifications?: Readonly<Record<string, string>>;
+  /** The loader's `locate`: refusals then name file, line and column of the key. */
+  locate?: PodContext['locate'];
   /** The egress plan of an allowlist (`network: { allow }`), once the spec carries one. */
   egress?: K8sEgress;
   /** Emit `serve` (Deployment + Service) in front of per-session sandbox Pods. */
@@ -33,14 +35,17 @@ export interface K8sManifest {
 /** The objects for a sandbox: Pod (or, with `serve`, its serve objects) and NetworkPolicies. */
 export function toK8sManifests(spec: SandboxSpec, options: K8sOptions = {}): K8sManifest[] {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(spec.name)) {
+    const location = options.locate?.('/name');
     throw new SandboxError('PROFILE_INVALID', `profile name "${spec.name}" is not a valid Kubernetes object name`, {
       hint: 'a Kubernetes name ends with a letter or digit: rename the profile',
+      ...(location === undefined ? {} : { location }),
     });
   }
   const podNotes: string[] = [];
-  const pod = toPod(spec, { justifications: options.justifications ?? {}, notes: podNotes });
+  const ctx = { justifications: options.justifications ?? {}, notes: podNotes, ...(options.locate ? { locate: options.locate } : {}) };
+  const pod = toPod(spec, ctx);
   const networkNotes: string[] = [];
-  const policies = toNetworkPolicies(spec, podLabels(spec), networkNotes, options.egress);
+  const policies = toNetworkPolicies(spec, podLabels(spec, ctx), networkNotes, options.egress);
   const header = [`mcp-sandbox render ${spec.name} --format k8s${options.serve ? ' --serve' : ''}`];
   if (spec.secrets.length > 0) {
     header.push(`secrets come from the Secret "${spec.name}" (one key per name): kubectl create secret generic ${spec.name} ${spec.secrets.map((s) => `--from-literal=${s}=...`).join(' ')}`);

@@ -33,8 +33,8 @@ export function renderAction(arg: string, options: { format: string; serve?: boo
 
 /** What the k8s emitter needs beyond the spec; with --serve, the merged profile for `serve` to load. */
 function k8sOptions(loaded: LoadedProfile, options: { serve?: boolean; serveImage?: string }): K8sOptions {
-  const justifications = loaded.profile.justifications;
-  if (!options.serve) return { justifications };
+  const base = { justifications: loaded.profile.justifications, locate: loaded.locate };
+  if (!options.serve) return base;
   const { extends: _extends, ...merged } = loaded.raw;
-  return { justifications, serve: { image: options.serveImage ?? SERVE_IMAGE, profileYaml: stringify(merged, { lineWidth: 0 }), port: SERVE_PORT } };
+  return { ...base, serve: { image: options.serveImage ?? SERVE_IMAGE, profileYaml: stringify(merged, { lineWidth: 0 }), port: SERVE_PORT } };
 }

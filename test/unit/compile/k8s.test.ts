@@ -25,7 +25,7 @@ function render(yaml: string, options: Omit<K8sOptions, 'justifications'> = {}, 
       throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
     },
   });
-  const manifests = toK8sManifests(compileSpec(loaded.profile), { ...options, justifications: loaded.profile.justifications });
+  const manifests = toK8sManifests(compileSpec(loaded.profile), { ...options, justifications: loaded.profile.justifications, locate: loaded.locate });
   validateManifests(manifests);
   return manifests;
 }
@@ -70,6 +70,16 @@ describe('user and security context', () => {
   it('a user name is refused: Kubernetes takes numbers only', () => {
     expect(() => render('user: node\n')).toThrow(SandboxError);
     expect(() => render('user: node\n')).toThrow(/user "node" cannot be rendered for Kubernetes/);
+  });
+  it('a refusal names the file, line and column of the key', () => {
+    let error: unknown;
+    try {
+      render('env: { A: "1" }\nuser: node\n');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SandboxError);
+    expect((error as SandboxError).location).toEqual({ file: '/virtual/p.yaml', line: 5, column: 7 });
   });
   it('the hardened defaults', () => {
     expect(container(render('')).securityContext).toEqual({
