@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 export function registerRender(program: Command): void {
   program
     .command('render')
-    .description('print the hardened docker run command for a profile')
+    .description('print the hardened docker run command for a profile (or its Engine API body, or Kubernetes manifests)')
     .argument('<profile>', 'profile path or name')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['shell', 'json', 'desktop', 'engine', 'k8s']).default('shell'))
     .option('--serve', 'with --format k8s: a Deployment + Service running `mcp-sandbox serve` in front of per-session sandbox Pods')
