@@ -4,11 +4,15 @@ import { toK8sManifests, toK8sYaml, type K8sOptions } from '../../compile/k8s.js
 import { SERVE_IMAGE, SERVE_PORT } from '../../compile/k8s-serve.js';
 import { prepareSandbox } from '../../compile/prepare.js';
 import { CLIENT_FORMATS } from '../../clients/paths.js';
+import { SandboxError } from '../../errors.js';
 import type { LoadedProfile } from '../../profile/load.js';
 import { stringify } from 'yaml';
 
 /** `mcp-sandbox render` (declared in ../commands/render.ts). */
 export function renderAction(arg: string, options: { format: string; serve?: boolean; serveImage?: string }): void {
+  if ((options.serve || options.serveImage !== undefined) && options.format !== 'k8s') {
+    throw new SandboxError('USAGE', '--serve and --serve-image only apply to --format k8s', { hint: 'add --format k8s' });
+  }
   const { spec, loaded } = prepareSandbox(arg);
   const argv = toDockerArgv(spec);
   let output: string;

@@ -195,6 +195,21 @@ describe('usage errors', () => {
     expect(r.stderr).toMatch(/Allowed choices are shell, json, desktop, engine/);
   });
 
+  it('render --serve without --format k8s exits 2 with one line', () => {
+    const r = cli(['render', 'memory', '--serve']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(lines(r.stderr)).toEqual(['mcp-sandbox: --serve and --serve-image only apply to --format k8s (add --format k8s)']);
+  });
+
+  it('render --format k8s --serve prints the serve objects, with --serve-image', () => {
+    const r = cli(['render', 'memory', '--format', 'k8s', '--serve', '--serve-image', 'registry.example/mcp-sandbox:1'], { env: { HOME: '/home/user' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^kind: Deployment$/m);
+    expect(r.stdout).toContain('image: registry.example/mcp-sandbox:1');
+    expect(r.stdout).not.toMatch(/^kind: Pod$/m);
+  });
+
   it('--help and --version exit 0', () => {
     expect(cli(['--help']).code).toBe(0);
     const v = cli(['--version']);
