@@ -231,6 +231,13 @@ describe('network', () => {
     expect(policies(m)).toEqual([]);
     expect(comments(m)).toMatch(/NetworkPolicy does not apply/);
   });
+  it('a network mode the emitter does not know (an allowlist without its plan) fails closed: deny-all and a note', () => {
+    const spec = compileSpec(loadProfile('/v.yaml', { env: {}, readFile: () => HEAD + 'network: bridge\n' }).profile);
+    const m = toK8sManifests({ ...spec, network: 'allow' as never });
+    expect(policies(m).map((p) => p.metadata!.name)).toEqual(['t-deny-all']);
+    expect(pod(m).spec).not.toHaveProperty('hostNetwork');
+    expect(comments(m)).toMatch(/network allow: not rendered for Kubernetes yet/);
+  });
   it('an egress plan -> a policy that admits only the proxy on its listener ports', () => {
     const m = render('network: bridge\n', { egress: { listeners: [{ listenPort: 10000 }, { listenPort: 10001 }] } });
     expect(policies(m).map((p) => p.spec)).toEqual([
