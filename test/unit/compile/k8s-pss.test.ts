@@ -5,7 +5,8 @@
  */
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
-import { toK8sManifests, type K8sManifest } from '../../../src/compile/k8s.js';
+import { parseAllDocuments } from 'yaml';
+import { toK8sManifests, toK8sYaml, type K8sManifest } from '../../../src/compile/k8s.js';
 import { compileSpec } from '../../../src/compile/spec.js';
 import { loadProfile } from '../../../src/profile/load.js';
 import { PSS_RULES, failedRules } from './pss-restricted.js';
@@ -51,8 +52,11 @@ describe.each(shippedProfiles())('shipped profile $name on Kubernetes', ({ file 
   const manifests = toK8sManifests(spec, { justifications: loaded.profile.justifications });
   const pod = podOf(manifests);
 
-  it('every object passes the Kubernetes schema', () => {
+  it('every object passes the Kubernetes schema, as built and as printed (YAML parsed back)', () => {
     expect(() => validateManifests(manifests)).not.toThrow();
+    const printed = parseAllDocuments(toK8sYaml(manifests)).map((d) => ({ object: d.toJS() as K8sManifest['object'], comments: [] }));
+    expect(printed.map((p) => p.object)).toEqual(manifests.map((m) => m.object));
+    expect(() => validateManifests(printed)).not.toThrow();
   });
 
   it.each(PSS_RULES.map((r) => [r.id, r] as const))('passes PSS %s', (_id, rule) => {
