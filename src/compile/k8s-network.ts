@@ -33,7 +33,9 @@ export function toNetworkPolicies(spec: SandboxSpec, labels: Record<string, stri
           policyTypes: ['Ingress', 'Egress'],
           egress: [
             {
-              to: [{ podSelector: { matchLabels: { [LABELS.profile]: spec.name, [LABELS.egress]: EGRESS_PROXY_PART } } }],
+              // Not by LABELS.profile: the sandbox policies select that label, and the proxy must
+              // not fall under its own client's policy.
+              to: [{ podSelector: { matchLabels: { [LABELS.egress]: EGRESS_PROXY_PART, 'app.kubernetes.io/part-of': spec.name } } }],
               ports: egress.listeners.map((l) => ({ protocol: 'TCP', port: l.listenPort })),
             },
           ],

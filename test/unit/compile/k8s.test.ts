@@ -244,7 +244,7 @@ describe('network', () => {
       {
         podSelector: { matchLabels: { 'mcp-sandbox.profile': 't' } },
         policyTypes: ['Ingress', 'Egress'],
-        egress: [{ to: [{ podSelector: { matchLabels: { 'mcp-sandbox.profile': 't', 'mcp-sandbox.egress': 'proxy' } } }], ports: [{ protocol: 'TCP', port: 10000 }, { protocol: 'TCP', port: 10001 }] }],
+        egress: [{ to: [{ podSelector: { matchLabels: { 'mcp-sandbox.egress': 'proxy', 'app.kubernetes.io/part-of': 't' } } }], ports: [{ protocol: 'TCP', port: 10000 }, { protocol: 'TCP', port: 10001 }] }],
       },
     ]);
   });
