@@ -6,7 +6,9 @@
 import { parseAllDocuments } from 'yaml';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
-import { toK8sManifests, toK8sYaml, type K8sManifest, type K8sOptions } from '../../../src/compile/k8s.js';
+import { toK8sManifests, toK8sYaml, type K8sEgress, type K8sManifest, type K8sOptions } from '../../../src/compile/k8s.js';
+import { parseAllow } from '../../../src/egress/allow.js';
+import { planEgress } from '../../../src/egress/plan.js';
 import { byteQuantity, cpuQuantity } from '../../../src/compile/k8s-pod.js';
 import { compileSpec } from '../../../src/compile/spec.js';
 import { SandboxError } from '../../../src/errors.js';
@@ -230,6 +232,12 @@ describe('network', () => {
     expect(pod(m).spec!.hostNetwork).toBe(true);
     expect(policies(m)).toEqual([]);
     expect(comments(m)).toMatch(/NetworkPolicy does not apply/);
+  });
+  it('the egress plan of src/egress is the emitter input as it is (one policy port per proxy listener)', () => {
+    const plan: K8sEgress = planEgress(parseAllow(['api.github.com:443', 'example.com:80', 'db.example:5432/tcp']).entries);
+    const m = render('network: bridge\n', { egress: plan });
+    expect(policies(m)[0]!.spec!.egress![0]!.ports).toEqual(planEgress(parseAllow(['api.github.com:443', 'example.com:80', 'db.example:5432/tcp']).entries).listeners.map((l) => ({ protocol: 'TCP', port: l.listenPort })));
+    expect(policies(m)[0]!.spec!.egress![0]!.ports).toHaveLength(3);
   });
   it('a network mode the emitter does not know (an allowlist without its plan) fails closed: deny-all and a note', () => {
     const spec = compileSpec(loadProfile('/v.yaml', { env: {}, readFile: () => HEAD + 'network: bridge\n' }).profile);
