@@ -1,11 +1,19 @@
 import { toDockerArgv, toShellCommand } from '../../compile/docker-argv.js';
 import { toCreateBody } from '../../compile/engine-body.js';
+import { toK8sManifests, toK8sYaml, type K8sOptions } from '../../compile/k8s.js';
+import { SERVE_IMAGE, SERVE_PORT } from '../../compile/k8s-serve.js';
 import { prepareSandbox } from '../../compile/prepare.js';
 import { CLIENT_FORMATS } from '../../clients/paths.js';
+import { SandboxError } from '../../errors.js';
+import type { LoadedProfile } from '../../profile/load.js';
+import { stringify } from 'yaml';
 
 /** `mcp-sandbox render` (declared in ../commands/render.ts). */
-export function renderAction(arg: string, options: { format: string }): void {
-  const { spec } = prepareSandbox(arg);
+export function renderAction(arg: string, options: { format: string; serve?: boolean; serveImage?: string }): void {
+  if ((options.serve || options.serveImage !== undefined) && options.format !== 'k8s') {
+    throw new SandboxError('USAGE', '--serve and --serve-image only apply to --format k8s', { hint: 'add --format k8s' });
+  }
+  const { spec, loaded } = prepareSandbox(arg);
   const argv = toDockerArgv(spec);
   let output: string;
   switch (options.format) {
@@ -18,8 +26,19 @@ export function renderAction(arg: string, options: { format: string }): void {
     case 'engine':
       output = JSON.stringify(toCreateBody(spec), null, 2);
       break;
+    case 'k8s':
+      output = toK8sYaml(toK8sManifests(spec, k8sOptions(loaded, options))).trimEnd();
+      break;
     default:
       output = toShellCommand(argv);
   }
   process.stdout.write(`${output}\n`);
+}
+
+/** What the k8s emitter needs beyond the spec; with --serve, the merged profile for `serve` to load. */
+function k8sOptions(loaded: LoadedProfile, options: { serve?: boolean; serveImage?: string }): K8sOptions {
+  const base = { justifications: loaded.profile.justifications, locate: loaded.locate };
+  if (!options.serve) return base;
+  const { extends: _extends, ...merged } = loaded.raw;
+  return { ...base, serve: { image: options.serveImage ?? SERVE_IMAGE, profileYaml: stringify(merged, { lineWidth: 0 }), port: SERVE_PORT } };
 }

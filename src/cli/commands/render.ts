@@ -4,10 +4,12 @@ import { Option, type Command } from 'commander';
 export function registerRender(program: Command): void {
   program
     .command('render')
-    .description('print the hardened docker run command for a profile')
+    .description('print the hardened docker run command for a profile (or its Engine API body, or Kubernetes manifests)')
     .argument('<profile>', 'profile path or name')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['shell', 'json', 'desktop', 'engine']).default('shell'))
-    .action(async (arg: string, options: { format: string }) => {
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['shell', 'json', 'desktop', 'engine', 'k8s']).default('shell'))
+    .option('--serve', 'with --format k8s: a Deployment + Service running `mcp-sandbox serve` in front of per-session sandbox Pods')
+    .option('--serve-image <image>', 'with --serve: the image with the mcp-sandbox CLI')
+    .action(async (arg: string, options: { format: string; serve?: boolean; serveImage?: string }) => {
       const { renderAction } = await import('../actions/render.js');
       renderAction(arg, options);
     });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { split } from 'shlex';
 import { toDockerArgv } from '../../../src/compile/docker-argv.js';
 import { toCreateBody } from '../../../src/compile/engine-body.js';
+import { toK8sManifests, toK8sYaml } from '../../../src/compile/k8s.js';
 import type { SandboxSpec } from '../../../src/compile/spec.js';
 import { REPO, compileFile, shippedProfiles } from '../compile/shipped.js';
 
@@ -194,6 +195,21 @@ describe('usage errors', () => {
     expect(r.stderr).toMatch(/Allowed choices are shell, json, desktop, engine/);
   });
 
+  it('render --serve without --format k8s exits 2 with one line', () => {
+    const r = cli(['render', 'memory', '--serve']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(lines(r.stderr)).toEqual(['mcp-sandbox: --serve and --serve-image only apply to --format k8s (add --format k8s)']);
+  });
+
+  it('render --format k8s --serve prints the serve objects, with --serve-image', () => {
+    const r = cli(['render', 'memory', '--format', 'k8s', '--serve', '--serve-image', 'registry.example/mcp-sandbox:1'], { env: { HOME: '/home/user' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^kind: Deployment$/m);
+    expect(r.stdout).toContain('image: registry.example/mcp-sandbox:1');
+    expect(r.stdout).not.toMatch(/^kind: Pod$/m);
+  });
+
   it('--help and --version exit 0', () => {
     expect(cli(['--help']).code).toBe(0);
     const v = cli(['--version']);
@@ -235,6 +251,13 @@ describe('render', () => {
       expect(JSON.parse(r.stdout)).toEqual({ mcpServers: { [name]: { command: 'docker', args: argv.slice(1) } } });
     });
 
+    it('--format k8s prints the Kubernetes manifests the emitter renders (and golden.test.ts pins)', () => {
+      const r = cli(['render', name, '--format', 'k8s'], { env: fixedHome });
+      expect(r.code).toBe(0);
+      const { loaded, spec } = compileFile(shippedProfiles().find((p) => p.name === name)!.file);
+      expect(r.stdout).toBe(toK8sYaml(toK8sManifests(spec, { justifications: loaded.profile.justifications })));
+    });
+
     it('--format engine prints the create body', () => {
       const r = cli(['render', name, '--format', 'engine'], { env: fixedHome });
       expect(r.code).toBe(0);
@@ -246,11 +269,12 @@ describe('render', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mcp-sandbox-cli-'));
     try {
       writeFileSync(path.join(dir, 's.yaml'), 'version: 1\nname: s\nimage: busybox:1\nsecrets: [GITHUB_TOKEN]\n');
-      for (const format of ['shell', 'json', 'desktop', 'engine']) {
+      for (const format of ['shell', 'json', 'desktop', 'engine', 'k8s']) {
         const r = cli(['render', 's.yaml', '-f', format], { cwd: dir, env: { GITHUB_TOKEN: 'ghp_topsecret' } });
         expect(r.code).toBe(0);
         expect(r.stdout).not.toContain('ghp_topsecret');
-        if (format !== 'engine') expect(r.stdout).toContain('--env=GITHUB_TOKEN');
+        if (format === 'k8s') expect(r.stdout).toContain('secretKeyRef');
+        else if (format !== 'engine') expect(r.stdout).toContain('--env=GITHUB_TOKEN');
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { toDockerArgv } from '../../../src/compile/docker-argv.js';
 import { toCreateBody } from '../../../src/compile/engine-body.js';
+import { toK8sManifests, toK8sYaml } from '../../../src/compile/k8s.js';
 import { REPO, compileFile, shippedProfiles } from './shipped.js';
 
 const GOLDEN_DIR = path.join(REPO, 'test/golden');
@@ -54,6 +55,11 @@ describe('golden renders of shipped profiles', () => {
 
     it('create body matches its golden', () => {
       checkGolden(`${name}.body.json`, portable(toCreateBody(spec)));
+    });
+
+    it('Kubernetes manifests match their golden', () => {
+      const yaml = toK8sYaml(toK8sManifests(spec, { justifications: loaded.profile.justifications }));
+      checkGolden(`${name}.k8s.yaml`, yaml.split(REPO).join('<repo>'));
     });
 
     it('argv carries every hardening flag', () => {
