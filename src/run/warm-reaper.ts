@@ -5,7 +5,7 @@
  * so the reaper sleeps until the earliest `mcp-sandbox.pool-expires` of the idle members (at
  * most a minute, so members added meanwhile are seen), removes the stale ones, and exits once
  * no idle member is left. One reaper per user and engine holds a pid lock; others exit after
- * their own work. The same process performs refills (`fill`), so a refill after a claim costs
+ * their own work, waking the holder (SIGUSR2) so it sweeps at once and sees their members. The same process performs refills (`fill`), so a refill after a claim costs
  * the launcher one spawn, after the session's first answer, and survives the launcher's exit.
  */
 import { createHash } from 'node:crypto';
@@ -66,6 +66,20 @@ export function reaperMain(stdin: NodeJS.ReadableStream = process.stdin): void {
     void reap(order, engine).finally(() => engine.close());
   });
   for (const signal of ['SIGINT', 'SIGHUP', 'SIGPIPE'] as const) process.on(signal, () => undefined);
+  process.on('SIGUSR2', () => wake?.());
+}
+
+let wake: (() => void) | undefined;
+
+/** A sleep SIGUSR2 cuts short (another reaper added members). */
+function wakeableSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
 }
 
 export interface ReapOptions {
@@ -78,7 +92,7 @@ export interface ReapOptions {
 /** Fills, then (holding the lock) sweeps until no idle member is left. Never throws. */
 export async function reap(order: ReaperOrder, engine: EngineClient, options: ReapOptions = {}): Promise<void> {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? wakeableSleep;
   for (const fill of order.fill) await fillPool(engine, fill).catch(() => undefined);
   while (takeLock(order.lockFile)) {
     try {
@@ -118,7 +132,15 @@ function takeLock(file: string): boolean {
       closeSync(fd);
       return true;
     } catch {
-      if (holderAlive(file)) return false;
+      const holder = holderPid(file);
+      if (holder !== undefined) {
+        try {
+          process.kill(holder, 'SIGUSR2');
+        } catch {
+          // it just left; its last sweep sees our members
+        }
+        return false;
+      }
       try {
         unlinkSync(file);
       } catch {
@@ -129,14 +151,16 @@ function takeLock(file: string): boolean {
   return false;
 }
 
-function holderAlive(file: string): boolean {
+/** The live reaper holding the lock, if any. */
+function holderPid(file: string): number | undefined {
+  let pid: number;
   try {
-    const pid = Number(readFileSync(file, 'utf8'));
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+    pid = Number(readFileSync(file, 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
     process.kill(pid, 0);
-    return true;
+    return pid;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid! : undefined;
   }
 }
 
