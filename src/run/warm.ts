@@ -5,8 +5,9 @@
  *
  * A claim is a rename to the one name every claimer of that member would use: the engine lets
  * exactly one of them succeed. The winner attaches (stream only, no logs: what the server wrote
- * before the claim is not replayed), then registers wait(next-exit), then checks the member is
- * still running: an exit between the list and the wait would otherwise never be reported.
+ * before the claim is not replayed) and registers wait(next-exit) at once, then checks the member
+ * is still running: an exit between the list and the wait would otherwise never be reported.
+ * (The member already runs, so unlike a cold start there is no start to register the wait before.)
  */
 import type { Duplex } from 'node:stream';
 import type { CreateBody } from '../compile/engine-body.js';
@@ -36,10 +37,10 @@ export interface WarmIdentityInput {
 }
 
 /** The pool hash for this launch, or why there is none (no image yet, no per-user key). */
-export async function warmHash(input: WarmIdentityInput, createKey: boolean): Promise<string | { reason: string }> {
+export async function warmHash(input: WarmIdentityInput, createKey: boolean, imageLookup?: Promise<{ Id: string } | undefined>): Promise<string | { reason: string }> {
   const key = cacheKey(input.env, createKey);
   if (!key) return { reason: 'no per-user key to sign the pool with' };
-  const image = await input.engine.inspectImage(input.body.Image);
+  const image = await (imageLookup ?? input.engine.inspectImage(input.body.Image));
   if (!image) return { reason: `image ${input.body.Image} is not present` };
   return poolHash({ body: input.body, secretNames: input.secretNames, secretValues: input.secretValues, imageId: image.Id, runtime: input.body.HostConfig.Runtime }, key);
 }
@@ -55,9 +56,11 @@ export function listPool(engine: EngineClient, profile: string): ReturnType<Engi
  */
 export async function claimWarm(input: WarmIdentityInput & { profile: string; debug(message: string): void }): Promise<ClaimedSandbox | undefined> {
   const { engine, debug } = input;
+  // The image lookup runs beside the list: one round trip instead of two when the pool has members.
+  const imageLookup = engine.inspectImage(input.body.Image).catch(() => undefined);
   const members = await listPool(engine, input.profile);
   if (members.length === 0) return coldBecause(debug, 'no warm sandbox');
-  const hash = await warmHash(input, false);
+  const hash = await warmHash(input, false, imageLookup);
   if (typeof hash !== 'string') return coldBecause(debug, hash.reason);
   const decision = decidePool(members, hash);
   for (const stale of decision.stale) {
@@ -87,10 +90,13 @@ async function attachClaimed(engine: EngineClient, id: string, name: string, deb
   let socket: Duplex | undefined;
   let waitHandle: WaitHandle | undefined;
   try {
-    socket = await engine.attach(id);
-    waitHandle = await engine.wait(id, 'next-exit');
+    const [attached, waiting] = await Promise.allSettled([engine.attach(id), engine.wait(id, 'next-exit')]);
+    if (attached.status === 'fulfilled') socket = attached.value;
+    if (waiting.status === 'fulfilled') waitHandle = waiting.value;
+    if (attached.status === 'rejected') throw attached.reason;
+    if (waiting.status === 'rejected') throw waiting.reason;
     const state = await engine.inspectContainer(id);
-    if (state.State.Running) {
+    if (state.State.Running && socket && waitHandle) {
       debug(`claimed warm sandbox ${name} (${id.slice(0, 12)})`);
       return { id, name, socket, waitHandle };
     }
