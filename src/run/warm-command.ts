@@ -7,7 +7,10 @@
 import type { EngineClient } from '../engine/client.js';
 import { pullFailed } from '../engine/errors.js';
 import { SandboxError } from '../errors.js';
-import { decidePool } from '../sandboxes/pool.js';
+import { LABELS } from '../labels.js';
+import { cacheKey } from '../profile/cache-trust.js';
+import { decidePool, poolOwnerOf } from '../sandboxes/pool.js';
+import { poolOwner } from './warm-hash.js';
 import { launchBody, prepareForRun } from './launch.js';
 import { checkRuntimeNetwork } from './runtime-network.js';
 import { resolveSecrets } from './secrets.js';
@@ -34,7 +37,10 @@ export async function warmProfile(profileArg: string, options: WarmOptions): Pro
   const spec = await prepareForRun(profileArg, { env, extraArgs: [], debug: options.debug });
   const members = await listPool(engine, spec.name);
   if (options.stop) {
-    const idle = members.filter((m) => /-pool-[0-9a-f]{12}$/.test((m.Names?.[0] ?? '').replace(/^\//, '')));
+    // Only this user's members (when there is a key): another user's pool on this engine is theirs.
+    const key = cacheKey(env, false);
+    const owner = key ? poolOwner(key) : undefined;
+    const idle = members.filter((m) => /-pool-[0-9a-f]{12}$/.test((m.Names?.[0] ?? '').replace(/^\//, '')) && (owner === undefined || poolOwnerOf(m.Labels?.[LABELS.poolHash]) === owner));
     await Promise.all(idle.map((m) => engine.remove(m.Id, { force: true }).catch(() => undefined)));
     say(`${spec.name}: removed ${idle.length} idle pooled sandbox${idle.length === 1 ? '' : 'es'}`);
     return 0;

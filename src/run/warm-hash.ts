@@ -5,7 +5,9 @@
  * the image id the tag resolved to, the runtime after the user config's mapping, and an HMAC of
  * the secret values. Labels are readable by anyone who can inspect the container, so the whole
  * hash is keyed with the per-user key of the profile cache (src/profile/cache-trust.ts): a
- * low-entropy secret cannot be guessed from it.
+ * low-entropy secret cannot be guessed from it. The value is `<owner>.<digest>`: the owner part
+ * (also keyed) tells one user's pool from another's on a shared engine, so a claimer removes
+ * only its own user's stale members and leaves other users' pools alone.
  */
 import type { CreateBody } from '../compile/engine-body.js';
 import { LABELS } from '../labels.js';
@@ -34,6 +36,11 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
+/** The owner part of a pool hash: the same for every pool of one per-user key. */
+export function poolOwner(key: Buffer): string {
+  return mac(key, 'mcp-sandbox warm pool owner').slice(0, 16);
+}
+
 /** The pool hash of a would-be sandbox. */
 export function poolHash(input: PoolHashInput, key: Buffer): string {
   const secret = new Set(input.secretNames);
@@ -42,7 +49,7 @@ export function poolHash(input: PoolHashInput, key: Buffer): string {
   const env = input.body.Env.filter((entry) => !secret.has(entry.slice(0, entry.indexOf('='))));
   const secrets = [...input.secretNames].sort().map((name) => [name, Object.hasOwn(input.secretValues, name) ? input.secretValues[name] : null]);
   const secretsMac = mac(key, canonicalJson(secrets));
-  return mac(key, canonicalJson({ body: { ...input.body, Labels: labels, Env: env }, imageId: input.imageId, runtime: input.runtime, secrets: secretsMac }));
+  return `${poolOwner(key)}.${mac(key, canonicalJson({ body: { ...input.body, Labels: labels, Env: env }, imageId: input.imageId, runtime: input.runtime, secrets: secretsMac }))}`;
 }
 
 /** The body a pool member is created with: the launcher's, minus launcher labels, plus the pool's. */

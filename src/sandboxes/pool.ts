@@ -22,6 +22,11 @@ function starting(container: ContainerSummary, now: number): boolean {
   return container.State === 'created' && now / 1000 - container.Created < STARTING_GRACE;
 }
 
+/** The owner part of a pool-hash label value (`<owner>.<digest>`, src/run/warm-hash.ts); '' when none. */
+export function poolOwnerOf(hash: string | undefined): string {
+  return hash?.includes('.') ? hash.slice(0, hash.indexOf('.')) : '';
+}
+
 /** A fresh pool member's name. */
 export function poolName(profile: string): string {
   return `${profile.startsWith('mcp-sandbox-') ? profile : `mcp-sandbox-${profile}`}-pool-${randomBytes(6).toString('hex')}`;
@@ -62,7 +67,8 @@ export interface PoolDecision {
 
 /**
  * Sorts a profile's pooled containers into claimable and stale. Members already claimed are
- * someone else's session and are left alone. Candidates start at a random offset so launchers
+ * someone else's session and are left alone, and so are members of another user's pool (the
+ * part of the hash before the dot differs: src/run/warm-hash.ts). Candidates start at a random offset so launchers
  * starting together try different members first instead of queueing on one.
  */
 export function decidePool(containers: ContainerSummary[], hash: string, now: number = Date.now(), random: () => number = Math.random): PoolDecision {
@@ -72,7 +78,7 @@ export function decidePool(containers: ContainerSummary[], hash: string, now: nu
     if ((container.Labels ?? {})[LABELS.pool] !== 'idle') continue;
     const name = (container.Names?.[0] ?? '').replace(/^\//, '');
     const claimAs = claimedName(name);
-    if (claimAs === undefined || starting(container, now)) continue;
+    if (claimAs === undefined || starting(container, now) || poolOwnerOf(container.Labels?.[LABELS.poolHash]) !== poolOwnerOf(hash)) continue;
     const reason = staleReason(container, hash, now);
     if (reason === undefined) candidates.push({ id: container.Id, name, claimAs });
     else stale.push({ id: container.Id, name, reason });

@@ -92,6 +92,17 @@ describe('claim decision', () => {
     expect(decidePool([member({ id: 'old', state: 'created', created: NOW / 1000 - 600 })], 'H', NOW).stale.map((s) => s.id)).toEqual(['old']);
   });
 
+  test('another user\'s pool (other owner part of the hash) is neither claimed nor removed', () => {
+    const decision = decidePool([member({ id: 'theirs', hash: 'them.d1' }), member({ id: 'mine-old', hash: 'me.d0' }), member({ id: 'mine', hash: 'me.d1' })], 'me.d1', NOW);
+    expect(decision.candidates.map((c) => c.id)).toEqual(['mine']);
+    expect(decision.stale.map((s) => s.id)).toEqual(['mine-old']);
+  });
+
+  test('the hash starts with the key\'s owner part', () => {
+    expect(hashOf().split('.')[0]).toMatch(/^[0-9a-f]{16}$/);
+    expect(hashOf(body(), { key: Buffer.alloc(32, 8) }).split('.')[0]).not.toBe(hashOf().split('.')[0]);
+  });
+
   test('candidates start at a random offset so concurrent launchers spread over the pool', () => {
     const pool = ['a', 'b', 'c', 'd'].map((id) => member({ id }));
     expect(decidePool(pool, 'H', NOW, () => 0).candidates.map((c) => c.id)).toEqual(['a', 'b', 'c', 'd']);
@@ -172,7 +183,9 @@ describe('claim', () => {
   });
 
   test('stale members are removed and a hash mismatch starts cold', async () => {
-    const engine = new PoolEngine({ containers: [member({ id: 'mismatch', hash: 'not-it' })] });
+    const owner = ((await keyed(new PoolEngine())) as string).split('.')[0];
+    const engine = new PoolEngine({ containers: [member({ id: 'mismatch', hash: `${owner}.not-it` }), member({ id: 'other-user', hash: 'someone.else' })] });
+    engine.running.add('other-user');
     engine.running.add('mismatch');
     expect(await claimWarm(input(engine))).toBeUndefined();
     await new Promise((r) => setImmediate(r));
