@@ -16,6 +16,12 @@ export const LABELS = {
   egress: 'mcp-sandbox.egress',
   /** The egress session id, shared by the network and the containers of one sandbox. */
   egressSession: 'mcp-sandbox.egress-session',
+  /** Warm start: `idle` on a pooled sandbox (claimed ones are told apart by name, src/run/warm-pool.ts). */
+  pool: 'mcp-sandbox.pool',
+  /** What went into a pooled sandbox (src/run/warm-hash.ts): a claimer only takes an equal one. */
+  poolHash: 'mcp-sandbox.pool-hash',
+  /** When an idle pooled sandbox is due for removal: seconds since the epoch. */
+  poolExpires: 'mcp-sandbox.pool-expires',
 } as const;
 
 /** Keys under this prefix are ours; a profile may not set them. */

@@ -15,6 +15,7 @@ import { registerImport } from './commands/import.js';
 import { registerRun } from './commands/run.js';
 import { registerPs } from './commands/ps.js';
 import { registerGc } from './commands/gc.js';
+import { registerWarm } from './commands/warm.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerSetup } from './commands/setup.js';
 import { registerAudit } from './commands/audit.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerPs(program);
   registerGc(program);
+  registerWarm(program);
   registerDoctor(program);
   registerSetup(program);
   registerDesktop(program);

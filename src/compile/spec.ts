@@ -4,7 +4,7 @@
  * docker argv and the Engine API body cannot drift apart: they are two spellings of this object.
  */
 import { LABELS } from '../labels.js';
-import type { GateConfig, NamespaceMode, NetworkMode, NormalizedMount, NormalizedProfile, NormalizedSeccomp, PullPolicy } from '../profile/types.js';
+import type { GateConfig, WarmConfig, NamespaceMode, NetworkMode, NormalizedMount, NormalizedProfile, NormalizedSeccomp, PullPolicy } from '../profile/types.js';
 import { effectiveCapabilities } from '../profile/capabilities.js';
 import { formatSize } from '../profile/units.js';
 
@@ -51,6 +51,8 @@ export interface SandboxSpec {
   labels: Record<string, string>;
   /** The MCP gate's policy for `run` (no emitter reads it: it is not part of the container). */
   gate: GateConfig;
+  /** Warm start for `run` (src/run/warm*.ts); not part of the container either. */
+  warm: WarmConfig;
 }
 
 /** Extra inputs that are not part of the reviewed profile. */
@@ -106,6 +108,7 @@ export function compileSpec(profile: NormalizedProfile, options: CompileOptions 
     secrets: [...profile.secrets],
     labels,
     gate: profile.gate,
+    warm: profile.warm,
   };
 }
 

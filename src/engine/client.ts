@@ -125,6 +125,13 @@ export interface EngineClient {
   /** Closes pooled connections so the process can exit. */
   close(): void;
 
+  // --- warm start (src/run/warm*.ts) ---------------------------------------------------------
+  /**
+   * Renames a container. The engine serializes renames of one container and refuses a name it
+   * already has or another container holds: of several callers renaming the same container to
+   * the same new name, exactly one succeeds (the warm pool's claim).
+   */
+  rename(id: string, name: string): Promise<void>;
 }
 
 /**

@@ -212,6 +212,10 @@ export class HttpEngineClient implements EngineClient, NetworkEngineClient {
     return events;
   }
 
+  async rename(id: string, name: string): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/rename`, { query: { name } });
+  }
+
   close(): void {
     this.agent.destroy();
   }

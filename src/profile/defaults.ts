@@ -40,6 +40,12 @@ export const PROFILE_DEFAULTS = {
 } as const;
 
 /**
+ * Warm start (docs/run.md): one idle sandbox once the user asks for a pool, removed after half
+ * an hour unclaimed so a forgotten pool does not hold memory for long.
+ */
+export const WARM_DEFAULTS = Object.freeze({ pool: 1, idleTimeout: '30m' });
+
+/**
  * Defaults, chosen so that a profile without gate keys still gets the protections that cost
  * no behaviour a client relies on: secrets masked, drifted tools blocked (only when a lock
  * exists), roots answered from the mounts (the client's roots are host paths, meaningless

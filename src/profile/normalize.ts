@@ -6,12 +6,12 @@
 import { SandboxError } from '../errors.js';
 import { capabilityName } from './capabilities.js';
 import { checkLabels, checkMountTargets } from './checks.js';
-import { PROFILE_DEFAULTS } from './defaults.js';
+import { PROFILE_DEFAULTS, WARM_DEFAULTS } from './defaults.js';
 import { expandHostPath, normalizeMounts } from './host-paths.js';
 import { normalizeResources, normalizeTmpfs } from './normalize-resources.js';
 import { gateConfigOf } from './normalize-gate.js';
 import { normalizeSeccomp } from './seccomp.js';
-import type { NormalizedProfile, Profile } from './types.js';
+import type { NormalizedProfile, Profile, WarmConfig } from './types.js';
 import { canonicalUser } from './user.js';
 import type { Locate } from './validate.js';
 
@@ -69,7 +69,22 @@ export function normalizeProfile(profile: Profile, ctx: NormalizeContext): Norma
     justifications: ownRecord(profile.justifications ?? {}, String),
     ...(profile.build ? { build: { ...profile.build } } : {}),
     gate: gateConfigOf(profile),
+    warm: normalizeWarm(profile.warm ?? {}),
   };
+}
+
+/** `warm`, defaults applied; the schema has already checked the duration's shape. */
+export function normalizeWarm(warm: NonNullable<Profile['warm']>): WarmConfig {
+  return { pool: warm.pool ?? WARM_DEFAULTS.pool, idleTimeout: durationSeconds(warm.idleTimeout ?? WARM_DEFAULTS.idleTimeout) };
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/** 90, '90s', '30m', '2h' as seconds. */
+export function durationSeconds(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const match = /^(\d+)([smh])$/.exec(value);
+  return match ? Number(match[1]) * (DURATION_UNITS[match[2] as string] ?? 1) : Number(value);
 }
 
 function normalizeSecurity(security: NonNullable<Profile['security']>, ctx: NormalizeContext, fail: Fail): NormalizedProfile['security'] {

@@ -61,6 +61,8 @@ export interface Profile {
   limits?: { callsPerMinute?: number; maxConcurrent?: number; maxMessageBytes?: string | number };
   secretScan?: 'mask' | 'block' | 'off';
   roots?: 'mounts' | 'client' | 'none';
+  /** Warm start: a pool of started sandboxes `run` claims (docs/run.md). */
+  warm?: { pool?: number; idleTimeout?: number | string };
 }
 
 export interface NormalizedTmpfs {
@@ -125,6 +127,14 @@ export interface NormalizedProfile {
   labels: Record<string, string>;
   justifications: Record<string, string>;
   build?: { base: 'node' | 'python'; package: string };
+  /** Warm start, defaults applied; idleTimeout in seconds. */
+  warm: WarmConfig;
+}
+
+export interface WarmConfig {
+  pool: number;
+  /** Seconds. */
+  idleTimeout: number;
 }
 
 // The MCP gate's configuration (docs/gate.md), normalized from the profile's tools, resources

@@ -27,6 +27,7 @@ import { openGateSession, type GateSession } from './gate-stage.js';
 import type { MessageStage } from './stage.js';
 import { loadUserConfig, mapRuntime, type UserConfig } from './user-config.js';
 import { watchdog, type Watchdog } from './watchdog.js';
+import { warmLaunch } from './warm-launch.js';
 
 export interface LaunchOptions {
   extraArgs?: string[];
@@ -219,21 +220,25 @@ function checkMountSources(spec: SandboxSpec, endpoint: EngineEndpoint): void {
  */
 async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; gate?: GateSession; guard: boolean }): Promise<number> {
   const { spec, io, debug } = context;
-  const name = `mcp-sandbox-${spec.name}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const body = launchBody(spec, context.runtime, secretValues);
+  const warm = await warmLaunch({ engine, spec, body, secretValues, env: context.env, refill: extra.guard, debug });
+  const name = warm.claimed?.name ?? `mcp-sandbox-${spec.name}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const guard: Watchdog | undefined = extra.guard ? watchdog({ endpoint: context.endpoint, container: name, stopTimeout: 1 }, debug) : undefined;
   const sweeper = orphanSweeper(engine, spec.name, debug);
   let timer: NodeJS.Timeout | undefined;
   const besides = (id: string): void => {
     clearTimeout(timer);
     sweeper.sweep(id);
-    if (guard) armWhenQuiet(guard, io.stdin);
+    // The refill waits for the same quiet moment as the watchdog: the session's first answer is out.
+    if (guard || warm.claimed) armWhenQuiet({ arm: () => (guard?.arm(), warm.refill()) }, io.stdin);
   };
   let containerId: string | undefined;
   try {
     const result = await runSession({
       engine,
-      body: launchBody(spec, context.runtime, secretValues),
+      body,
       name,
+      ...(warm.claimed ? { claimed: warm.claimed } : {}),
       pull: spec.pull,
       stopGrace: context.config.stopGrace,
       io: guard ? armOnSignal(io, guard) : io,
@@ -267,7 +272,7 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
 }
 
 /** Arms the watchdog once no client bytes have arrived for `quietMs`, so its spawn delays no request. */
-function armWhenQuiet(guard: Watchdog, stdin: NodeJS.ReadableStream, quietMs = 50): void {
+function armWhenQuiet(guard: { arm(): void }, stdin: NodeJS.ReadableStream, quietMs = 50): void {
   let timer: NodeJS.Timeout | undefined;
   const arm = (): void => {
     stdin.off('data', wait);

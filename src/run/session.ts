@@ -51,6 +51,8 @@ export interface SessionOptions {
   warn(message: string): void;
   /** Called once the server runs. */
   onStarted?(id: string): void;
+  /** A warm pool member already running and attached (src/run/warm.ts): no pull, create or start. */
+  claimed?: { id: string; socket: Duplex; waitHandle: WaitHandle };
   /** Called once, when the server's first stdout bytes have been handed to stdout (e.g. its `initialize` answer). */
   onFirstOutput?(): void;
 }
@@ -88,11 +90,14 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const unsubscribe = io.onSignal((signal) => shutdown.request('signal', signal));
   let id: string | undefined;
   try {
-    if (options.pull === 'always') await pull(options);
-    id = await create(options);
-    debug(`created ${id.slice(0, 12)} runtime=${options.body.HostConfig.Runtime} (${elapsed()})`);
+    if (options.claimed) id = options.claimed.id;
+    else {
+      if (options.pull === 'always') await pull(options);
+      id = await create(options);
+      debug(`created ${id.slice(0, 12)} runtime=${options.body.HostConfig.Runtime} (${elapsed()})`);
+    }
     if (shutdown.reason) return { exitCode: exitCodeForSignal(shutdown.signal), containerId: id, oomKilled: false, reason: shutdown.reason };
-    const { socket, waitHandle } = await attachAndStart(options, id);
+    const { socket, waitHandle } = options.claimed ?? (await attachAndStart(options, id));
     debug(`started (${elapsed()})`);
     const startedAt = Date.now() / 1000;
     options.onStarted?.(id);

@@ -36,13 +36,13 @@ export interface Watchdog {
 }
 
 /** node:child_process on first use: `run`'s start never needs it (see BENCHMARKS.md). */
-function spawnChild(...args: Parameters<typeof import('node:child_process').spawn>): ChildProcess {
+export function spawnChild(...args: Parameters<typeof import('node:child_process').spawn>): ChildProcess {
   const childProcess = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   return childProcess.spawn(...args);
 }
 
 /** node's flags for the watchdog: it moves no data, so a small heap is plenty. */
-const NODE_FLAGS = ['--max-old-space-size=16', '--max-semi-space-size=1'];
+export const WATCHDOG_NODE_FLAGS = ['--max-old-space-size=16', '--max-semi-space-size=1'];
 
 /** dist/watchdog.js next to the bundle that runs this code (dist/run.js or a dist/cli.js chunk). */
 export function watchdogScript(from: string = import.meta.url): string | undefined {
@@ -81,7 +81,7 @@ export function watchdog(order: WatchdogOrder, debug: (message: string) => void,
       if (!script) return debug('watchdog not available (dist/watchdog.js missing)');
       const started = process.hrtime.bigint();
       try {
-        child = spawnChild(process.execPath, [...NODE_FLAGS, script], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: {} });
+        child = spawnChild(process.execPath, [...WATCHDOG_NODE_FLAGS, script], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: {} });
         child.on('error', (error) => debug(`watchdog failed: ${error.message}`));
         child.stdin?.on('error', () => undefined);
         child.stdin?.write(`${encodeOrder(order)}\n`);

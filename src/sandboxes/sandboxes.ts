@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LABELS } from '../labels.js';
 import type { ContainerSummary, EngineClient } from '../engine/client.js';
+import { poolState, type PoolState } from './pool.js';
 
 export type LauncherState = 'alive' | 'dead' | 'remote' | 'none';
 
@@ -20,6 +21,8 @@ export interface SandboxEntry {
   age: number;
   launcherPid?: number;
   launcher: LauncherState;
+  /** Warm pool members only (./pool.ts): `stale` ones are never claimed and `gc` removes them. */
+  pool?: PoolState;
 }
 
 export interface LivenessProbe {
@@ -55,7 +58,9 @@ export function describeSandbox(container: ContainerSummary, probe: LivenessProb
     if (host !== undefined && host !== probe.hostname()) launcher = 'remote';
     else launcher = probe.isAlive(pid) ? 'alive' : 'dead';
   }
+  const pool = poolState(container, now);
   return {
+    ...(pool === undefined ? {} : { pool }),
     id: container.Id,
     name: (container.Names?.[0] ?? '').replace(/^\//, ''),
     profile: labels[LABELS.profile] ?? '?',
@@ -73,13 +78,13 @@ export async function listSandboxes(engine: EngineClient, options: { profile?: s
   return containers.map((c) => describeSandbox(c, options.probe)).sort((a, b) => b.age - a.age);
 }
 
-/** Removes the sandboxes whose launcher is dead; returns what was (or would be) removed. */
+/** Removes the sandboxes whose launcher is dead, and stale warm pool members; returns what was (or would be) removed. */
 export async function collectOrphans(
   engine: EngineClient,
   options: { profile?: string; probe?: LivenessProbe; dryRun?: boolean; exclude?: string } = {},
 ): Promise<Array<SandboxEntry & { error?: string }>> {
   const entries = await listSandboxes(engine, options);
-  const orphans = entries.filter((e) => e.launcher === 'dead' && e.id !== options.exclude);
+  const orphans = entries.filter((e) => (e.launcher === 'dead' || e.pool === 'stale') && e.id !== options.exclude);
   if (options.dryRun) return orphans;
   return Promise.all(
     orphans.map(async (entry) => {

@@ -15,7 +15,7 @@ export async function psAction(options: { json?: boolean }): Promise<void> {
   }
   const rows = [
     ['CONTAINER', 'PROFILE', 'STATE', 'AGE', 'LAUNCHER'],
-    ...entries.map((e) => [e.id.slice(0, 12), e.profile, e.state, formatAge(e.age), e.launcherPid === undefined ? '-' : `${e.launcherPid} ${e.launcher}`]),
+    ...entries.map((e) => [e.id.slice(0, 12), e.profile, e.pool ? `${e.state} (pool ${e.pool})` : e.state, formatAge(e.age), e.launcherPid === undefined ? '-' : `${e.launcherPid} ${e.launcher}`]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const row of rows) process.stdout.write(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}\n`);

@@ -59,6 +59,7 @@ function fakeEngine(options: FakeOptions = {}): EngineClient {
     pullImage: fail,
     events: fail,
     close: () => undefined,
+    rename: fail,
   };
 }
 

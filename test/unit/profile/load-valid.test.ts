@@ -3,7 +3,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GATE_DEFAULTS, PROFILE_DEFAULTS } from '../../../src/profile/defaults.js';
+import { GATE_DEFAULTS, PROFILE_DEFAULTS, WARM_DEFAULTS } from '../../../src/profile/defaults.js';
 import { deepMerge, loadProfile, type LoadOptions } from '../../../src/profile/load.js';
 import { compactJson } from '../../../src/profile/normalize.js';
 import { closest, typoDistance } from '../../../src/profile/suggest.js';
@@ -157,6 +157,7 @@ describe('defaults', () => {
       labels: {},
       justifications: {},
       gate: { ...GATE_DEFAULTS, tools: { ...GATE_DEFAULTS.tools, constrain: {} } },
+      warm: { pool: WARM_DEFAULTS.pool, idleTimeout: 30 * 60 },
     });
   });
 

@@ -178,6 +178,17 @@ export class FakeEngine implements EngineClient, NetworkEngineClient {
   }
   close(): void {}
 
+  // --- warm start ----------------------------------------------------------------------------
+  /** Container names by id; a rename to a name held (by any container) fails like the engine's 409/400. */
+  names = new Map<string, string>();
+  renameError?: Error;
+  async rename(id: string, name: string): Promise<void> {
+    this.calls.push(`rename ${name}`);
+    if (this.renameError) throw this.renameError;
+    if ([...this.names.values()].includes(name)) throw new EngineApiError(409, `Conflict. The container name "/${name}" is already in use`);
+    this.names.set(id, name);
+  }
+
   // --- networks (the egress allowlist) -------------------------------------------------------
   networks: NetworkCreateBody[] = [];
   connects: Array<[string, string]> = [];

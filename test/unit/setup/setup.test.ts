@@ -81,6 +81,7 @@ function fakeEngine(state: { up: boolean; runtimes?: EngineInfo['Runtimes'] }): 
     inspectImage: unused,
     pullImage: unused,
     close: () => undefined,
+    rename: unused,
   };
 }
 

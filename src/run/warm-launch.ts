@@ -1,0 +1,36 @@
+/**
+ * Warm start as `run` sees it: one claim attempt before the cold path, and one refill after the
+ * session's first answer. Kept apart from launch.ts so the launcher only gains two calls.
+ */
+import type { CreateBody } from '../compile/engine-body.js';
+import type { SandboxSpec } from '../compile/spec.js';
+import type { EngineClient } from '../engine/client.js';
+import { claimWarm, fillOrder, type ClaimedSandbox } from './warm.js';
+import { reaperLockFile, spawnReaper } from './warm-reaper.js';
+
+export interface WarmLaunch {
+  claimed?: ClaimedSandbox;
+  /** Replaces the claimed member (in a detached reaper); a no-op after a cold start. Call once. */
+  refill(): void;
+}
+
+/** Tries to claim a pool member for this launch; any failure means a cold start, never an error. */
+export async function warmLaunch(input: { engine: EngineClient; spec: SandboxSpec; body: CreateBody; secretValues: Record<string, string>; env: NodeJS.ProcessEnv; refill: boolean; debug(message: string): void }): Promise<WarmLaunch> {
+  const { engine, spec, debug } = input;
+  let claimed: ClaimedSandbox | undefined;
+  try {
+    claimed = await claimWarm({ engine, body: input.body, secretNames: spec.secrets, secretValues: input.secretValues, env: input.env, profile: spec.name, debug });
+  } catch (error) {
+    debug(`warm pool not usable (${(error as Error).message}): cold start`);
+  }
+  let refilled = false;
+  return {
+    ...(claimed ? { claimed } : {}),
+    refill() {
+      if (!claimed || refilled || !input.refill || spec.warm.pool <= 0) return;
+      refilled = true;
+      const order = fillOrder(spec.name, input.body, claimed.hash, spec.warm.idleTimeout, 1);
+      spawnReaper({ endpoint: engine.endpoint, fill: [order], lockFile: reaperLockFile(engine.endpoint) }, debug);
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * Who removes a warm pool when no launcher of ours runs: a detached reaper process (the
+ * watchdog's bundle, dist/watchdog.js, started with --pool-reaper). Docker has no engine-side
+ * "remove after N minutes idle", and a pool member's command is the server's, not ours to wrap;
+ * so the reaper sleeps until the earliest `mcp-sandbox.pool-expires` of the idle members (at
+ * most a minute, so members added meanwhile are seen), removes the stale ones, and exits once
+ * no idle member is left. One reaper per user and engine holds a pid lock; others exit after
+ * their own work, waking the holder (SIGUSR2) so it sweeps at once and sees their members. The same process performs refills (`fill`), so a refill after a claim costs
+ * the launcher one spawn, after the session's first answer, and survives the launcher's exit.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { EngineClient } from '../engine/client.js';
+import { describeEndpoint, type EngineEndpoint } from '../engine/endpoint.js';
+import { HttpEngineClient } from '../engine/http-client.js';
+import { LABELS } from '../labels.js';
+import { poolState } from '../sandboxes/pool.js';
+import { fillPool, type FillOrder } from './warm.js';
+import { decodeOrder, encodeOrder, spawnChild, watchdogScript, WATCHDOG_NODE_FLAGS } from './watchdog.js';
+
+export interface ReaperOrder {
+  endpoint: EngineEndpoint;
+  fill: FillOrder[];
+  /** The pid lock that keeps one reaper per user and engine. */
+  lockFile: string;
+}
+
+/** The reaper's pid lock for an engine. */
+export function reaperLockFile(endpoint: EngineEndpoint): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const digest = createHash('sha256').update(describeEndpoint(endpoint)).digest('hex').slice(0, 12);
+  return path.join(tmpdir(), `mcp-sandbox-${uid}-pool-reaper-${digest}.pid`);
+}
+
+/** Starts a reaper with this order (secret values travel on its stdin, never its argv). Never throws. */
+export function spawnReaper(order: ReaperOrder, debug: (message: string) => void, script: string | undefined = watchdogScript()): number | undefined {
+  if (!script) {
+    debug('pool reaper not available (dist/watchdog.js missing)');
+    return undefined;
+  }
+  try {
+    const child = spawnChild(process.execPath, [...WATCHDOG_NODE_FLAGS, script, '--pool-reaper'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: {} });
+    child.on('error', (error) => debug(`pool reaper failed: ${error.message}`));
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(`${encodeOrder(order as never)}\n`);
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    debug(`pool reaper ${child.pid ?? '?'} started${order.fill.length > 0 ? ` to refill ${order.fill.map((f) => `${f.count} × ${f.profile}`).join(', ')}` : ''}`);
+    return child.pid;
+  } catch (error) {
+    debug(`pool reaper failed: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** The reaper process: its order from stdin, then reap(). */
+export function reaperMain(stdin: NodeJS.ReadableStream = process.stdin): void {
+  let text = '';
+  stdin.setEncoding('utf8');
+  stdin.on('data', (chunk: string) => (text += chunk));
+  stdin.on('end', () => {
+    const order = decodeOrder(text.trim()) as unknown as ReaperOrder;
+    const engine = new HttpEngineClient(order.endpoint);
+    void reap(order, engine).finally(() => engine.close());
+  });
+  for (const signal of ['SIGINT', 'SIGHUP', 'SIGPIPE'] as const) process.on(signal, () => undefined);
+  process.on('SIGUSR2', () => wake?.());
+}
+
+let wake: (() => void) | undefined;
+
+/** A sleep SIGUSR2 cuts short (another reaper added members). */
+function wakeableSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+}
+
+export interface ReapOptions {
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Longest sleep between sweeps. */
+  maxSleepMs?: number;
+}
+
+/** Fills, then (holding the lock) sweeps until no idle member is left. Never throws. */
+export async function reap(order: ReaperOrder, engine: EngineClient, options: ReapOptions = {}): Promise<void> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? wakeableSleep;
+  for (const fill of order.fill) await fillPool(engine, fill).catch(() => undefined);
+  while (takeLock(order.lockFile)) {
+    try {
+      for (;;) {
+        const next = await sweep(engine, now()).catch(() => 0);
+        if (next === undefined) break;
+        await sleep(Math.min(Math.max(next - now(), 1000), options.maxSleepMs ?? 60_000));
+      }
+    } finally {
+      releaseLock(order.lockFile);
+    }
+    // A member created while this reaper decided to leave is seen here (its filler found the lock held).
+    if ((await sweep(engine, now()).catch(() => undefined)) === undefined) return;
+  }
+}
+
+/** Removes stale idle members; returns when the next one expires (ms), undefined when none is idle. */
+async function sweep(engine: EngineClient, now: number): Promise<number | undefined> {
+  const members = await engine.listContainers({ all: true, labels: [`${LABELS.pool}=idle`] });
+  let next: number | undefined;
+  for (const member of members) {
+    const state = poolState(member, now);
+    if (state === 'stale') await engine.remove(member.Id, { force: true }).catch(() => undefined);
+    else if (state === 'idle' || state === 'starting') {
+      const expires = state === 'idle' ? Number(member.Labels[LABELS.poolExpires]) * 1000 : now + 5000;
+      next = next === undefined ? expires : Math.min(next, expires);
+    }
+  }
+  return next;
+}
+
+function takeLock(file: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return true;
+    } catch {
+      const holder = holderPid(file);
+      if (holder !== undefined) {
+        try {
+          process.kill(holder, 'SIGUSR2');
+        } catch {
+          // it just left; its last sweep sees our members
+        }
+        return false;
+      }
+      try {
+        unlinkSync(file);
+      } catch {
+        // someone else cleared it
+      }
+    }
+  }
+  return false;
+}
+
+/** The live reaper holding the lock, if any. */
+function holderPid(file: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(file, 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid! : undefined;
+  }
+}
+
+function releaseLock(file: string): void {
+  try {
+    if (readFileSync(file, 'utf8') === String(process.pid)) unlinkSync(file);
+  } catch {
+    // gone already
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Warm start, the engine side: filling a profile's pool and claiming a member of it for `run`.
+ * Names, labels and the claim decision are in src/sandboxes/pool.ts; the hash in ./warm-hash.ts;
+ * what removes a pool nobody claims in ./warm-reaper.ts.
+ *
+ * A claim is a rename to the one name every claimer of that member would use: the engine lets
+ * exactly one of them succeed. The winner attaches (stream only, no logs: what the server wrote
+ * before the claim is not replayed) and registers wait(next-exit) at once, then checks the member
+ * is still running: an exit between the list and the wait would otherwise never be reported.
+ * (The member already runs, so unlike a cold start there is no start to register the wait before.)
+ */
+import type { Duplex } from 'node:stream';
+import type { CreateBody } from '../compile/engine-body.js';
+import type { EngineClient, WaitHandle } from '../engine/client.js';
+import { LABELS } from '../labels.js';
+import { cacheKey } from '../profile/cache-trust.js';
+import { decidePool, poolName } from '../sandboxes/pool.js';
+import { poolHash, pooledBody } from './warm-hash.js';
+
+/** A pool member this launcher won: attached, its exit awaited. */
+export interface ClaimedSandbox {
+  id: string;
+  /** The pool hash it matched: a refill makes its replacement from the same. */
+  hash: string;
+  name: string;
+  socket: Duplex;
+  waitHandle: WaitHandle;
+}
+
+export interface WarmIdentityInput {
+  engine: EngineClient;
+  /** The body `run` would create (launchBody), secret values included. */
+  body: CreateBody;
+  secretNames: readonly string[];
+  secretValues: Readonly<Record<string, string>>;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The pool hash for this launch, or why there is none (no image yet, no per-user key). */
+export async function warmHash(input: WarmIdentityInput, createKey: boolean, imageLookup?: Promise<{ Id: string } | undefined>): Promise<string | { reason: string }> {
+  const key = cacheKey(input.env, createKey);
+  if (!key) return { reason: 'no per-user key to sign the pool with' };
+  const image = await (imageLookup ?? input.engine.inspectImage(input.body.Image));
+  if (!image) return { reason: `image ${input.body.Image} is not present` };
+  return poolHash({ body: input.body, secretNames: input.secretNames, secretValues: input.secretValues, imageId: image.Id, runtime: input.body.HostConfig.Runtime }, key);
+}
+
+/** This profile's idle pool members, as the engine lists them. */
+export function listPool(engine: EngineClient, profile: string): ReturnType<EngineClient['listContainers']> {
+  return engine.listContainers({ all: true, labels: [`${LABELS.profile}=${profile}`, `${LABELS.pool}=idle`] });
+}
+
+/**
+ * Claims a matching idle member for `run`, removing the stale ones it sees; undefined means
+ * cold start (said with --verbose). Costs one list call when the pool is empty.
+ */
+export async function claimWarm(input: WarmIdentityInput & { profile: string; debug(message: string): void }): Promise<ClaimedSandbox | undefined> {
+  const { engine, debug } = input;
+  // The image lookup runs beside the list: one round trip instead of two when the pool has members.
+  const imageLookup = engine.inspectImage(input.body.Image).catch(() => undefined);
+  const members = await listPool(engine, input.profile);
+  if (members.length === 0) return coldBecause(debug, 'no warm sandbox');
+  const hash = await warmHash(input, false, imageLookup);
+  if (typeof hash !== 'string') return coldBecause(debug, hash.reason);
+  const decision = decidePool(members, hash);
+  for (const stale of decision.stale) {
+    debug(`removing pooled ${stale.name}: ${stale.reason}`);
+    void engine.remove(stale.id, { force: true }).catch(() => undefined);
+  }
+  for (const candidate of decision.candidates) {
+    try {
+      await engine.rename(candidate.id, candidate.claimAs);
+    } catch (error) {
+      debug(`pooled ${candidate.name} taken by another launcher (${(error as Error).message})`);
+      continue;
+    }
+    const claimed = await attachClaimed(engine, candidate.id, candidate.claimAs, debug);
+    if (claimed) return { ...claimed, hash };
+  }
+  return coldBecause(debug, 'no matching warm sandbox');
+}
+
+function coldBecause(debug: (message: string) => void, reason: string): undefined {
+  debug(`${reason}: cold start`);
+  return undefined;
+}
+
+/** Attach, wait(next-exit), then make sure it still runs; a member that died is removed. */
+async function attachClaimed(engine: EngineClient, id: string, name: string, debug: (message: string) => void): Promise<Omit<ClaimedSandbox, 'hash'> | undefined> {
+  let socket: Duplex | undefined;
+  let waitHandle: WaitHandle | undefined;
+  try {
+    const [attached, waiting] = await Promise.allSettled([engine.attach(id), engine.wait(id, 'next-exit')]);
+    if (attached.status === 'fulfilled') socket = attached.value;
+    if (waiting.status === 'fulfilled') waitHandle = waiting.value;
+    if (attached.status === 'rejected') throw attached.reason;
+    if (waiting.status === 'rejected') throw waiting.reason;
+    const state = await engine.inspectContainer(id);
+    if (state.State.Running && socket && waitHandle) {
+      debug(`claimed warm sandbox ${name} (${id.slice(0, 12)})`);
+      return { id, name, socket, waitHandle };
+    }
+    debug(`claimed ${name} but it is ${state.State.Status}`);
+  } catch (error) {
+    debug(`claimed ${name} but could not attach: ${(error as Error).message}`);
+  }
+  waitHandle?.cancel();
+  socket?.destroy();
+  await engine.remove(id, { force: true }).catch(() => undefined);
+  return undefined;
+}
+
+export interface FillOrder {
+  profile: string;
+  /** pooledBody(): the launcher's body with the pool labels. */
+  body: CreateBody;
+  count: number;
+}
+
+/** The fill order for `count` members of this body, expiring `idleTimeout` seconds from now. */
+export function fillOrder(profile: string, body: CreateBody, hash: string, idleTimeout: number, count: number, now: number = Date.now()): FillOrder {
+  return { profile, body: pooledBody(body, hash, now / 1000 + idleTimeout), count };
+}
+
+/** Creates and starts the members of an order, nothing attached; returns their names and any errors. */
+export async function fillPool(engine: EngineClient, order: FillOrder): Promise<{ created: string[]; errors: string[] }> {
+  const created: string[] = [];
+  const errors: string[] = [];
+  await Promise.all(
+    Array.from({ length: order.count }, async () => {
+      const name = poolName(order.profile);
+      let id: string | undefined;
+      try {
+        id = (await engine.createContainer(order.body, name)).id;
+        await engine.start(id);
+        created.push(name);
+      } catch (error) {
+        errors.push((error as Error).message);
+        if (id !== undefined) await engine.remove(id, { force: true }).catch(() => undefined);
+      }
+    }),
+  );
+  return { created, errors };
+}
