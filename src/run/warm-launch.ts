@@ -2,6 +2,7 @@
  * Warm start as `run` sees it: one claim attempt before the cold path, and one refill after the
  * session's first answer. Kept apart from launch.ts so the launcher only gains two calls.
  */
+import { existsSync } from 'node:fs';
 import type { CreateBody } from '../compile/engine-body.js';
 import type { SandboxSpec } from '../compile/spec.js';
 import type { EngineClient } from '../engine/client.js';
@@ -18,7 +19,11 @@ export interface WarmLaunch {
 export async function warmLaunch(input: { engine: EngineClient; spec: SandboxSpec; body: CreateBody; secretValues: Record<string, string>; env: NodeJS.ProcessEnv; refill: boolean; debug(message: string): void }): Promise<WarmLaunch> {
   const { engine, spec, debug } = input;
   let claimed: ClaimedSandbox | undefined;
-  try {
+  // A pool lives only while its reaper runs (warm-reaper.ts): without the reaper's lock file
+  // there is nothing to claim, and the cold start asks the engine nothing extra.
+  const pooled = existsSync(reaperLockFile(engine.endpoint));
+  if (!pooled) debug('no warm pool (no pool reaper running): cold start');
+  else try {
     claimed = await claimWarm({ engine, body: input.body, secretNames: spec.secrets, secretValues: input.secretValues, env: input.env, profile: spec.name, debug });
   } catch (error) {
     debug(`warm pool not usable (${(error as Error).message}): cold start`);

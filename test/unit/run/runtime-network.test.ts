@@ -56,8 +56,8 @@ describe('launch asks the engine for its runtimes only for a networked profile',
     writeFileSync(mapped, 'runtimes:\n  runsc: { none: runsc, bridge: runsc-net, host: runsc-net }\n');
     const engine = new FakeEngine({ info: { Runtimes: RUNTIMES }, onStart: (c) => c.exit(0) });
     expect(await launch(path.resolve('test/fixtures/run/networked.yaml'), { engine, env: { ...env, MCP_SANDBOX_CONFIG: mapped }, io: io(), extraArgs: ['true'] })).toBe(0);
-    // `list`: the warm pool lookup before a cold create (src/run/warm.ts).
-    expect(engine.calls.slice(0, 3)).toEqual(['info', 'list', 'create']);
+    // No pool reaper runs for this engine, so no warm-pool lookup comes before the create.
+    expect(engine.calls.slice(0, 2)).toEqual(['info', 'create']);
     expect(engine.bodies[0]?.HostConfig.Runtime).toBe('runsc-net');
   });
 });
