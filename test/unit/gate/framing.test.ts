@@ -3,7 +3,7 @@ import { LineFramer, sniffId, sniffIsRequest } from '../../../src/gate/framing.j
 function frame(chunks: Array<string | Buffer>, max = 1000): Array<string | { oversize: number; head: string; tail: string }> {
   const out: Array<string | { oversize: number; head: string; tail: string }> = [];
   const framer = new LineFramer(max, {
-    line: (bytes) => out.push(bytes.toString('utf8')),
+    line: (line) => out.push(Buffer.concat(line.parts).toString('utf8')),
     oversize: (head, tail, length) => out.push({ oversize: length, head: head.toString('utf8'), tail: tail.toString('utf8') }),
   });
   for (const chunk of chunks) framer.push(Buffer.from(chunk));
