@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GATE_ERRORS, errorLine, idKey, isId, isObject, messageLine, resultLine, type GateErrorCode, type JsonRpcId, type JsonRpcMessage } from './jsonrpc.js';
-import { headOf, lastByteOf, sniffId, sniffIsRequest, tailOf, textOf, type Line } from './framing.js';
+import { bytesOf, headOf, lastByteOf, lineOf, sniffId, sniffIsRequest, tailOf, textOf, type Line } from './framing.js';
 import { CallLimits } from './limits.js';
 import { NameMatcher } from './policy.js';
 import { Prescan } from './prescan.js';
@@ -92,7 +92,11 @@ export class GateCore {
 
   // --- client -> server -----------------------------------------------------------------
 
-  async fromClient(line: Line): Promise<void> {
+  async fromClient(received: Line): Promise<void> {
+    // Every client message is parsed, so its text is made anyway: from one joined buffer (outside
+    // the JS heap, freed once it is out) rather than from a JS string per piece, which would grow
+    // the heap that V8 is slow to give back (BENCHMARKS.md, gate section).
+    const line = received.parts.length > 1 ? lineOf(bytesOf(received)) : received;
     const message = parseText(textOf(line));
     if (message === undefined) return this.out.toServer(line.parts);
     if (Array.isArray(message)) return this.clientBatch(line, message);
