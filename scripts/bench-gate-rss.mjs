@@ -18,7 +18,6 @@ await build({
 });
 const { createGate } = await import(pathToFileURL(path.join(outdir, 'gate.js')).href);
 const { gateConfigOf } = await import(pathToFileURL(path.join(outdir, 'config.js')).href);
-const { reclaimer } = await import(pathToFileURL(path.join(ROOT, 'dist/run.js')).href).catch(() => ({}));
 
 const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
 const hwmKb = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
