@@ -3,6 +3,7 @@
 // The gate is bundled from src/ with esbuild the way dist/run.js bundles it.
 //
 //   node scripts/bench-gate.mjs [--rounds 2000] [--json] [--scan mask|off]
+//     --audit: the real audit log writer (temporary directory) instead of a serializing sink
 //   node scripts/bench-gate.mjs --engine [--rounds 300]   (the real launcher: `run` of
 //     test/fixtures/run/everything.yaml under gVisor, with the gate in front of it or not)
 //
