@@ -3,6 +3,7 @@
 // The gate is bundled from src/ with esbuild the way dist/run.js bundles it.
 //
 //   node scripts/bench-gate.mjs [--rounds 2000] [--json] [--scan mask|off]
+//     --audit: the real audit log writer (temporary directory) instead of a serializing sink
 //   node scripts/bench-gate.mjs --engine [--rounds 300]   (the real launcher: `run` of
 //     test/fixtures/run/everything.yaml under gVisor, with the gate in front of it or not)
 //
@@ -25,7 +26,7 @@ const SECRET_SCAN = args.includes('--scan') ? args[args.indexOf('--scan') + 1] :
 
 const outdir = mkdtempSync(path.join(tmpdir(), 'bench-gate-'));
 await build({
-  entryPoints: { gate: path.join(ROOT, 'src/gate/gate.ts'), config: path.join(ROOT, 'src/gate/config.ts') },
+  entryPoints: { gate: path.join(ROOT, 'src/gate/gate.ts'), config: path.join(ROOT, 'src/gate/config.ts'), log: path.join(ROOT, 'src/gate/audit/log.ts') },
   outdir,
   bundle: true,
   splitting: true,
@@ -38,6 +39,9 @@ await build({
 });
 const { createGate } = await import(pathToFileURL(path.join(outdir, 'gate.js')).href);
 const { gateConfigOf } = await import(pathToFileURL(path.join(outdir, 'config.js')).href);
+// --audit: the real audit log writer (in a temporary directory) instead of a sink that only serializes.
+const { openAuditLog } = await import(pathToFileURL(path.join(outdir, 'log.js')).href);
+const REAL_AUDIT = args.includes('--audit');
 
 const TOOLS = [{ name: 'echo', inputSchema: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { message: { type: 'string' } }, required: ['message'] } }];
 
@@ -115,7 +119,9 @@ function setup(withGate) {
     mounts: [],
     log: (message) => process.stderr.write(`gate: ${message}\n`),
     // An audit sink that serializes each record, as the JSONL writer will.
-    audit: { record: (entry) => { records += JSON.stringify(entry).length > 0 ? 1 : 0; }, close: async () => undefined },
+    audit: REAL_AUDIT
+      ? openAuditLog({ profile: 'bench-gate', env: { MCP_SANDBOX_AUDIT_DIR: path.join(outdir, 'audit') } })
+      : { record: (entry) => { records += JSON.stringify(entry).length > 0 ? 1 : 0; }, close: async () => undefined },
     pinning: { drifted: () => ({ added: [], changed: [] }) },
   });
   gate.toServer.pipe(server).pipe(gate.toClient);

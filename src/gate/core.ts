@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GATE_ERRORS, errorLine, idKey, isId, isObject, messageLine, resultLine, type GateErrorCode, type JsonRpcId, type JsonRpcMessage } from './jsonrpc.js';
-import { OVERSIZE_HEAD_BYTES, sniffId, sniffIsRequest } from './framing.js';
+import { bytesOf, headOf, lastByteOf, lineOf, sniffId, sniffIsRequest, tailOf, textOf, type Line } from './framing.js';
 import { CallLimits } from './limits.js';
 import { NameMatcher } from './policy.js';
 import { Prescan } from './prescan.js';
@@ -20,15 +20,20 @@ import { ToolState } from './tools.js';
 import type { GateConfig, GateContext } from './types.js';
 import { loadSchemaCompiler } from './validate.js';
 
+/** Where the gate's output goes: one buffer, or a line forwarded as the pieces it came in. */
 export interface GateOutput {
-  toServer(bytes: Buffer): void;
-  toClient(bytes: Buffer): void;
+  toServer(bytes: Buffer | readonly Buffer[]): void;
+  toClient(bytes: Buffer | readonly Buffer[]): void;
 }
 
 interface Pending {
   id: JsonRpcId;
   method: string;
   tool?: string;
+  /**
+   * The call's arguments as the audit record will carry them (audit.arguments), taken when the
+   * request passes: the parsed request (a long argument) is not kept while the server works.
+   */
   arguments?: unknown;
   cursor: boolean;
   started: number;
@@ -87,17 +92,21 @@ export class GateCore {
 
   // --- client -> server -----------------------------------------------------------------
 
-  async fromClient(line: Buffer): Promise<void> {
-    const message = parse(line);
-    if (message === undefined) return this.out.toServer(line);
+  async fromClient(received: Line): Promise<void> {
+    // Every client message is parsed, so its text is made anyway: from one joined buffer (outside
+    // the JS heap, freed once it is out) rather than from a JS string per piece, which would grow
+    // the heap that V8 is slow to give back (BENCHMARKS.md, gate section).
+    const line = received.parts.length > 1 ? lineOf(bytesOf(received)) : received;
+    const message = parseText(textOf(line));
+    if (message === undefined) return this.out.toServer(line.parts);
     if (Array.isArray(message)) return this.clientBatch(line, message);
     const outcome = isObject(message) ? await this.clientMessage(message as JsonRpcMessage, line.length) : FORWARD;
-    if (outcome.kind === 'forward') this.out.toServer(line);
+    if (outcome.kind === 'forward') this.out.toServer(line.parts);
     else if (outcome.kind === 'replace') this.out.toServer(messageLine(outcome.message));
     else if (outcome.kind === 'answer') this.out.toClient(outcome.line);
   }
 
-  private async clientBatch(line: Buffer, batch: unknown[]): Promise<void> {
+  private async clientBatch(line: Line, batch: unknown[]): Promise<void> {
     const forward: unknown[] = [];
     const answers: unknown[] = [];
     let changed = false;
@@ -110,7 +119,7 @@ export class GateCore {
         else if (outcome.kind === 'answer') answers.push(JSON.parse(outcome.line.toString('utf8')));
       }
     }
-    if (!changed) return this.out.toServer(line);
+    if (!changed) return this.out.toServer(line.parts);
     if (forward.length > 0) this.out.toServer(messageLine(forward));
     if (answers.length > 0) this.out.toClient(messageLine(answers));
   }
@@ -137,7 +146,7 @@ export class GateCore {
       const name = isObject(message.params) && typeof message.params.name === 'string' ? message.params.name : '';
       outcome = this.byPolicy(message.id, 'prompts', name, `prompt "${name}"`);
     } else if (method === 'completion/complete') outcome = this.completion(message);
-    const args = tool !== undefined && isObject(message.params) ? message.params.arguments : undefined;
+    const args = tool !== undefined && isObject(message.params) ? redact(message.params.arguments, this.config.auditArguments, this.context.secrets) : undefined;
     if (outcome.kind === 'answer') {
       this.recordCall({ id: message.id, method, tool, arguments: args, cursor: false, started: this.now(), bytesIn: bytes, admitted: false }, outcome.line, 'deny');
     } else {
@@ -252,10 +261,10 @@ export class GateCore {
   }
 
   /** `prescan`: the line was scanned while it arrived (a clean result saves the scan here). */
-  async fromServer(line: Buffer, prescan?: Prescan): Promise<void> {
+  async fromServer(line: Line, prescan?: Prescan): Promise<void> {
     const clean = this.config.secretScan === 'off' || (prescan ? !prescan.finish(line) : false);
     if (clean && line.length >= LARGE_LINE && this.passLarge(line)) return;
-    const text = line.toString('utf8');
+    const text = textOf(line);
     const message = parseText(text);
     let outcome: Outcome = FORWARD;
     if (Array.isArray(message)) outcome = this.serverBatch(message, line.length);
@@ -266,7 +275,7 @@ export class GateCore {
       if (outcome.kind === 'drop') return;
       if (outcome.kind === 'answer') return this.out.toClient(outcome.line);
     }
-    this.out.toClient(outcome.kind === 'replace' ? messageLine(outcome.message) : line);
+    this.out.toClient(outcome.kind === 'replace' ? messageLine(outcome.message) : line.parts);
     this.warmValidator();
   }
 
@@ -284,9 +293,9 @@ export class GateCore {
    * A long, clean response to a request the gate only books (not a list it filters): read the
    * id from its ends rather than parsing it all, and forward it as it came. False: parse it.
    */
-  private passLarge(line: Buffer): boolean {
-    const head = line.subarray(0, OVERSIZE_HEAD_BYTES);
-    const tail = line.subarray(-OVERSIZE_HEAD_BYTES);
+  private passLarge(line: Line): boolean {
+    const head = headOf(line);
+    const tail = tailOf(line);
     const id = sniffId(head, tail);
     if (id === undefined || sniffIsRequest(head)) return false;
     const entry = this.pending.get(idKey(id));
@@ -295,7 +304,7 @@ export class GateCore {
     if (entry.admitted) this.limits.release();
     const isError = /^\s*\{[^{}[\]]*?"error"\s*:/.test(head.toString('utf8')) || /"isError"\s*:\s*true/.test(tail.toString('utf8'));
     this.recordCall(entry, undefined, 'allow', undefined, { id, ...(isError ? { error: true } : {}) }, line.length);
-    this.out.toClient(line);
+    this.out.toClient(line.parts);
     return true;
   }
 
@@ -378,7 +387,7 @@ export class GateCore {
     }
   }
 
-  private async scan(line: Buffer, original: string, parsed: unknown, outcome: Outcome): Promise<Outcome> {
+  private async scan(line: Line, original: string, parsed: unknown, outcome: Outcome): Promise<Outcome> {
     if (this.scannerReady) await this.scannerReady;
     const text = outcome.kind === 'replace' ? JSON.stringify(outcome.message) : original;
     const flagged = this.scanner.findInRaw(text);
@@ -401,7 +410,7 @@ export class GateCore {
     if (block) {
       return id === undefined ? DROP : this.refuse(id, GATE_ERRORS.SECRET_BLOCKED, `the server's answer carried a secret (${[...new Set(sources)].map(labelOf).join(', ')}) and was blocked (secretScan: block)`, 'secretScan');
     }
-    if (raw !== undefined) return { kind: 'answer', line: Buffer.from(line.at(-1) === 10 ? `${raw.replace(/\n$/, '')}\n` : raw) };
+    if (raw !== undefined) return { kind: 'answer', line: Buffer.from(lastByteOf(line) === 10 ? `${raw.replace(/\n$/, '')}\n` : raw) };
     return { kind: 'replace', message: masked };
   }
 
@@ -458,8 +467,7 @@ export class GateCore {
     };
     if (entry.tool !== undefined) {
       record.tool = entry.tool;
-      const args = redact(entry.arguments, this.config.auditArguments, this.context.secrets);
-      if (args !== undefined) record.arguments = args;
+      if (entry.arguments !== undefined) record.arguments = entry.arguments;
     }
     if (answer) record.rule = ruleOf(answer);
     else if (rule) record.rule = rule;

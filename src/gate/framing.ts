@@ -3,11 +3,23 @@
  * (newline included), so a message nothing touches can be forwarded unchanged. A line longer
  * than the cap is never held whole: its first bytes are kept (to find its id), the rest is
  * discarded up to the next newline.
+ *
+ * A line is handed on as the pieces it arrived in, not joined: a long message that the gate
+ * forwards unchanged is written out piece by piece, so it is never held twice (pieces plus a
+ * joined copy) in the launcher's memory.
  */
+import { StringDecoder } from 'node:string_decoder';
+
+/** One line as the pieces it arrived in (their concatenation is the line). */
+export interface Line {
+  readonly parts: readonly Buffer[];
+  /** Total bytes of the parts. */
+  readonly length: number;
+}
 
 export interface FrameSink {
   /** One complete line, its newline included (absent only for a last line at end of input). */
-  line(bytes: Buffer): void;
+  line(line: Line): void;
   /** A piece of a line still incomplete (lets the gate scan it while the rest is in transit). */
   partial?(piece: Buffer): void;
   /** A line over the cap: its first and last bytes and its full length. */
@@ -60,11 +72,64 @@ export class LineFramer {
       this.sink.oversize(head, tail, length);
       return;
     }
-    const line = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.held);
+    const line: Line = { parts: this.parts, length: this.held };
     this.parts = [];
     this.held = 0;
     this.sink.line(line);
   }
+}
+
+/** A line from one buffer (the gate's own messages, tests). */
+export function lineOf(bytes: Buffer): Line {
+  return { parts: [bytes], length: bytes.length };
+}
+
+/** The line's first `count` bytes (a copy only when they span pieces). */
+export function headOf(line: Line, count = OVERSIZE_HEAD_BYTES): Buffer {
+  const first = line.parts[0] ?? Buffer.alloc(0);
+  if (first.length >= count || line.parts.length === 1) return first.subarray(0, count);
+  const taken: Buffer[] = [];
+  let have = 0;
+  for (const part of line.parts) {
+    if (have >= count) break;
+    taken.push(part);
+    have += part.length;
+  }
+  return Buffer.concat(taken).subarray(0, count);
+}
+
+/** The line's last `count` bytes (a copy only when they span pieces). */
+export function tailOf(line: Line, count = OVERSIZE_HEAD_BYTES): Buffer {
+  const last = line.parts.at(-1) ?? Buffer.alloc(0);
+  if (last.length >= count || line.parts.length === 1) return last.subarray(Math.max(0, last.length - count));
+  const taken: Buffer[] = [];
+  let have = 0;
+  for (let i = line.parts.length - 1; i >= 0 && have < count; i -= 1) {
+    const part = line.parts[i] as Buffer;
+    taken.unshift(part);
+    have += part.length;
+  }
+  const joined = Buffer.concat(taken);
+  return joined.subarray(Math.max(0, joined.length - count));
+}
+
+/** The line's last byte (10 for a line with its newline). */
+export function lastByteOf(line: Line): number | undefined {
+  return line.parts.at(-1)?.at(-1);
+}
+
+/** The line decoded as UTF-8, without joining its bytes first. */
+export function textOf(line: Line): string {
+  if (line.parts.length === 1) return (line.parts[0] as Buffer).toString('utf8');
+  const decoder = new StringDecoder('utf8');
+  const texts = line.parts.map((part) => decoder.write(part));
+  texts.push(decoder.end());
+  return texts.join('');
+}
+
+/** The line as one buffer (only where one is needed). */
+export function bytesOf(line: Line): Buffer {
+  return line.parts.length === 1 ? (line.parts[0] as Buffer) : Buffer.concat(line.parts as Buffer[], line.length);
 }
 
 function lastBytes(parts: Buffer[]): Buffer {

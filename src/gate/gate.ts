@@ -9,14 +9,16 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { GateCore } from './core.js';
 import type { Prescan } from './prescan.js';
-import { LineFramer, OVERSIZE_HEAD_BYTES, sniffId, sniffIsRequest } from './framing.js';
+import { LineFramer, headOf, sniffId, sniffIsRequest, tailOf, type Line } from './framing.js';
 import type { GateConfig, GateContext, GateStage } from './types.js';
 
 type Side = 'client' | 'server';
 
 /** Bytes each side of a direction buffers before it asks its writer to wait. */
 const STREAM_HIGH_WATER_MARK = 1024 * 1024;
-type Item = { kind: 'line'; bytes: Buffer; prescan?: Prescan | undefined } | { kind: 'oversize'; head: Buffer; tail: Buffer; length: number };
+type Item = { kind: 'line'; line: Line; prescan?: Prescan | undefined } | { kind: 'oversize'; head: Buffer; tail: Buffer; length: number };
+
+const EMPTY: Item = { kind: 'line', line: { parts: [], length: 0 } };
 
 export function createGate(config: GateConfig, context: GateContext): GateStage {
   let core: GateCore | undefined;
@@ -24,9 +26,12 @@ export function createGate(config: GateConfig, context: GateContext): GateStage 
   const streams: Partial<Record<'toServer' | 'toClient', Transform>> = {};
   // After its input ended a direction pushes nothing more (push after EOF is an error).
   const ended = new Set<Transform>();
-  const emit = (stream: 'toServer' | 'toClient', bytes: Buffer): void => {
+  // A line forwarded unchanged comes as the pieces it arrived in: each is pushed as it is.
+  const emit = (stream: 'toServer' | 'toClient', bytes: Buffer | readonly Buffer[]): void => {
     const target = streams[stream];
-    if (target && !ended.has(target) && !target.destroyed) target.push(bytes);
+    if (!target || ended.has(target) || target.destroyed) return;
+    if (Buffer.isBuffer(bytes)) target.push(bytes);
+    else for (const part of bytes) target.push(part);
   };
   const getCore = (): GateCore | Promise<GateCore> =>
     core ??
@@ -68,8 +73,8 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
   // null: this line started before the scanner was ready, so it is scanned whole at the end.
   let prescan: Prescan | null | undefined;
   const framer = new LineFramer(maxBytes, {
-    line: (bytes) => {
-      items.push({ kind: 'line', bytes, prescan: prescan ?? undefined });
+    line: (line) => {
+      items.push({ kind: 'line', line, prescan: prescan ?? undefined });
       prescan = undefined;
     },
     partial:
@@ -89,17 +94,20 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
     items = [];
     if (batch.length === 0) return;
     const core = await getCore();
-    for (const item of batch) {
+    for (let i = 0; i < batch.length; i += 1) {
+      const item = batch[i] as Item;
+      // Dropped from the batch at once: a long line is garbage as soon as it is out.
+      batch[i] = EMPTY;
       try {
-        if (item.kind === 'line') await (side === 'client' ? core.fromClient(item.bytes) : core.fromServer(item.bytes, item.prescan));
+        if (item.kind === 'line') await (side === 'client' ? core.fromClient(item.line) : core.fromServer(item.line, item.prescan));
         else core.oversize(side, sniffId(item.head, item.tail), sniffIsRequest(item.head), item.length);
       } catch (error) {
         // A bug in a policy must not end the session; the message is dropped, not let through.
         const reason = (error as Error).message;
         context.log?.(`a ${side} message was dropped: ${reason}`);
         if (item.kind === 'line') {
-          const head = item.bytes.subarray(0, OVERSIZE_HEAD_BYTES);
-          core.failed(side, sniffId(head, item.bytes.subarray(-OVERSIZE_HEAD_BYTES)), sniffIsRequest(head), reason);
+          const head = headOf(item.line);
+          core.failed(side, sniffId(head, tailOf(item.line)), sniffIsRequest(head), reason);
         }
       }
     }

@@ -6,6 +6,7 @@
  * time, never correctness.
  */
 import { StringDecoder } from 'node:string_decoder';
+import type { Line } from './framing.js';
 import type { SecretScanner } from './secrets.js';
 
 /** Characters carried from one piece to the next: more than the longest token a rule matches (a PEM private key). */
@@ -35,9 +36,14 @@ export class Prescan {
   }
 
   /** Scans what is left of the complete line; true when anything was flagged. */
-  finish(line: Buffer): boolean {
+  finish(line: Line): boolean {
     if (!this.flagged) {
-      this.gathered.push(this.decoder.write(line.subarray(this.scanned)), this.decoder.end());
+      let skip = this.scanned;
+      for (const part of line.parts) {
+        if (skip < part.length) this.gathered.push(this.decoder.write(part.subarray(skip)));
+        skip = Math.max(0, skip - part.length);
+      }
+      this.gathered.push(this.decoder.end());
       this.window();
     }
     return this.flagged;

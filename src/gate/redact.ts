@@ -37,6 +37,15 @@ function formsOf(secrets: Readonly<Record<string, string>>): Array<[string, stri
 /** In `redacted` mode a string keeps this many characters (the record is a summary, not a copy). */
 export const REDACTED_STRING_CHARS = 200;
 
+/**
+ * A copy of a short string that does not point into the long one it was cut from: V8 keeps a
+ * slice as a view of its whole parent, so a 200-character summary would hold a long argument
+ * in memory for as long as the audit record or the pending call lives.
+ */
+function detached(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
+}
+
 export function redact(args: unknown, mode: AuditArgumentsMode, secrets: Readonly<Record<string, string>>): unknown {
   if (mode === 'none' || args === undefined) return undefined;
   if (mode === 'keys') return typeof args === 'object' && args !== null && !Array.isArray(args) ? Object.keys(args) : [];
@@ -57,7 +66,7 @@ export function redact(args: unknown, mode: AuditArgumentsMode, secrets: Readonl
     if (mode !== 'redacted' || text.length <= REDACTED_STRING_CHARS) return maskString(text);
     // Masked with enough after the cut that a value across it is masked whole, then cut.
     const cut = maskString(text.slice(0, REDACTED_STRING_CHARS + longest)).slice(0, REDACTED_STRING_CHARS);
-    return `${cut}…[${text.length} chars]`;
+    return detached(`${cut}…[${text.length} chars]`);
   };
   const walk = (node: unknown, sensitive: boolean): unknown => {
     if (sensitive && mode === 'redacted' && node !== null && node !== undefined) return shortHash(node);

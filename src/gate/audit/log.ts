@@ -2,7 +2,10 @@
  * The audit log writer behind the gate's AuditSink. Nothing happens before the first record:
  * the directory is created and the first file opened on the first flush, off the message path.
  * `record()` only stamps and queues; a setImmediate flush takes the day's lock, reads the chain's
- * tail, appends the batch with one O_APPEND write and releases the lock. Failures are reported
+ * tail, appends the batch with one O_APPEND write and releases the lock. Under steady traffic
+ * the flushes are at least BATCH_EVERY_MS apart, so one lock cycle carries many records instead
+ * of one per message (its file operations competed with the session for the CPU: BENCHMARKS.md,
+ * gate section); flush() and close() never wait for that interval. Failures are reported
  * once on stderr (never stdout) and counted; the session never sees them.
  *
  * Concurrent launchers of one profile share the day file: the lock file (./file-lock.ts) makes
@@ -29,6 +32,8 @@ const RESERVED = new Set(['seq', 'prev', 'ts', 'session']);
 const SECURITY_TYPES = new Set<unknown>(['security', 'event']);
 /** How often the day's head file is rewritten while records flow (and always at close). */
 const HEAD_EVERY_MS = 1000;
+/** The least time between two flushes while records keep coming (the first after a pause goes at once). */
+const BATCH_EVERY_MS = 20;
 
 export interface AuditLogOptions {
   /** The profile's `name`: the file stem. */
@@ -95,6 +100,9 @@ class ChainedLog implements AuditLog {
   /** Heads not yet written, and when one last was: the head is rewritten at most every HEAD_EVERY_MS and at close. */
   private readonly pendingHeads = new Map<string, { seq: number; hash: string }>();
   private headWrittenAt = 0;
+  /** When the last flush ended, and how to cut the wait of the next one short (flush, close). */
+  private drainedAt = 0;
+  private wake: (() => void) | undefined;
 
   constructor(private readonly options: AuditLogOptions) {
     this.session = options.session ?? randomBytes(6).toString('hex');
@@ -119,6 +127,7 @@ class ChainedLog implements AuditLog {
   }
 
   flush(): Promise<void> {
+    this.wake?.();
     return this.draining ?? Promise.resolve();
   }
 
@@ -134,7 +143,16 @@ class ChainedLog implements AuditLog {
   }
 
   private async drainSoon(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    const wait = this.drainedAt + BATCH_EVERY_MS - Date.now();
+    await new Promise<void>((resolve) => {
+      if (wait <= 0 || this.closed) return void setImmediate(resolve);
+      const timer = setTimeout(resolve, wait);
+      this.wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
     try {
       // Records that arrive during any await here are picked up before the drain ends.
       for (;;) {
@@ -149,6 +167,7 @@ class ChainedLog implements AuditLog {
         }
       }
     } finally {
+      this.drainedAt = Date.now();
       this.draining = undefined;
     }
   }

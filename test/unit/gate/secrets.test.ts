@@ -138,6 +138,33 @@ describe('long server messages scanned while they arrive', () => {
     expect(h.records.find((r) => r.id === 77)).toMatchObject({ type: 'call', method: 'resources/read', bytesOut: Buffer.byteLength(line), isError: false });
   });
 
+  test('a long answer goes out as the pieces it came in, not joined into one copy', async () => {
+    const h = harness({}, { secrets: { API_TOKEN: SECRET_VALUE } });
+    await h.client({ jsonrpc: '2.0', id: 'warm', method: 'ping' });
+    await h.server({ jsonrpc: '2.0', id: 'warm', result: {} });
+    await h.client({ jsonrpc: '2.0', id: 79, method: 'resources/read', params: { uri: 'demo://big' } });
+    const line = `${JSON.stringify({ result: { contents: [{ uri: 'demo://big', text: 'z'.repeat(1_000_000) }] }, jsonrpc: '2.0', id: 79 })}\n`;
+    const before = h.toClient.length;
+    await deliver(h, line);
+    const out = h.toClient.slice(before);
+    expect(out.length).toBeGreaterThan(1);
+    expect(Math.max(...out.map((chunk) => chunk.length))).toBeLessThanOrEqual(65536);
+    expect(Buffer.concat(out).equals(Buffer.from(line))).toBe(true);
+  });
+
+  test('a secret in the last piece of a long answer (after the last scan step) is masked', async () => {
+    const h = harness({}, { secrets: { API_TOKEN: SECRET_VALUE } });
+    await h.client({ jsonrpc: '2.0', id: 'warm', method: 'ping' });
+    await h.server({ jsonrpc: '2.0', id: 'warm', result: {} });
+    await h.client({ jsonrpc: '2.0', id: 80, method: 'resources/read', params: { uri: 'demo://big' } });
+    const line = `{"jsonrpc":"2.0","id":80,"result":{"text":"${'x'.repeat(600_000)}${SECRET_VALUE}"}}\n`;
+    const before = h.toClient.length;
+    await deliver(h, line);
+    const out = Buffer.concat(h.toClient.slice(before)).toString();
+    expect(out).not.toContain(SECRET_VALUE);
+    expect((JSON.parse(out) as { result: { text: string } }).result.text.endsWith('x[masked:API_TOKEN]')).toBe(true);
+  });
+
   test.each([
     ['inside a piece', 300_000],
     ['across two pieces', 65536 * 3 - 10],

@@ -100,4 +100,21 @@ describe('the gate lists on its own across pages', () => {
     expect(got).toHaveLength(1);
     expect(got[0]).toMatchObject({ id: 9, error: { code: GATE_ERRORS.INVALID_ARGUMENTS } });
   });
+
+  test('a long tools/call in many pieces is validated, forwarded byte for byte, and audited by its summary', async () => {
+    const h = harness();
+    await listTools(h);
+    const before = h.toServer.length;
+    const message = `漢${'m'.repeat(1_500_000)}é`;
+    const line = Buffer.from(`${JSON.stringify(call(21, 'echo', { message }))}\n`);
+    for (let at = 0; at < line.length; at += 65535) await h.clientRaw(line.subarray(at, at + 65535));
+    expect(Buffer.concat(h.toServer.slice(before)).equals(line)).toBe(true);
+    const bad = Buffer.from(`${JSON.stringify(call(22, 'echo', { message: 7, pad: 'p'.repeat(1_500_000) }))}\n`);
+    for (let at = 0; at < bad.length; at += 65535) await h.clientRaw(bad.subarray(at, at + 65535));
+    expect(Buffer.concat(h.toServer.slice(before)).equals(line)).toBe(true);
+    expect((h.clientGot().at(-1) as Answer).error?.code).toBe(GATE_ERRORS.INVALID_ARGUMENTS);
+    await h.server({ jsonrpc: '2.0', id: 21, result: { content: [] } });
+    const record = h.records.find((r) => r.type === 'call' && r.id === 21) as { arguments: { message: string } };
+    expect(record.arguments.message).toBe(`${message.slice(0, 200)}…[${message.length} chars]`);
+  });
 });
