@@ -24,6 +24,7 @@ import { resolveSecrets, secretSources } from './secrets.js';
 import { SHUTDOWN_SIGNALS, runSession, settleWithin, type SessionIo, type ShutdownSignal } from './session.js';
 import { checkRuntimeNetwork } from './runtime-network.js';
 import { openGateSession, type GateSession } from './gate-stage.js';
+import type { RunEgress } from './egress-session.js';
 import type { MessageStage } from './stage.js';
 import { loadUserConfig, mapRuntime, type UserConfig } from './user-config.js';
 import { watchdog, type Watchdog } from './watchdog.js';
@@ -62,11 +63,12 @@ function processIo(): SessionIo {
 }
 
 /** The container the launcher would create: the spec's body with runtime labels and mapping applied. */
-export function launchBody(spec: SandboxSpec, runtime: string, secretValues: Record<string, string>): CreateBody {
+export function launchBody(spec: SandboxSpec, runtime: string, secretValues: Record<string, string>, egressSession?: string): CreateBody {
   const body = toCreateBody(
     { ...spec, runtime },
     {
       secretValues,
+      ...(egressSession === undefined ? {} : { egressSession }),
       labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname(), [LABELS.version]: VERSION },
     },
   );
@@ -219,7 +221,9 @@ function checkMountSources(spec: SandboxSpec, endpoint: EngineEndpoint): void {
  */
 async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; gate?: GateSession; guard: boolean }): Promise<number> {
   const { spec, io, debug } = context;
-  const name = `mcp-sandbox-${spec.name}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const session = `${spec.name}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const name = `mcp-sandbox-${session}`;
+  const egress = spec.network === 'allow' ? await egressFor(context, engine, session, extra.gate) : undefined;
   const guard: Watchdog | undefined = extra.guard ? watchdog({ endpoint: context.endpoint, container: name, stopTimeout: 1 }, debug) : undefined;
   const sweeper = orphanSweeper(engine, spec.name, debug);
   let timer: NodeJS.Timeout | undefined;
@@ -232,7 +236,7 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
   try {
     const result = await runSession({
       engine,
-      body: launchBody(spec, context.runtime, secretValues),
+      body: launchBody(spec, context.runtime, secretValues, egress ? session : undefined),
       name,
       pull: spec.pull,
       stopGrace: context.config.stopGrace,
@@ -240,6 +244,7 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
       stage: extra.stage,
       debug,
       warn: context.warn,
+      ...(egress ? { beforeStart: () => egress.ready.then(() => undefined) } : {}),
       onStarted: (id) => {
         containerId = id;
         extra.gate?.started(id);
@@ -255,6 +260,8 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
       },
     });
     debug(`exit ${result.exitCode} (${result.reason})`);
+    // Its last connection events reach the audit log before the gate closes it.
+    await egress?.stop();
     if (extra.gate) await settleWithin(extra.gate.end(result), 2000);
     return result.exitCode;
   } finally {
@@ -262,8 +269,22 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
     // A session that ended before either moment still collects (its server no longer starts).
     if (containerId !== undefined) sweeper.sweep(containerId);
     guard?.disarm();
+    await egress?.stop();
     await sweeper.settle();
   }
+}
+
+/** The session's egress set (./egress-session.ts), loaded only for an allowlisted profile. */
+async function egressFor(context: RunContext, engine: EngineClient, session: string, gate: GateSession | undefined): Promise<RunEgress> {
+  const { beginEgress } = await import('./egress-session.js');
+  return beginEgress({
+    spec: context.spec,
+    engine,
+    config: context.config,
+    session,
+    ...(gate ? { record: (entry: Record<string, unknown>) => gate.audit.record(entry) } : {}),
+    debug: context.debug,
+  });
 }
 
 /** Arms the watchdog once no client bytes have arrived for `quietMs`, so its spawn delays no request. */

@@ -28,7 +28,8 @@ let home: string;
 function cli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Result {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? REPO,
-    env: { PATH: process.env.PATH, HOME: home, ...options.env },
+    // The postgres profile's allowlist names its database host in POSTGRES_HOST.
+    env: { PATH: process.env.PATH, HOME: home, POSTGRES_HOST: 'db.example.com', ...options.env },
     encoding: 'utf8',
     timeout: 30_000,
   });

@@ -63,6 +63,8 @@ describe('golden renders of shipped profiles', () => {
       // Only gVisor unless the profile says otherwise and justifies it for lint.
       if (p.runtime !== 'runsc') expect(p.justifications).toHaveProperty('MS101');
       if (p.network === 'none') expect(argv).toContain('--network=none');
+      // An allowlisted server joins its egress set's namespace (docs/egress.md); it needs no justification.
+      else if (p.network === 'allow') expect(argv).toContain(`--network=container:mcp-sandbox-egress-${p.name}-dns`);
       else expect(p.justifications).toHaveProperty(p.network === 'host' ? 'MS202' : 'MS201');
       for (const flag of ['--read-only', '--cap-drop=ALL', '--security-opt=no-new-privileges']) expect(argv).toContain(flag);
       for (const prefix of ['--memory=', '--memory-swap=', '--cpus=', '--pids-limit=']) {
