@@ -9,6 +9,6 @@ export function registerRender(program: Command): void {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['shell', 'json', 'desktop', 'engine']).default('shell'))
     .action(async (arg: string, options: { format: string }) => {
       const { renderAction } = await import('../actions/render.js');
-      renderAction(arg, options);
+      await renderAction(arg, options);
     });
 }

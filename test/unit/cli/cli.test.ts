@@ -10,6 +10,7 @@ import path from 'node:path';
 import { split } from 'shlex';
 import { toDockerArgv } from '../../../src/compile/docker-argv.js';
 import { toCreateBody } from '../../../src/compile/engine-body.js';
+import { renderSetEngine, renderSetShell } from '../../../src/egress/render-set.js';
 import type { SandboxSpec } from '../../../src/compile/spec.js';
 import { REPO, compileFile, shippedProfiles } from '../compile/shipped.js';
 
@@ -224,6 +225,14 @@ describe('render', () => {
     it('--format shell (the default) prints one line that splits back into the argv', () => {
       const r = cli(['render', name], { env: fixedHome });
       expect(r.code).toBe(0);
+      const spec = byName.get(name) as SandboxSpec;
+      if (spec.network === 'allow') {
+        // The whole egress set, then the server's line, then how to remove the set.
+        expect(r.stdout).toBe(`${renderSetShell(spec).join('\n')}\n`);
+        const serverLine = lines(r.stdout).find((l) => l.startsWith('docker run --rm -i ')) as string;
+        expect(split(serverLine)).toEqual(JSON.parse(golden(name, 'argv')));
+        return;
+      }
       expect(lines(r.stdout)).toHaveLength(1);
       expect(split(r.stdout.trim())).toEqual(JSON.parse(golden(name, 'argv')));
       expect(cli(['render', name, '-f', 'shell'], { env: fixedHome }).stdout).toBe(r.stdout);
@@ -239,7 +248,9 @@ describe('render', () => {
     it('--format engine prints the create body', () => {
       const r = cli(['render', name, '--format', 'engine'], { env: fixedHome });
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout)).toEqual(JSON.parse(golden(name, 'body')));
+      const spec = byName.get(name) as SandboxSpec;
+      if (spec.network === 'allow') expect(JSON.parse(r.stdout)).toEqual({ ...JSON.parse(JSON.stringify(renderSetEngine(spec))), server: JSON.parse(golden(name, 'body')) });
+      else expect(JSON.parse(r.stdout)).toEqual(JSON.parse(golden(name, 'body')));
     });
   });
 

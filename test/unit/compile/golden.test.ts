@@ -9,7 +9,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { toDockerArgv } from '../../../src/compile/docker-argv.js';
+import { toDockerArgv, toShellCommand } from '../../../src/compile/docker-argv.js';
+import { renderSetEngine, renderSetShell } from '../../../src/egress/render-set.js';
 import { toCreateBody } from '../../../src/compile/engine-body.js';
 import { REPO, compileFile, shippedProfiles } from './shipped.js';
 
@@ -55,6 +56,22 @@ describe('golden renders of shipped profiles', () => {
     it('create body matches its golden', () => {
       checkGolden(`${name}.body.json`, portable(toCreateBody(spec)));
     });
+
+    // An allowlisted profile renders as a whole set (render --format shell / engine).
+    if (spec.network === 'allow') {
+      it('egress set commands match their golden', () => {
+        const lines = renderSetShell(spec);
+        expect(lines[0]).toMatch(/^docker network create --internal /);
+        expect(lines.filter((l) => l.startsWith('docker run --rm -i '))).toEqual([toShellCommand(argv)]);
+        checkGolden(`${name}.set.sh`, `${lines.join('\n').split(REPO).join('<repo>')}\n`);
+      });
+
+      it('egress set bodies match their golden', () => {
+        const set = renderSetEngine(spec);
+        expect(set.server.HostConfig.NetworkMode).toBe(`container:${set.egress.names.dns}`);
+        checkGolden(`${name}.set.json`, portable(set));
+      });
+    }
 
     it('argv carries every hardening flag', () => {
       const p = loaded.profile;
