@@ -16,7 +16,7 @@ import { resolveEndpoint } from '../../src/engine/endpoint.js';
 import { HttpEngineClient } from '../../src/engine/http-client.js';
 import { sweepEgressNetworks } from '../../src/egress/sweep.js';
 import { LABELS } from '../../src/labels.js';
-import { INITIALIZE_LINE, NODE_IMAGE, ROOT, connect, containersOfLauncher, describeEngine, eventually, spawnCli, tempDir, writeProfile, writeUserConfig } from './helpers/engine.js';
+import { INITIALIZE_LINE, NODE_IMAGE, ROOT, connect, runCli, containersOfLauncher, describeEngine, eventually, spawnCli, tempDir, writeProfile, writeUserConfig } from './helpers/engine.js';
 
 jest.setTimeout(180_000);
 
@@ -121,10 +121,14 @@ describeEngine('run with an egress allowlist (real engine, server under runsc)',
       expect(await fetchUrl(`https://${targetIp}/`)).toMatch(/^error /);
       expect(await fetchUrl(`http://172.17.0.1:${hostPort}/`)).toMatch(/^error /);
       expect(egressLeftOf(pid).networks).toHaveLength(1);
+      // ps lists the set with its live launcher.
+      const ps = JSON.parse((await runCli(['ps', '--json'])).stdout) as Array<Record<string, unknown>>;
+      expect(ps).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'egress', launcherPid: pid, launcher: 'alive', parts: ['dns', 'proxy'] })]));
     } finally {
       await session.close();
     }
-    expect(await eventually(() => containersOfLauncher(pid).length === 0 && egressLeftOf(pid).networks.length === 0, 15_000)).toBe(true);
+    await eventually(() => containersOfLauncher(pid).length === 0 && egressLeftOf(pid).networks.length === 0, 30_000, 250);
+    expect({ server: containersOfLauncher(pid), ...egressLeftOf(pid) }).toEqual({ server: [], containers: [], networks: [] });
     expect(session.stderr()).toMatch(/egress set ready in \d+ ms/);
     const records = readdirSync(auditDir)
       .filter((f) => f.endsWith('.jsonl'))
@@ -148,6 +152,9 @@ describeEngine('run with an egress allowlist (real engine, server under runsc)',
     child.kill('SIGKILL');
     expect(await eventually(() => containersOfLauncher(pid).length === 0, 30_000, 250)).toBe(true);
     expect(egressLeftOf(pid).networks).toHaveLength(1);
+    // gc would remove it (a dry run: the real gc would sweep other launchers' strays too).
+    const network = docker('network', 'ls', '--format', '{{.Name}}', '--filter', `label=${LABELS.launcherPid}=${pid}`);
+    expect((await runCli(['gc', '--dry-run'])).stdout).toContain(`would remove egress set ${network} (launcher gone)`);
     await sweepEgressNetworks(engine, { labels: [`${LABELS.launcherPid}=${pid}`] });
     expect(egressLeftOf(pid)).toEqual({ containers: [], networks: [] });
   });
