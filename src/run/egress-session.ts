@@ -29,7 +29,9 @@ export interface EgressStartInput {
 
 /** A started (or starting) egress set. */
 export interface RunEgress {
-  /** Resolves once the firewall, resolver and proxy are up: the server may start then, not before. */
+  /** Resolves once the resolver runs and the firewall is in place: the server may start then, not before. */
+  confined: Promise<void>;
+  /** Resolves once the proxy is up as well. */
   ready: Promise<EgressSession>;
   /** Removes the set (waiting for a start still under way); never throws. */
   stop(): Promise<void>;
@@ -52,6 +54,10 @@ export function beginEgress(input: EgressStartInput): RunEgress {
     (removed) => removed.forEach((name) => debug(`removed stray egress network ${name}`)),
     (error: unknown) => debug(`egress sweep failed: ${(error as Error).message}`),
   );
+  let onConfined = (): void => undefined;
+  const confinedBy = new Promise<void>((resolve) => {
+    onConfined = resolve;
+  });
   const ready = startEgress({
     engine,
     plan: planEgress(entries, config.egress?.hosts ?? new Map()),
@@ -59,12 +65,17 @@ export function beginEgress(input: EgressStartInput): RunEgress {
     ...(config.egress?.network ? { upstreamNetwork: config.egress.network } : {}),
     labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname(), [LABELS.version]: VERSION },
     sink: (event) => input.record?.(egressRecord(event)),
+    onConfined: () => onConfined(),
   });
+  // A start that fails before the firewall is in place rejects `confined` too.
+  const confined = Promise.race([confinedBy, ready.then(() => undefined)]);
   ready.then(
     (session) => debug(`egress set ready in ${session.timings.total} ms ${JSON.stringify(session.timings)}`),
-    () => undefined,
+    (error: unknown) => debug(`egress set failed: ${(error as Error).message}`),
   );
+  confined.catch(() => undefined);
   return {
+    confined,
     ready,
     stop: async () => {
       const session = await ready.catch(() => undefined);

@@ -244,7 +244,8 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
       stage: extra.stage,
       debug,
       warn: context.warn,
-      ...(egress ? { beforeStart: () => egress.ready.then(() => undefined) } : {}),
+      // The server starts once its namespace is confined; the proxy's start overlaps its own.
+      ...(egress ? { beforeStart: () => egress.confined } : {}),
       onStarted: (id) => {
         containerId = id;
         extra.gate?.started(id);
