@@ -224,7 +224,7 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
   const session = `${spec.name}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const name = `mcp-sandbox-${session}`;
   const egress = spec.network === 'allow' ? await egressFor(context, engine, session, extra.gate) : undefined;
-  const guard: Watchdog | undefined = extra.guard ? watchdog({ endpoint: context.endpoint, container: name, stopTimeout: 1 }, debug) : undefined;
+  const guard: Watchdog | undefined = extra.guard ? watchdog({ endpoint: context.endpoint, container: name, stopTimeout: 1, ...(egress ? { egressSession: session } : {}) }, debug) : undefined;
   const sweeper = orphanSweeper(engine, spec.name, debug);
   let timer: NodeJS.Timeout | undefined;
   const besides = (id: string): void => {
@@ -269,8 +269,10 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
     clearTimeout(timer);
     // A session that ended before either moment still collects (its server no longer starts).
     if (containerId !== undefined) sweeper.sweep(containerId);
-    guard?.disarm();
+    // Disarmed only once the egress set is gone: a launcher killed while removing it (a client's
+    // SIGTERM/SIGKILL after closing stdin) leaves the rest to the watchdog.
     await egress?.stop();
+    guard?.disarm();
     await sweeper.settle();
   }
 }
