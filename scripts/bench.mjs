@@ -348,6 +348,17 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  /** @type {string[]} */
+  let egress = [];
+  if (process.env.BENCH_EGRESS === '1') {
+    const dirEgress = mkdtempSync(path.join(tmpdir(), 'mcp-sandbox-bench-egress-'));
+    try {
+      const { benchEgress } = await import('./bench-egress.mjs');
+      egress = await benchEgress({ root: ROOT, bin: LAUNCHER, dir: dirEgress, image: IMAGE, pairs: Number(process.env.BENCH_EGRESS_PAIRS ?? PAIRS), log });
+    } finally {
+      rmSync(dirEgress, { recursive: true, force: true });
+    }
+  }
   const loadAfter = loadavg().map((l) => l.toFixed(1)).join(' ');
   const lint = lintBench();
   const warm = warmBench();
@@ -364,6 +375,7 @@ async function main() {
     '',
     verdicts(all),
     '',
+    ...(egress.length ? [...egress, ''] : []),
     `Exit codes seen: ${[...new Set(all.flatMap((a) => a.exits))].join(', ')}; containers left behind: ${all.reduce((n, a) => n + a.leftovers, 0)}.`,
     ...(lint === undefined ? [] : ['', '### Lint benchmark (`scripts/bench-lint.mjs`)', '', '```', lint, '```']),
     ...(warm === undefined ? [] : ['', '### Warm start (`BENCH_WARM=1`, scripts/bench-warm.mjs)', '', warm]),

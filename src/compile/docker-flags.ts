@@ -12,7 +12,7 @@ import type { MountEntry, NamespaceMode, NetworkMode, PullPolicy, TmpfsEntry } f
 import { formatSize } from '../profile/units.js';
 import { parseEnv, parseLabel, parseMount, parseNetwork, parseSecurityOpt, parseVolume } from './docker-flag-parse.js';
 import { csvField, parseBool, parseTmpfs, toProfileSize } from './docker-flag-values.js';
-import type { SandboxSpec } from './spec.js';
+import { networkModeOf, type SandboxSpec } from './spec.js';
 
 type Namespace = 'pid' | 'ipc' | 'uts' | 'userns';
 
@@ -20,7 +20,7 @@ type Namespace = 'pid' | 'ipc' | 'uts' | 'userns';
 export interface RunDraft {
   pull?: PullPolicy;
   runtime?: string;
-  network?: NetworkMode;
+  network?: Exclude<NetworkMode, 'allow'>;
   namespaces: Partial<Record<Namespace, NamespaceMode>>;
   readOnly?: boolean;
   tmpfs: TmpfsEntry[];
@@ -186,7 +186,7 @@ const MAPPED: readonly DockerFlag[] = [
     },
   },
   stringRow('runtime', undefined, (spec) => [`--runtime=${spec.runtime}`]),
-  { name: 'network', aliases: ['net'], takesValue: true, pointer: '/network', emit: (spec) => [`--network=${spec.network}`], parse: parseNetwork },
+  { name: 'network', aliases: ['net'], takesValue: true, pointer: '/network', emit: (spec) => [`--network=${networkModeOf(spec)}`], parse: parseNetwork },
   namespaceRow('pid'),
   namespaceRow('ipc'),
   namespaceRow('uts'),

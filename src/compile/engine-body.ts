@@ -2,7 +2,7 @@
  * Emitter 2: the Docker Engine API `POST /containers/create` body for a SandboxSpec, the same
  * container the docker CLI would create from `toDockerArgv(spec)`.
  */
-import type { SandboxSpec } from './spec.js';
+import { networkModeOf, type SandboxSpec } from './spec.js';
 
 /** The subset of the Engine API create body that mcp-sandbox sets (API 1.41). */
 export interface CreateBody {
@@ -48,6 +48,8 @@ export interface BodyOptions {
   secretValues?: Record<string, string>;
   /** Extra labels added by the launcher (pid, version). */
   labels?: Record<string, string>;
+  /** The egress session an allowlisted server joins (see networkModeOf). */
+  egressSession?: string;
 }
 
 /** Builds the create body. Secret values only enter here, never the argv. */
@@ -80,7 +82,7 @@ export function toCreateBody(spec: SandboxSpec, options: BodyOptions = {}): Crea
     HostConfig: {
       AutoRemove: true,
       Runtime: spec.runtime,
-      NetworkMode: spec.network,
+      NetworkMode: networkModeOf(spec, options.egressSession),
       ...(spec.namespaces.pid === 'host' ? { PidMode: 'host' } : {}),
       ...(spec.namespaces.ipc === 'host' ? { IpcMode: 'host' } : {}),
       ...(spec.namespaces.uts === 'host' ? { UTSMode: 'host' } : {}),

@@ -4,7 +4,7 @@
  * docker argv and the Engine API body cannot drift apart: they are two spellings of this object.
  */
 import { LABELS } from '../labels.js';
-import type { GateConfig, WarmConfig, NamespaceMode, NetworkMode, NormalizedMount, NormalizedProfile, NormalizedSeccomp, PullPolicy } from '../profile/types.js';
+import type { EgressAllow, GateConfig, WarmConfig, NamespaceMode, NetworkMode, NormalizedMount, NormalizedProfile, NormalizedSeccomp, PullPolicy } from '../profile/types.js';
 import { effectiveCapabilities } from '../profile/capabilities.js';
 import { formatSize } from '../profile/units.js';
 
@@ -23,6 +23,8 @@ export interface SandboxSpec {
   user?: string;
   runtime: string;
   network: NetworkMode;
+  /** With network `allow`: the allowlist; the launcher starts its egress set (src/egress/). */
+  egress?: EgressAllow;
   namespaces: { pid: NamespaceMode; ipc: NamespaceMode; uts: NamespaceMode; userns: NamespaceMode };
   readOnlyRoot: boolean;
   /** Mount point -> option string, identical in argv and API body. */
@@ -76,6 +78,7 @@ export function compileSpec(profile: NormalizedProfile, options: CompileOptions 
     ...(profile.user === undefined ? {} : { user: profile.user }),
     runtime: profile.runtime,
     network: profile.network,
+    ...(profile.egress ? { egress: { allow: [...profile.egress.allow], entries: profile.egress.entries.map((e) => ({ ...e })) } } : {}),
     namespaces: { ...profile.namespaces },
     readOnlyRoot: profile.filesystem.readOnlyRoot,
     tmpfs: profile.filesystem.tmpfs.map((t) => ({
@@ -110,6 +113,19 @@ export function compileSpec(profile: NormalizedProfile, options: CompileOptions 
     gate: profile.gate,
     warm: profile.warm,
   };
+}
+
+/** The egress set's network-namespace holder for a session: the container an allowlisted server joins. */
+export function egressHolderName(session: string): string {
+  return `mcp-sandbox-egress-${session}-dns`;
+}
+
+/**
+ * The server container's network mode. An allowlisted server joins its session's holder; with
+ * no session (render, goldens) the profile's name stands in, as `render --format shell` uses it.
+ */
+export function networkModeOf(spec: SandboxSpec, session: string = spec.name): string {
+  return spec.network === 'allow' ? `container:${egressHolderName(session)}` : spec.network;
 }
 
 function sortKeys(record: Record<string, string>): Record<string, string> {

@@ -7,7 +7,8 @@ import type { Check, DoctorDeps, ProfileNeed } from './checks.js';
 
 export interface Need {
   runtime: string;
-  network: NetworkMode;
+  /** An allowlisted server needs what a bridged one does from its runtime: a network stack. */
+  network: Exclude<NetworkMode, 'allow'>;
   profileRuntime: string;
   profiles: ProfileNeed[];
 }
@@ -17,8 +18,9 @@ export function groupNeeds(deps: Pick<DoctorDeps, 'config' | 'profiles' | 'env'>
   const needs = new Map<string, Need>();
   for (const profile of deps.profiles) {
     const runtime = mapRuntime(deps.config, profile.runtime, profile.network);
-    const key = `${runtime}\u0000${profile.network}`;
-    const need = needs.get(key) ?? { runtime, network: profile.network, profileRuntime: profile.runtime, profiles: [] };
+    const network = profile.network === 'allow' ? 'bridge' : profile.network;
+    const key = `${runtime}\u0000${network}`;
+    const need = needs.get(key) ?? { runtime, network, profileRuntime: profile.runtime, profiles: [] };
     need.profiles.push(profile);
     needs.set(key, need);
   }

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { prepareSandbox } from '../compile/prepare.js';
 import { connectEngine } from '../engine/connect.js';
 import type { EngineClient } from '../engine/client.js';
-import { loadUserConfig } from '../run/user-config.js';
+import { loadUserConfig, mapRuntime } from '../run/user-config.js';
+import { egressCheck } from './egress-check.js';
 import { runDoctor, type Check, type ProfileNeed } from './checks.js';
 import { runProbe } from './probe.js';
 import { withPlatformCheck } from './platform.js';
@@ -68,6 +69,11 @@ export async function doctorHere(options: { env?: NodeJS.ProcessEnv; profilesDir
       probe: (spec) => runProbe(engine, spec),
       env,
     });
+    // Only with the egress image on the engine and a profile that uses an allowlist.
+    if (profiles.some((p) => p.network === 'allow')) {
+      const egress = await egressCheck(engine, mapRuntime(config, 'runsc', 'allow'));
+      if (egress) checks.push(egress);
+    }
     return await withPlatformCheck(checks, engine, env);
   } finally {
     if (!options.engine) engine.close();

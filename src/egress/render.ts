@@ -9,6 +9,7 @@
  * anything starts and the firewall need not wait for the proxy.
  */
 import type { CreateBody } from '../compile/engine-body.js';
+import { egressHolderName } from '../compile/spec.js';
 import type { NetworkCreateBody } from '../engine/client.js';
 import { LABELS } from '../labels.js';
 import { dnsmasqConfig, firewallRules, haproxyConfig } from './configs.js';
@@ -63,7 +64,7 @@ export interface EgressBodies {
 /** The create bodies of an egress set on subnet block `block` (see sessionSubnet). */
 export function egressBodies(plan: EgressPlan, options: RenderOptions, block: number): EgressBodies {
   const base = `mcp-sandbox-egress-${options.sessionId}`;
-  const names = { network: base, dns: `${base}-dns`, proxy: `${base}-proxy`, firewall: `${base}-firewall` };
+  const names = { network: base, dns: egressHolderName(options.sessionId), proxy: `${base}-proxy`, firewall: `${base}-firewall` };
   const addresses = sessionSubnet(block);
   const labels = { ...(options.labels ?? {}), [LABELS.egressSession]: options.sessionId };
   const common = { image: options.image ?? EGRESS_IMAGE, labels, tieStdin: true, networkMode: base };

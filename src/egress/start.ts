@@ -39,6 +39,12 @@ export interface EgressOptions {
   /** Added to every container and the network (profile, launcher pid and host). */
   labels?: Record<string, string>;
   sink?: EgressSink;
+  /**
+   * Called once the holder runs and the firewall is in place, before the proxy may be ready: from
+   * then on a container in the namespace is confined (a connection before the proxy listens is
+   * refused, never let out), so a launcher may start the server there and overlap the proxy's start.
+   */
+  onConfined?: () => void;
   /** Bound on each readiness wait. */
   timeoutMs?: number;
 }
@@ -85,6 +91,9 @@ export async function startEgress(options: EgressOptions): Promise<EgressSession
     // runs, while the proxy is still starting.
     const holderThenFirewall = startHelper(options, created, bodies.dns, bodies.names.dns, /started, version/).then(async (holder) => {
       await runFirewall(options, bodies);
+      // The holder's resolver must answer too before anything joins.
+      await holder.ready;
+      options.onConfined?.();
       return { holder, firewallAt: Date.now() };
     });
     const proxyStarted = startHelper(options, created, bodies.proxy, bodies.names.proxy, /Loading success/);

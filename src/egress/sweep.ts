@@ -23,6 +23,8 @@ export interface SweepOptions {
   all?: boolean;
   /** Only sets carrying each of these `key=value` labels (e.g. one profile's). */
   labels?: string[];
+  /** Only name what would be removed (`gc --dry-run`). */
+  dryRun?: boolean;
 }
 
 /** Removes the egress sets of dead launchers; returns the removed networks' names. */
@@ -35,6 +37,10 @@ export async function sweepEgressNetworks(engine: NetworkEngineClient, options: 
     const sameHost = labels[LABELS.launcherHost] === hostname();
     const stray = options.all === true || (sameHost && Number.isInteger(pid) && pid > 0 && !alive(pid));
     if (!stray) continue;
+    if (options.dryRun) {
+      removed.push(network.Name);
+      continue;
+    }
     const session = labels[LABELS.egressSession];
     if (session) {
       const containers = await engine.listContainers({ all: true, labels: [`${LABELS.egressSession}=${session}`] });

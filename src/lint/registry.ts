@@ -23,6 +23,7 @@ import { rule as dockerFlagUnmapped } from './rules/ms114-docker-flag-unmapped.j
 import { rule as dockerFlagDangerous } from './rules/ms115-docker-flag-dangerous.js';
 import { rule as networkEnabled } from './rules/ms201-network-enabled.js';
 import { rule as hostNetwork } from './rules/ms202-host-network.js';
+import { rule as egressBroadEntry } from './rules/ms203-egress-broad-entry.js';
 import { rule as sensitiveHostPath } from './rules/ms301-sensitive-host-path.js';
 import { rule as writableRootFilesystem } from './rules/ms302-writable-root-filesystem.js';
 import { rule as writableMount } from './rules/ms303-writable-mount.js';
@@ -68,6 +69,7 @@ export const RULES: readonly Rule[] = [
   dockerFlagDangerous,
   networkEnabled,
   hostNetwork,
+  egressBroadEntry,
   sensitiveHostPath,
   writableRootFilesystem,
   writableMount,

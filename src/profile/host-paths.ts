@@ -8,11 +8,10 @@ import type { Fail, NormalizeContext } from './normalize.js';
 import { PROFILE_DEFAULTS } from './defaults.js';
 import type { MountEntry, NormalizedMount } from './types.js';
 
-/** Expands variables and ~, then resolves a relative path against the profile's directory. */
-export function expandHostPath(raw: string, pointer: string, ctx: NormalizeContext, fail: Fail): string {
-  let expanded: string;
+/** Expands `${VAR}` in a profile value (mount sources, network.allow entries); fails at `pointer`. */
+export function interpolateAt(raw: string, pointer: string, ctx: NormalizeContext, fail: Fail): string {
   try {
-    expanded = interpolate(raw, ctx.env);
+    return interpolate(raw, ctx.env);
   } catch (error) {
     if (!(error instanceof InterpolationError)) throw error;
     if (error.variable !== undefined) {
@@ -21,6 +20,11 @@ export function expandHostPath(raw: string, pointer: string, ctx: NormalizeConte
     }
     return fail(pointer, `${JSON.stringify(raw)} at character ${error.offset + 1}: ${error.message}`, 'supported: $$, $V, ${V}, ${V:-default}, ${V-default}, ${V:+alt}, ${V+alt}, ${V:?message}, ${V?message}');
   }
+}
+
+/** Expands variables and ~, then resolves a relative path against the profile's directory. */
+export function expandHostPath(raw: string, pointer: string, ctx: NormalizeContext, fail: Fail): string {
+  const expanded = interpolateAt(raw, pointer, ctx, fail);
   const tilde = expanded === '~' ? ctx.home : expanded.startsWith('~/') ? path.join(ctx.home, expanded.slice(2)) : expanded;
   if (tilde.startsWith('~')) fail(pointer, `${JSON.stringify(raw)}: only ~ and ~/ are expanded`, "write the full path of another user's home");
   return path.resolve(ctx.baseDir(pointer), tilde);

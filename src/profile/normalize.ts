@@ -10,6 +10,7 @@ import { PROFILE_DEFAULTS, WARM_DEFAULTS } from './defaults.js';
 import { expandHostPath, normalizeMounts } from './host-paths.js';
 import { normalizeResources, normalizeTmpfs } from './normalize-resources.js';
 import { gateConfigOf } from './normalize-gate.js';
+import { normalizeNetwork } from './normalize-network.js';
 import { normalizeSeccomp } from './seccomp.js';
 import type { NormalizedProfile, Profile, WarmConfig } from './types.js';
 import { canonicalUser } from './user.js';
@@ -58,7 +59,7 @@ export function normalizeProfile(profile: Profile, ctx: NormalizeContext): Norma
     ...(profile.workdir ? { workdir: profile.workdir } : {}),
     ...(profile.user === undefined ? {} : { user: normalizeUser(profile.user, fail) }),
     runtime: profile.runtime ?? defaults.runtime,
-    network: profile.network ?? defaults.network,
+    ...normalizeNetwork(profile.network, defaults.network, ctx, fail),
     namespaces: { ...defaults.namespaces, ...definedOnly(profile.namespaces ?? {}) },
     resources,
     filesystem: { readOnlyRoot: filesystem.readOnlyRoot ?? defaults.filesystem.readOnlyRoot, tmpfs, mounts },

@@ -3,8 +3,13 @@
  * `schema/profile.schema.json` is the source of truth for the shape; these types mirror it.
  * Normalization keeps the same keys, so a JSON pointer means the same thing in both.
  */
+import type { AllowEntry } from '../egress/allow.js';
 
-export type NetworkMode = 'none' | 'bridge' | 'host';
+/**
+ * How the server reaches the network. `allow`: only the destinations of `network.allow`, through
+ * the egress set (docs/egress.md); a profile writes it as `network: { allow: [...] }`.
+ */
+export type NetworkMode = 'none' | 'bridge' | 'host' | 'allow';
 export type PullPolicy = 'never' | 'missing' | 'always';
 export type NamespaceMode = 'private' | 'host';
 
@@ -35,7 +40,7 @@ export interface Profile {
   workdir?: string;
   user?: string | number;
   runtime?: string;
-  network?: NetworkMode;
+  network?: Exclude<NetworkMode, 'allow'> | { allow: string[] };
   namespaces?: { pid?: NamespaceMode; ipc?: NamespaceMode; uts?: NamespaceMode; userns?: NamespaceMode };
   /** Container limits, and (allow/deny) the MCP gate's resource URI globs. */
   resources?: { memory?: string | number; memorySwap?: string | number; cpus?: number; pids?: number; allow?: string[]; deny?: string[] };
@@ -63,6 +68,13 @@ export interface Profile {
   roots?: 'mounts' | 'client' | 'none';
   /** Warm start: a pool of started sandboxes `run` claims (docs/run.md). */
   warm?: { pool?: number; idleTimeout?: number | string };
+}
+
+/** `network.allow` after normalization; the plan itself needs the user config's `egress.hosts`. */
+export interface EgressAllow {
+  /** The entries as written, variables expanded. */
+  allow: string[];
+  entries: AllowEntry[];
 }
 
 export interface NormalizedTmpfs {
@@ -102,6 +114,8 @@ export interface NormalizedProfile {
   user?: string;
   runtime: string;
   network: NetworkMode;
+  /** With `network: allow`: the entries, variables expanded and parsed (src/egress/allow.ts). */
+  egress?: EgressAllow;
   namespaces: { pid: NamespaceMode; ipc: NamespaceMode; uts: NamespaceMode; userns: NamespaceMode };
   resources: {
     /** Bytes; 0 = no limit. */

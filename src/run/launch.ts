@@ -24,6 +24,7 @@ import { resolveSecrets, secretSources } from './secrets.js';
 import { SHUTDOWN_SIGNALS, runSession, settleWithin, type SessionIo, type ShutdownSignal } from './session.js';
 import { checkRuntimeNetwork } from './runtime-network.js';
 import { openGateSession, type GateSession } from './gate-stage.js';
+import type { RunEgress } from './egress-session.js';
 import type { MessageStage } from './stage.js';
 import { loadUserConfig, mapRuntime, type UserConfig } from './user-config.js';
 import { watchdog, type Watchdog } from './watchdog.js';
@@ -63,11 +64,12 @@ function processIo(): SessionIo {
 }
 
 /** The container the launcher would create: the spec's body with runtime labels and mapping applied. */
-export function launchBody(spec: SandboxSpec, runtime: string, secretValues: Record<string, string>): CreateBody {
+export function launchBody(spec: SandboxSpec, runtime: string, secretValues: Record<string, string>, egressSession?: string): CreateBody {
   const body = toCreateBody(
     { ...spec, runtime },
     {
       secretValues,
+      ...(egressSession === undefined ? {} : { egressSession }),
       labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname(), [LABELS.version]: VERSION },
     },
   );
@@ -220,17 +222,20 @@ function checkMountSources(spec: SandboxSpec, endpoint: EngineEndpoint): void {
  */
 async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; gate?: GateSession; guard: boolean }): Promise<number> {
   const { spec, io, debug } = context;
-  const body = launchBody(spec, context.runtime, secretValues);
-  const warm = await warmLaunch({ engine, spec, body, secretValues, env: context.env, refill: extra.guard, debug });
-  const name = warm.claimed?.name ?? `mcp-sandbox-${spec.name}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const guard: Watchdog | undefined = extra.guard ? watchdog({ endpoint: context.endpoint, container: name, stopTimeout: 1 }, debug) : undefined;
+  const session = `${spec.name}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const egress = spec.network === 'allow' ? await egressFor(context, engine, session, extra.gate) : undefined;
+  const body = launchBody(spec, context.runtime, secretValues, egress ? session : undefined);
+  // A pooled sandbox has no egress set of its own: an allowlisted profile always starts cold.
+  const warm = egress ? undefined : await warmLaunch({ engine, spec, body, secretValues, env: context.env, refill: extra.guard, debug });
+  const name = warm?.claimed?.name ?? `mcp-sandbox-${session}`;
+  const guard: Watchdog | undefined = extra.guard ? watchdog({ endpoint: context.endpoint, container: name, stopTimeout: 1, ...(egress ? { egressSession: session } : {}) }, debug) : undefined;
   const sweeper = orphanSweeper(engine, spec.name, debug);
   let timer: NodeJS.Timeout | undefined;
   const besides = (id: string): void => {
     clearTimeout(timer);
     sweeper.sweep(id);
     // The refill waits for the same quiet moment as the watchdog: the session's first answer is out.
-    if (guard || warm.claimed) armWhenQuiet({ arm: () => (guard?.arm(), warm.refill()) }, io.stdin);
+    if (guard || warm?.claimed) armWhenQuiet({ arm: () => (guard?.arm(), warm?.refill()) }, io.stdin);
   };
   let containerId: string | undefined;
   try {
@@ -238,13 +243,15 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
       engine,
       body,
       name,
-      ...(warm.claimed ? { claimed: warm.claimed } : {}),
+      ...(warm?.claimed ? { claimed: warm.claimed } : {}),
       pull: spec.pull,
       stopGrace: context.config.stopGrace,
       io: guard ? armOnSignal(io, guard) : io,
       stage: extra.stage,
       debug,
       warn: context.warn,
+      // The server starts once its namespace is confined; the proxy's start overlaps its own.
+      ...(egress ? { beforeStart: () => egress.confined } : {}),
       onStarted: (id) => {
         containerId = id;
         extra.gate?.started(id);
@@ -260,15 +267,33 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
       },
     });
     debug(`exit ${result.exitCode} (${result.reason})`);
+    // Its last connection events reach the audit log before the gate closes it.
+    await egress?.stop();
     if (extra.gate) await settleWithin(extra.gate.end(result), 2000);
     return result.exitCode;
   } finally {
     clearTimeout(timer);
     // A session that ended before either moment still collects (its server no longer starts).
     if (containerId !== undefined) sweeper.sweep(containerId);
+    // Disarmed only once the egress set is gone: a launcher killed while removing it (a client's
+    // SIGTERM/SIGKILL after closing stdin) leaves the rest to the watchdog.
+    await egress?.stop();
     guard?.disarm();
     await sweeper.settle();
   }
+}
+
+/** The session's egress set (./egress-session.ts), loaded only for an allowlisted profile. */
+async function egressFor(context: RunContext, engine: EngineClient, session: string, gate: GateSession | undefined): Promise<RunEgress> {
+  const { beginEgress } = await import('./egress-session.js');
+  return beginEgress({
+    spec: context.spec,
+    engine,
+    config: context.config,
+    session,
+    ...(gate ? { record: (entry: Record<string, unknown>) => gate.audit.record(entry) } : {}),
+    debug: context.debug,
+  });
 }
 
 /** Arms the watchdog once no client bytes have arrived for `quietMs`, so its spawn delays no request. */

@@ -49,6 +49,8 @@ export interface SessionOptions {
   debug(message: string): void;
   /** Messages that always matter (OOM, forced kill). */
   warn(message: string): void;
+  /** Awaited after create, attach and wait, before start (the egress set coming up meanwhile). */
+  beforeStart?(): Promise<void>;
   /** Called once the server runs. */
   onStarted?(id: string): void;
   /** A warm pool member already running and attached (src/run/warm.ts): no pull, create or start. */
@@ -159,6 +161,13 @@ async function attachAndStart(options: SessionOptions, id: string): Promise<{ so
     throw engineCallFailed('attaching to the container', error, engine.endpoint);
   }
   options.debug('attached');
+  try {
+    await options.beforeStart?.();
+  } catch (error) {
+    waitHandle.cancel();
+    socket.destroy();
+    throw error;
+  }
   try {
     await engine.start(id);
   } catch (error) {

@@ -7,6 +7,9 @@
  *   runtimes:            # profile runtime -> engine runtime, per network mode (or one name for all)
  *     runsc: { none: runsc, bridge: runsc-net, host: runsc-net }
  *   stopGrace: 2         # seconds between closing the server's stdin and stopping it
+ *   egress:              # the egress proxy's upstream side (docs/egress.md)
+ *     hosts: { db.internal: 10.1.2.3 }   # resolved so by the proxy, exempt from its private-range refusal
+ *     network: bridge                    # the engine network the proxy reaches upstreams on
  *
  * The mapping is explicit on purpose: on kernels >= 6.11 with runsc older than 20240807 a
  * networked runsc profile needs a runtime registered with --network=host, and guessing that
@@ -16,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { SandboxError } from '../errors.js';
+import { parseAllow } from '../egress/allow.js';
 import type { NetworkMode } from '../profile/types.js';
 
 export interface UserConfig {
@@ -23,6 +27,14 @@ export interface UserConfig {
   runtimes: Record<string, string | Partial<Record<NetworkMode, string>>>;
   /** Seconds. */
   stopGrace: number;
+  /** The egress proxy's upstream side (docs/egress.md); absent: Docker's bridge and public DNS. */
+  egress?: EgressUserConfig;
+}
+
+/** `egress:` in the user config: names the proxy resolves so (private DNS, test networks), and its upstream network. */
+export interface EgressUserConfig {
+  hosts: Map<string, string>;
+  network?: string;
 }
 
 export const DEFAULT_STOP_GRACE = 2;
@@ -67,7 +79,7 @@ export function userConfigFromText(file: string, text: string, parse: (text: str
       else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
         const modes: Partial<Record<NetworkMode, string>> = {};
         for (const [mode, target] of Object.entries(value as Record<string, unknown>)) {
-          if (mode !== 'none' && mode !== 'bridge' && mode !== 'host') return bad(`runtimes.${name}.${mode}: network mode must be none, bridge or host`);
+          if (mode !== 'none' && mode !== 'bridge' && mode !== 'host' && mode !== 'allow') return bad(`runtimes.${name}.${mode}: network mode must be none, bridge, host or allow`);
           if (typeof target !== 'string' || !target) return bad(`runtimes.${name}.${mode} must be a runtime name`);
           modes[mode] = target;
         }
@@ -80,7 +92,22 @@ export function userConfigFromText(file: string, text: string, parse: (text: str
     if (typeof record.stopGrace !== 'number' || !(record.stopGrace >= 0) || record.stopGrace > 300) return bad('stopGrace must be a number of seconds between 0 and 300');
     stopGrace = record.stopGrace;
   }
-  return { file, runtimes, stopGrace };
+  const egress = record.egress === undefined ? undefined : egressConfigOf(record.egress, bad);
+  return { file, runtimes, stopGrace, ...(egress ? { egress } : {}) };
+}
+
+/** `egress: { hosts: { "db.internal": 10.1.2.3 }, network: bridge }`, checked by the egress parser. */
+function egressConfigOf(value: unknown, bad: (what: string) => never): EgressUserConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('egress must be a mapping (hosts, network)');
+  const { hosts = {}, network, ...rest } = value as Record<string, unknown>;
+  const unknownKey = Object.keys(rest)[0];
+  if (unknownKey !== undefined) return bad(`egress.${unknownKey} is not a setting (hosts, network)`);
+  if (typeof hosts !== 'object' || hosts === null || Array.isArray(hosts)) return bad('egress.hosts must be a mapping of name to IPv4 address');
+  if (network !== undefined && (typeof network !== 'string' || network === '')) return bad('egress.network must be the name of an engine network');
+  const parsed = parseAllow([], Object.fromEntries(Object.entries(hosts as Record<string, unknown>).map(([k, v]) => [k, String(v)])));
+  const problem = parsed.problems[0];
+  if (problem) return bad(problem.message);
+  return { hosts: parsed.hosts, ...(network === undefined ? {} : { network: network as string }) };
 }
 
 /** Loads the user config; a missing file is an empty config. The yaml library is imported only when the file exists. */
@@ -93,10 +120,14 @@ export async function loadUserConfig(env: NodeJS.ProcessEnv = process.env, home 
   return userConfigFromText(file, text, yaml.parse ?? (yaml.default as typeof import('yaml')).parse);
 }
 
-/** The engine runtime for a profile runtime and network mode. */
+/**
+ * The engine runtime for a profile runtime and network mode. An allowlisted server joins the
+ * egress holder's network namespace and needs a network stack as a bridged one does, so
+ * without an `allow` entry it takes the `bridge` mapping.
+ */
 export function mapRuntime(config: UserConfig, runtime: string, network: NetworkMode): string {
   const entry = config.runtimes[runtime];
   if (entry === undefined) return runtime;
   if (typeof entry === 'string') return entry;
-  return entry[network] ?? runtime;
+  return entry[network] ?? (network === 'allow' ? entry.bridge : undefined) ?? runtime;
 }

@@ -13,7 +13,9 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { EngineClient } from '../engine/client.js';
+import type { EngineClient, NetworkEngineClient } from '../engine/client.js';
+import { sweepEgressNetworks } from '../egress/sweep.js';
+import { LABELS } from '../labels.js';
 import type { EngineEndpoint } from '../engine/endpoint.js';
 import { HttpEngineClient } from '../engine/http-client.js';
 
@@ -24,6 +26,8 @@ export interface WatchdogOrder {
   container: string;
   /** Seconds the engine waits between TERM and KILL. */
   stopTimeout: number;
+  /** The session's egress set (docs/egress.md): its containers and network are removed too. */
+  egressSession?: string;
 }
 
 export interface Watchdog {
@@ -132,7 +136,18 @@ export async function enforce(order: WatchdogOrder, engine: EngineClient, rechec
     await engine.remove(order.container, { force: true }).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, recheckMs));
     await engine.remove(order.container, { force: true }).catch(() => undefined);
+    if (order.egressSession) await removeEgressSet(engine as NetworkEngineClient, order.egressSession);
   } finally {
     engine.close();
+  }
+}
+
+/** The set's holder and proxy exit with the launcher's attach; the network waits until they are gone. */
+async function removeEgressSet(engine: NetworkEngineClient, session: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const networks = await engine.listNetworks({ labels: [`${LABELS.egressSession}=${session}`] }).catch(() => undefined);
+    if (networks !== undefined && networks.length === 0) return;
+    await sweepEgressNetworks(engine, { all: true, labels: [`${LABELS.egressSession}=${session}`] }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 250 + attempt * 100));
   }
 }

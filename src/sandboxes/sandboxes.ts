@@ -47,17 +47,20 @@ const processProbe: LivenessProbe = {
   },
 };
 
+/** The launcher named by a container's or network's labels, and whether it still runs here. */
+export function launcherOf(labels: Readonly<Record<string, string>>, probe: LivenessProbe = processProbe): { pid?: number; launcher: LauncherState } {
+  const pidText = labels[LABELS.launcherPid];
+  const pid = pidText && /^\d+$/.test(pidText) ? Number(pidText) : undefined;
+  if (pid === undefined) return { launcher: 'none' };
+  const host = labels[LABELS.launcherHost];
+  if (host !== undefined && host !== probe.hostname()) return { pid, launcher: 'remote' };
+  return { pid, launcher: probe.isAlive(pid) ? 'alive' : 'dead' };
+}
+
 /** Describes one container carrying our labels. */
 export function describeSandbox(container: ContainerSummary, probe: LivenessProbe = processProbe, now = Date.now()): SandboxEntry {
   const labels = container.Labels ?? {};
-  const pidText = labels[LABELS.launcherPid];
-  const pid = pidText && /^\d+$/.test(pidText) ? Number(pidText) : undefined;
-  let launcher: LauncherState = 'none';
-  if (pid !== undefined) {
-    const host = labels[LABELS.launcherHost];
-    if (host !== undefined && host !== probe.hostname()) launcher = 'remote';
-    else launcher = probe.isAlive(pid) ? 'alive' : 'dead';
-  }
+  const { pid, launcher } = launcherOf(labels, probe);
   const pool = poolState(container, now);
   return {
     ...(pool === undefined ? {} : { pool }),

@@ -1,22 +1,41 @@
 import { describeEndpoint } from '../../engine/endpoint.js';
-import { formatAge, listSandboxes } from '../../sandboxes/sandboxes.js';
+import type { NetworkEngineClient } from '../../engine/client.js';
+import { listEgressSets } from '../../egress/sweep.js';
+import { formatAge, launcherOf, listSandboxes } from '../../sandboxes/sandboxes.js';
 import { withEngine } from '../../engine/connect.js';
 
-/** `mcp-sandbox ps` (declared in ../commands/ps.ts). */
+/** `mcp-sandbox ps` (declared in ../commands/ps.ts): sandboxes, then egress sets (docs/egress.md). */
 export async function psAction(options: { json?: boolean }): Promise<void> {
-  const { endpoint, entries } = await withEngine(async (engine) => ({ endpoint: engine.endpoint, entries: await listSandboxes(engine) }));
+  const { endpoint, entries, sets } = await withEngine(async (engine) => {
+    const [entries, sets] = await Promise.all([listSandboxes(engine), listEgressSets(engine as NetworkEngineClient)]);
+    return { endpoint: engine.endpoint, entries, sets };
+  });
+  const egress = sets.map((s) => {
+    const { pid, launcher } = launcherOf(s.labels);
+    return { kind: 'egress' as const, session: s.session, network: s.network, parts: Object.keys(s.containers).sort(), ...(pid === undefined ? {} : { launcherPid: pid }), launcher };
+  });
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+    // Sandboxes as before; each egress set follows as an entry with kind "egress".
+    process.stdout.write(`${JSON.stringify([...entries, ...egress], null, 2)}\n`);
     return;
   }
-  if (entries.length === 0) {
+  if (entries.length === 0 && egress.length === 0) {
     process.stdout.write(`no sandboxes on ${describeEndpoint(endpoint)}\n`);
     return;
   }
-  const rows = [
-    ['CONTAINER', 'PROFILE', 'STATE', 'AGE', 'LAUNCHER'],
-    ...entries.map((e) => [e.id.slice(0, 12), e.profile, e.pool ? `${e.state} (pool ${e.pool})` : e.state, formatAge(e.age), e.launcherPid === undefined ? '-' : `${e.launcherPid} ${e.launcher}`]),
-  ];
+  if (entries.length > 0) {
+    table([
+      ['CONTAINER', 'PROFILE', 'STATE', 'AGE', 'LAUNCHER'],
+      ...entries.map((e) => [e.id.slice(0, 12), e.profile, e.pool ? `${e.state} (pool ${e.pool})` : e.state, formatAge(e.age), e.launcherPid === undefined ? '-' : `${e.launcherPid} ${e.launcher}`]),
+    ]);
+  }
+  if (egress.length > 0) {
+    if (entries.length > 0) process.stdout.write('\n');
+    table([['EGRESS SET', 'NETWORK', 'PARTS', 'LAUNCHER'], ...egress.map((e) => [e.session, e.network, e.parts.join(',') || '-', e.launcherPid === undefined ? '-' : `${e.launcherPid} ${e.launcher}`])]);
+  }
+}
+
+function table(rows: string[][]): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const row of rows) process.stdout.write(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}\n`);
 }

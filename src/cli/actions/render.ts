@@ -7,14 +7,19 @@ import { CLIENT_FORMATS } from '../../clients/paths.js';
 import { SandboxError } from '../../errors.js';
 import type { LoadedProfile } from '../../profile/load.js';
 import { stringify } from 'yaml';
+import { planEgress } from '../../egress/plan.js';
+import { renderSetEngine, renderSetShell } from '../../egress/render-set.js';
+import { loadUserConfig } from '../../run/user-config.js';
 
 /** `mcp-sandbox render` (declared in ../commands/render.ts). */
-export function renderAction(arg: string, options: { format: string; serve?: boolean; serveImage?: string }): void {
+export async function renderAction(arg: string, options: { format: string; serve?: boolean; serveImage?: string }): Promise<void> {
   if ((options.serve || options.serveImage !== undefined) && options.format !== 'k8s') {
     throw new SandboxError('USAGE', '--serve and --serve-image only apply to --format k8s', { hint: 'add --format k8s' });
   }
   const { spec, loaded } = prepareSandbox(arg);
   const argv = toDockerArgv(spec);
+  const allowlisted = spec.network === 'allow';
+  const egress = allowlisted ? ((await loadUserConfig()).egress ?? {}) : {};
   let output: string;
   switch (options.format) {
     case 'json':
@@ -24,13 +29,16 @@ export function renderAction(arg: string, options: { format: string; serve?: boo
       output = JSON.stringify({ [CLIENT_FORMATS['claude-desktop'].serversKey]: { [spec.name]: { command: argv[0], args: argv.slice(1) } } }, null, 2);
       break;
     case 'engine':
-      output = JSON.stringify(toCreateBody(spec), null, 2);
+      output = JSON.stringify(allowlisted ? renderSetEngine(spec, egress) : toCreateBody(spec), null, 2);
       break;
     case 'k8s':
-      output = toK8sYaml(toK8sManifests(spec, k8sOptions(loaded, options))).trimEnd();
+      output = toK8sYaml(toK8sManifests(spec, { ...k8sOptions(loaded, options), ...(spec.egress ? { egress: planEgress(spec.egress.entries) } : {}) })).trimEnd();
       break;
     default:
-      output = toShellCommand(argv);
+      output = allowlisted ? renderSetShell(spec, egress).join('\n') : toShellCommand(argv);
+  }
+  if (allowlisted && (options.format === 'json' || options.format === 'desktop')) {
+    process.stderr.write(`mcp-sandbox: ${spec.name} has an egress allowlist: this docker command joins an egress set it does not create (render --format shell prints the whole set; mcp-sandbox run starts it)\n`);
   }
   process.stdout.write(`${output}\n`);
 }

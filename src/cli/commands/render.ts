@@ -11,6 +11,6 @@ export function registerRender(program: Command): void {
     .option('--serve-image <image>', 'with --serve: the image with the mcp-sandbox CLI')
     .action(async (arg: string, options: { format: string; serve?: boolean; serveImage?: string }) => {
       const { renderAction } = await import('../actions/render.js');
-      renderAction(arg, options);
+      await renderAction(arg, options);
     });
 }

@@ -11,6 +11,8 @@ import { split } from 'shlex';
 import { toDockerArgv } from '../../../src/compile/docker-argv.js';
 import { toCreateBody } from '../../../src/compile/engine-body.js';
 import { toK8sManifests, toK8sYaml } from '../../../src/compile/k8s.js';
+import { planEgress } from '../../../src/egress/plan.js';
+import { renderSetEngine, renderSetShell } from '../../../src/egress/render-set.js';
 import type { SandboxSpec } from '../../../src/compile/spec.js';
 import { REPO, compileFile, shippedProfiles } from '../compile/shipped.js';
 
@@ -29,7 +31,8 @@ let home: string;
 function cli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Result {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? REPO,
-    env: { PATH: process.env.PATH, HOME: home, ...options.env },
+    // The postgres profile's allowlist names its database host in POSTGRES_HOST.
+    env: { PATH: process.env.PATH, HOME: home, POSTGRES_HOST: 'db.example.com', ...options.env },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -239,6 +242,14 @@ describe('render', () => {
     it('--format shell (the default) prints one line that splits back into the argv', () => {
       const r = cli(['render', name], { env: fixedHome });
       expect(r.code).toBe(0);
+      const spec = byName.get(name) as SandboxSpec;
+      if (spec.network === 'allow') {
+        // The whole egress set, then the server's line, then how to remove the set.
+        expect(r.stdout).toBe(`${renderSetShell(spec).join('\n')}\n`);
+        const serverLine = lines(r.stdout).find((l) => l.startsWith('docker run --rm -i ')) as string;
+        expect(split(serverLine)).toEqual(JSON.parse(golden(name, 'argv')));
+        return;
+      }
       expect(lines(r.stdout)).toHaveLength(1);
       expect(split(r.stdout.trim())).toEqual(JSON.parse(golden(name, 'argv')));
       expect(cli(['render', name, '-f', 'shell'], { env: fixedHome }).stdout).toBe(r.stdout);
@@ -255,13 +266,15 @@ describe('render', () => {
       const r = cli(['render', name, '--format', 'k8s'], { env: fixedHome });
       expect(r.code).toBe(0);
       const { loaded, spec } = compileFile(shippedProfiles().find((p) => p.name === name)!.file);
-      expect(r.stdout).toBe(toK8sYaml(toK8sManifests(spec, { justifications: loaded.profile.justifications })));
+      expect(r.stdout).toBe(toK8sYaml(toK8sManifests(spec, { justifications: loaded.profile.justifications, ...(spec.egress ? { egress: planEgress(spec.egress.entries) } : {}) })));
     });
 
     it('--format engine prints the create body', () => {
       const r = cli(['render', name, '--format', 'engine'], { env: fixedHome });
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout)).toEqual(JSON.parse(golden(name, 'body')));
+      const spec = byName.get(name) as SandboxSpec;
+      if (spec.network === 'allow') expect(JSON.parse(r.stdout)).toEqual({ ...JSON.parse(JSON.stringify(renderSetEngine(spec))), server: JSON.parse(golden(name, 'body')) });
+      else expect(JSON.parse(r.stdout)).toEqual(JSON.parse(golden(name, 'body')));
     });
   });
 

@@ -9,9 +9,11 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { toDockerArgv } from '../../../src/compile/docker-argv.js';
+import { toDockerArgv, toShellCommand } from '../../../src/compile/docker-argv.js';
+import { renderSetEngine, renderSetShell } from '../../../src/egress/render-set.js';
 import { toCreateBody } from '../../../src/compile/engine-body.js';
 import { toK8sManifests, toK8sYaml } from '../../../src/compile/k8s.js';
+import { planEgress } from '../../../src/egress/plan.js';
 import { REPO, compileFile, shippedProfiles } from './shipped.js';
 
 const GOLDEN_DIR = path.join(REPO, 'test/golden');
@@ -58,9 +60,25 @@ describe('golden renders of shipped profiles', () => {
     });
 
     it('Kubernetes manifests match their golden', () => {
-      const yaml = toK8sYaml(toK8sManifests(spec, { justifications: loaded.profile.justifications }));
+      const yaml = toK8sYaml(toK8sManifests(spec, { justifications: loaded.profile.justifications, ...(spec.egress ? { egress: planEgress(spec.egress.entries) } : {}) }));
       checkGolden(`${name}.k8s.yaml`, yaml.split(REPO).join('<repo>'));
     });
+
+    // An allowlisted profile renders as a whole set (render --format shell / engine).
+    if (spec.network === 'allow') {
+      it('egress set commands match their golden', () => {
+        const lines = renderSetShell(spec);
+        expect(lines[0]).toMatch(/^docker network create --internal /);
+        expect(lines.filter((l) => l.startsWith('docker run --rm -i '))).toEqual([toShellCommand(argv)]);
+        checkGolden(`${name}.set.sh`, `${lines.join('\n').split(REPO).join('<repo>')}\n`);
+      });
+
+      it('egress set bodies match their golden', () => {
+        const set = renderSetEngine(spec);
+        expect(set.server.HostConfig.NetworkMode).toBe(`container:${set.egress.names.dns}`);
+        checkGolden(`${name}.set.json`, portable(set));
+      });
+    }
 
     it('argv carries every hardening flag', () => {
       const p = loaded.profile;
@@ -69,6 +87,8 @@ describe('golden renders of shipped profiles', () => {
       // Only gVisor unless the profile says otherwise and justifies it for lint.
       if (p.runtime !== 'runsc') expect(p.justifications).toHaveProperty('MS101');
       if (p.network === 'none') expect(argv).toContain('--network=none');
+      // An allowlisted server joins its egress set's namespace (docs/egress.md); it needs no justification.
+      else if (p.network === 'allow') expect(argv).toContain(`--network=container:mcp-sandbox-egress-${p.name}-dns`);
       else expect(p.justifications).toHaveProperty(p.network === 'host' ? 'MS202' : 'MS201');
       for (const flag of ['--read-only', '--cap-drop=ALL', '--security-opt=no-new-privileges']) expect(argv).toContain(flag);
       for (const prefix of ['--memory=', '--memory-swap=', '--cpus=', '--pids-limit=']) {

@@ -10,9 +10,9 @@ import { loadProfile, type LoadedProfile } from '../../../src/profile/load.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const PROFILES_DIR = path.join(REPO, 'profiles');
-/** The environment goldens are rendered in: a fixed HOME and no MCP_* variables. */
+/** The environment goldens are rendered in: a fixed HOME, the postgres profile's database host, no MCP_* variables. */
 export const FIXED_HOME = '/home/user';
-export const FIXED_ENV: NodeJS.ProcessEnv = { HOME: FIXED_HOME };
+export const FIXED_ENV: NodeJS.ProcessEnv = { HOME: FIXED_HOME, POSTGRES_HOST: 'db.example.com' };
 
 export interface ShippedProfile {
   /** File name without extension: the golden files' prefix. */

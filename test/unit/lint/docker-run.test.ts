@@ -26,8 +26,12 @@ function roundTrip(argv: string[]): string[] {
 describe('parseDockerRun round-trips what render emits', () => {
   const shipped = readdirSync(path.join(ROOT, 'profiles')).filter((f) => f.endsWith('.yaml'));
   test.each(shipped)('profiles/%s', (file) => {
-    const argv = toDockerArgv(compileSpec(loadProfile(path.join(ROOT, 'profiles', file), { env: {}, home: '/home/u' }).profile));
-    expect(roundTrip(argv)).toEqual(argv);
+    const spec = compileSpec(loadProfile(path.join(ROOT, 'profiles', file), { env: { POSTGRES_HOST: 'db.example.com' }, home: '/home/u' }).profile);
+    const argv = toDockerArgv(spec);
+    // An allowlisted server's argv is one command of its egress set (render --format shell prints
+    // the whole set): joining another container's namespace is exactly what the parser flags.
+    if (spec.network === 'allow') expect(parseDockerRun(argv.slice(1)).unmapped).toEqual([expect.objectContaining({ arg: `--network=container:mcp-sandbox-egress-${spec.name}-dns`, dangerous: true })]);
+    else expect(roundTrip(argv)).toEqual(argv);
   });
 
   test('a profile using every key', () => {

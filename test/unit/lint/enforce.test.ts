@@ -94,7 +94,7 @@ describe('run refuses error-level findings', () => {
 
   test('the shipped profiles, with the env the catalog tests use, all pass', () => {
     for (const name of ['everything', 'fetch', 'filesystem', 'git', 'github', 'memory', 'postgres', 'sequential-thinking', 'sqlite']) {
-      const loaded = loadProfile(path.join(ROOT, 'profiles', `${name}.yaml`), { env: { HOME: '/home/test' }, home: '/home/test' });
+      const loaded = loadProfile(path.join(ROOT, 'profiles', `${name}.yaml`), { env: { HOME: '/home/test', POSTGRES_HOST: 'db.example.com' }, home: '/home/test' });
       expect(blockingFindings(loaded.profile, { ctx: defaultRuleContext('/home/test'), locate: loaded.locate })).toEqual([]);
     }
   });

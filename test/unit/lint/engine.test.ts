@@ -26,6 +26,15 @@ function lintText(text: string, config?: Parameters<typeof lintProfile>[1]) {
 }
 
 describe('every shipped profile lints clean', () => {
+  // The postgres profile's allowlist names its database host in POSTGRES_HOST (lint reads process.env).
+  const saved = process.env.POSTGRES_HOST;
+  beforeAll(() => {
+    process.env.POSTGRES_HOST = 'db.example.com';
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.POSTGRES_HOST;
+    else process.env.POSTGRES_HOST = saved;
+  });
   const files = readdirSync(path.join(ROOT, 'profiles')).filter((f) => f.endsWith('.yaml'));
   // The catalog ships no tool locks: a lock pins the digest of the image the user builds
   // (`mcp-sandbox build`), so it can only be written on the user's machine (docs/lock.md).

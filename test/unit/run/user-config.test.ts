@@ -22,7 +22,7 @@ describe('user config', () => {
     expect(await loadUserConfig({ MCP_SANDBOX_CONFIG: '/nonexistent/config.yaml' })).toEqual({ runtimes: {}, stopGrace: 2 });
     const file = path.join(tmp(), 'config.yaml');
     writeFileSync(file, 'runtimes:\n  runsc: { wifi: x }\n');
-    await expect(loadUserConfig({ MCP_SANDBOX_CONFIG: file })).rejects.toThrow(/runtimes\.runsc\.wifi: network mode must be none, bridge or host/);
+    await expect(loadUserConfig({ MCP_SANDBOX_CONFIG: file })).rejects.toThrow(/runtimes\.runsc\.wifi: network mode must be none, bridge, host or allow/);
   });
 });
 

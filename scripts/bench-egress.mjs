@@ -1,0 +1,132 @@
+/**
+ * The egress allowlist's benchmark (BENCH_EGRESS=1 npm run bench; docs/egress.md): under runsc,
+ * paired and alternating,
+ *   1. spawn -> `initialize` answered of `mcp-sandbox run` for the same server with
+ *      `network: { allow: [...] }` and with `network: none` (target: allow <= 1.25 x none);
+ *   2. a 10 MB HTTPS download by the sandboxed server through the proxy vs the same server with
+ *      `network: bridge` fetching the target's address (target: throughput >= 0.8 x bridge).
+ * The server is test/fixtures/egress/mcp-fetch.cjs in the node test image; the target is a
+ * container on a network this script creates (fixtures/egress/target.cjs, a CA made here).
+ * Everything it creates carries its label and is removed at the end.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+const RUN = `bench-egress-${process.pid}`;
+const LABEL = `mcp-sandbox-test.bench-egress=${RUN}`;
+const NAME = 'api.bench.test';
+
+/** @param {string[]} args */
+const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+/** @param {string} dir */
+function makeCerts(dir) {
+  /** @param {string[]} args */
+  const ssl = (...args) => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=bench CA');
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'req.pem', '-subj', `/CN=${NAME}`);
+  writeFileSync(path.join(dir, 'san.ext'), `subjectAltName=DNS:${NAME}\n`);
+  ssl('x509', '-req', '-in', 'req.pem', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'cert.pem', '-days', '2', '-extfile', 'san.ext');
+  for (const f of ['ca.pem', 'cert.pem', 'key.pem']) chmodSync(path.join(dir, f), 0o644);
+  chmodSync(dir, 0o755);
+}
+
+/** @param {string} root @param {string} dir @param {string} image @param {'none' | 'bridge' | 'allow'} mode @param {string} certs */
+function profile(root, dir, image, mode, certs) {
+  const network = mode === 'allow' ? ['network:', '  allow:', `    - ${NAME}:443`] : [`network: ${mode}`];
+  const file = path.join(dir, `bench-egress-${mode}.yaml`);
+  writeFileSync(file, [
+    'version: 1', `name: bench-egress-${mode}`, `image: ${image}`, 'pull: never', 'user: "10001"',
+    'command: [node, /probe/mcp-fetch.cjs]',
+    // The bridge variant fetches the target's address, for which the certificate has no name.
+    `env: { NODE_EXTRA_CA_CERTS: /certs/ca.pem${mode === 'bridge' ? ', NODE_TLS_REJECT_UNAUTHORIZED: "0"' : ''} }`,
+    ...network,
+    'filesystem:', '  mounts:', `    - { source: ${path.join(root, 'test/fixtures/egress')}, target: /probe }`, `    - { source: ${certs}, target: /certs }`,
+    'resources: { memory: 256m }',
+    'justifications: { MS201: benchmark baseline }', '',
+  ].join('\n'));
+  return file;
+}
+
+/**
+ * One session: spawn -> initialize, optionally a download; then close.
+ * @param {string} bin @param {string} file @param {Record<string, string>} env @param {string} [url]
+ * @returns {Promise<{ initialize: number, download?: number, bytes?: number }>}
+ */
+async function session(bin, file, env, url) {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [bin, 'run', file], env, stderr: 'pipe' });
+  const client = new Client({ name: 'bench-egress', version: '1.0.0' });
+  const t0 = performance.now();
+  await client.connect(transport);
+  const initialize = performance.now() - t0;
+  try {
+    if (!url) return { initialize };
+    const result = await client.callTool({ name: 'fetch', arguments: { url, discard: true } }, undefined, { timeout: 120_000 });
+    const text = /** @type {Array<{ text?: string }>} */ (result.content)[0]?.text ?? '';
+    const m = /^200 bytes=(\d+) ms=([\d.]+)$/.exec(text);
+    if (!m) throw new Error(`download answered ${text.slice(0, 200)}`);
+    return { initialize, download: Number(m[2]), bytes: Number(m[1]) };
+  } finally {
+    await client.close();
+  }
+}
+
+/** @param {number[]} v */
+const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
+
+/**
+ * Runs both comparisons with `pairs` pairs each; returns the report lines.
+ * @param {{ root: string, bin: string, dir: string, image: string, pairs: number, log: (line: string) => void }} o
+ */
+export async function benchEgress(o) {
+  const certs = path.join(o.dir, 'egress-certs');
+  mkdirSync(certs, { recursive: true });
+  makeCerts(certs);
+  const net = `${RUN}-up`;
+  try {
+    docker('network', 'create', '--label', LABEL, net);
+    docker('run', '-d', '--name', `${RUN}-target`, '--label', LABEL, '--runtime', 'runc', '--network', net, '-v', `${path.join(o.root, 'test/fixtures/egress')}:/probe:ro`, '-v', `${certs}:/certs:ro`, o.image, 'node', '/probe/target.cjs');
+    const ip = docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, `${RUN}-target`);
+    // The bridge variant reaches the target on its own network through the proxy-less default bridge: connect it there too.
+    docker('network', 'connect', 'bridge', `${RUN}-target`);
+    const bridgeIp = docker('inspect', '-f', '{{(index .NetworkSettings.Networks "bridge").IPAddress}}', `${RUN}-target`);
+    const config = path.join(o.dir, 'egress-config.yaml');
+    writeFileSync(config, `runtimes: { runsc: { none: runsc, bridge: runsc-net } }\negress: { hosts: { ${NAME}: ${ip} }, network: ${net} }\n`);
+    const env = /** @type {Record<string, string>} */ ({ ...process.env, MCP_SANDBOX_CONFIG: config, MCP_SANDBOX_AUDIT_DIR: path.join(o.dir, 'audit') });
+    const files = { none: profile(o.root, o.dir, o.image, 'none', certs), allow: profile(o.root, o.dir, o.image, 'allow', certs), bridge: profile(o.root, o.dir, o.image, 'bridge', certs) };
+    await session(o.bin, files.none, env);
+    await session(o.bin, files.allow, env);
+    /** @type {{ none: number[], allow: number[], proxied: number[], bridged: number[], ratios: number[] }} */
+    const r = { none: [], allow: [], proxied: [], bridged: [], ratios: [] };
+    for (let i = 0; i < o.pairs; i += 1) {
+      /** @type {Array<'none' | 'allow'>} */
+      const order = i % 2 === 0 ? ['none', 'allow'] : ['allow', 'none'];
+      const got = { none: 0, allow: 0 };
+      for (const mode of order) got[mode] = (await session(o.bin, files[mode], env)).initialize;
+      r.none.push(got.none);
+      r.allow.push(got.allow);
+      r.ratios.push(got.allow / got.none);
+      o.log(`egress start pair ${i + 1}/${o.pairs}: none ${got.none.toFixed(0)} ms, allow ${got.allow.toFixed(0)} ms`);
+    }
+    for (let i = 0; i < o.pairs; i += 1) {
+      const proxied = await session(o.bin, files.allow, env, `https://${NAME}/big?mb=10`);
+      const bridged = await session(o.bin, files.bridge, env, `https://${bridgeIp}/big?mb=10`);
+      r.proxied.push(/** @type {number} */ (proxied.download));
+      r.bridged.push(/** @type {number} */ (bridged.download));
+      o.log(`egress 10 MB pair ${i + 1}/${o.pairs}: proxy ${proxied.download?.toFixed(0)} ms, bridge ${bridged.download?.toFixed(0)} ms`);
+    }
+    const startRatio = median(r.ratios);
+    const throughput = median(r.bridged) / median(r.proxied);
+    return [
+      `Egress (BENCH_EGRESS=1, runsc, ${o.pairs} pairs, medians): spawn -> initialize with an allowlist ${median(r.allow).toFixed(0)} ms vs network none ${median(r.none).toFixed(0)} ms, paired ratio ${startRatio.toFixed(2)} (target <= 1.25: ${startRatio <= 1.25 ? 'met' : 'NOT met'}).`,
+      `10 MB HTTPS download in the server: through the proxy ${median(r.proxied).toFixed(0)} ms vs bridge ${median(r.bridged).toFixed(0)} ms, throughput ratio ${throughput.toFixed(2)} (target >= 0.8: ${throughput >= 0.8 ? 'met' : 'NOT met'}).`,
+    ];
+  } finally {
+    const ids = (spawnSync('docker', ['ps', '-aq', '--filter', `label=${LABEL}`], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean);
+    if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+    spawnSync('docker', ['network', 'rm', net], { stdio: 'ignore' });
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * doctor's egress check (docs/egress.md): an allowlisted sandbox on this engine reaches an
+ * allowed target and does not reach the host. Everything it uses it creates here and removes:
+ * a network with a TCP target (the egress image's busybox `nc`), a listener of this process on
+ * 0.0.0.0, an egress set allowing only the target's address, and a probe in the set's namespace
+ * under the runtime allowlisted profiles map to. Runs only when the egress image exists.
+ */
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { hostname } from 'node:os';
+import { parseAllow } from '../egress/allow.js';
+import { EGRESS_IMAGE } from '../egress/containers.js';
+import { planEgress } from '../egress/plan.js';
+import { startEgress, type EgressSession } from '../egress/start.js';
+import type { EngineClient, NetworkEngineClient } from '../engine/client.js';
+import { Demuxer, type Sink } from '../engine/demux.js';
+import { LABELS } from '../labels.js';
+import { VERSION } from '../version.js';
+import type { Check } from './checks.js';
+
+const ID = 'egress-allowlist';
+const TARGET_PORT = 8080;
+
+/** Runs `script` in `networkMode` under `runtime` with the egress image; resolves to its output. */
+async function runIn(engine: NetworkEngineClient, name: string, runtime: string, networkMode: string, script: string): Promise<string> {
+  const { id } = await engine.createContainer(
+    {
+      Image: EGRESS_IMAGE, Entrypoint: ['sh', '-c'], Cmd: [script], User: '65534:65534', Env: [], Labels: { [LABELS.doctor]: VERSION },
+      AttachStdin: false, AttachStdout: true, AttachStderr: true, OpenStdin: false, StdinOnce: false, Tty: false,
+      HostConfig: {
+        AutoRemove: false, Runtime: runtime, NetworkMode: networkMode, ReadonlyRootfs: true, Tmpfs: {}, Mounts: [], Memory: 64 * 1024 * 1024, MemorySwap: 64 * 1024 * 1024,
+        NanoCpus: 0, PidsLimit: 64, CapDrop: ['ALL'], CapAdd: [], SecurityOpt: ['no-new-privileges'], Privileged: false, Init: false,
+      },
+    },
+    name,
+  );
+  try {
+    const stream = await engine.attach(id);
+    stream.on('error', () => undefined);
+    const chunks: Buffer[] = [];
+    const sink: Sink = (chunk, done) => {
+      chunks.push(chunk);
+      done();
+    };
+    stream.pipe(new Demuxer(sink, sink));
+    const wait = await engine.wait(id, 'next-exit');
+    await engine.start(id);
+    await wait.result;
+    // The last frames may trail the exit by a moment.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    await engine.remove(id, { force: true }).catch(() => undefined);
+  }
+}
+
+/** The check; `runtime` is what allowlisted profiles run under (the user config's mapping). */
+export async function egressCheck(engine: EngineClient, runtime: string): Promise<Check | undefined> {
+  const e = engine as NetworkEngineClient;
+  if (typeof e.createNetwork !== 'function' || !(await engine.inspectImage(EGRESS_IMAGE).catch(() => undefined))) return undefined;
+  const tag = `doctor-${process.pid}-${randomBytes(2).toString('hex')}`;
+  const network = `mcp-sandbox-${tag}-up`;
+  const host = net.createServer((socket) => socket.end('host-service\n'));
+  let session: EgressSession | undefined;
+  let target: string | undefined;
+  try {
+    await new Promise<void>((resolve) => host.listen(0, '0.0.0.0', resolve));
+    const hostPort = (host.address() as net.AddressInfo).port;
+    await e.createNetwork({ Name: network, Internal: false, Labels: { [LABELS.doctor]: VERSION } });
+    ({ id: target } = await e.createContainer(targetBody(network), `mcp-sandbox-${tag}-target`));
+    await e.start(target);
+    const settings = (await e.inspectContainer(target)).NetworkSettings as { Networks?: Record<string, { IPAddress?: string }> } | undefined;
+    const address = settings?.Networks?.[network]?.IPAddress;
+    if (!address) throw new Error('the test target got no address');
+    const parsed = parseAllow([`${address}:${TARGET_PORT}/tcp`]);
+    session = await startEgress({ engine: e, plan: planEgress(parsed.entries), sessionId: tag, upstreamNetwork: network, labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname() } });
+    const gateway = session.proxyAddress.replace(/\.\d+$/, '.1');
+    const out = await runIn(e, `mcp-sandbox-${tag}-probe`, runtime, session.networkMode,
+      `nc -w 3 ${address} ${TARGET_PORT} </dev/null; for h in ${gateway} 172.17.0.1; do nc -w 2 $h ${hostPort} </dev/null; done; echo done`);
+    return verdict(out, runtime);
+  } catch (error) {
+    return { status: 'fail', id: ID, message: `the egress allowlist check could not run: ${(error as Error).message}`, hint: 'see docs/egress.md (scripts/build-egress-image.sh builds the image)' };
+  } finally {
+    await session?.stop().catch(() => undefined);
+    if (target) await e.remove(target, { force: true }).catch(() => undefined);
+    await e.removeNetwork(network).catch(() => undefined);
+    host.close();
+  }
+}
+
+function targetBody(network: string): Parameters<NetworkEngineClient['createContainer']>[0] {
+  return {
+    Image: EGRESS_IMAGE, Entrypoint: ['sh', '-c'], Cmd: [`while :; do echo doctor-target | nc -l -p ${TARGET_PORT}; done`], User: '65534:65534', Env: [], Labels: { [LABELS.doctor]: VERSION },
+    AttachStdin: false, AttachStdout: false, AttachStderr: false, OpenStdin: false, StdinOnce: false, Tty: false,
+    HostConfig: {
+      AutoRemove: false, Runtime: 'runc', NetworkMode: network, ReadonlyRootfs: true, Tmpfs: {}, Mounts: [], Memory: 32 * 1024 * 1024, MemorySwap: 32 * 1024 * 1024,
+      NanoCpus: 0, PidsLimit: 32, CapDrop: ['ALL'], CapAdd: [], SecurityOpt: ['no-new-privileges'], Privileged: false, Init: false,
+    },
+  };
+}
+
+function verdict(out: string, runtime: string): Check {
+  const reached = out.includes('doctor-target');
+  const leaked = out.includes('host-service');
+  if (reached && !leaked) return { status: 'ok', id: ID, message: `egress allowlist: a sandbox under ${runtime} reaches its allowed target and not the host` };
+  if (leaked) return { status: 'fail', id: ID, message: `egress allowlist: a sandbox under ${runtime} reached a service on the host`, hint: 'the firewall helper did not confine the namespace; see docs/egress.md' };
+  return { status: 'fail', id: ID, message: `egress allowlist: a sandbox under ${runtime} could not reach its allowed target (${out.trim().slice(0, 120) || 'no output'})`, hint: 'map allowlisted profiles to a networked runtime (runtimes: { runsc: { bridge: runsc-net } })' };
+}

@@ -1,0 +1,92 @@
+/**
+ * The egress set of one `run` session (docs/egress.md): started beside the server's create and
+ * awaited only before the server starts, stopped after the session on every path. Its events
+ * go to the session's audit log as `{ type: 'egress', ... }` records (the log stamps the session
+ * id). Loaded only for a profile with `network: { allow: [...] }`, so other starts pay nothing.
+ */
+import { hostname } from 'node:os';
+import type { SandboxSpec } from '../compile/spec.js';
+import type { EngineClient, NetworkEngineClient } from '../engine/client.js';
+import type { EgressEvent } from '../egress/events.js';
+import { planEgress } from '../egress/plan.js';
+import { startEgress, type EgressSession } from '../egress/start.js';
+import { sweepEgressNetworks } from '../egress/sweep.js';
+import { SandboxError } from '../errors.js';
+import { LABELS } from '../labels.js';
+import { VERSION } from '../version.js';
+import type { UserConfig } from './user-config.js';
+
+export interface EgressStartInput {
+  spec: SandboxSpec;
+  engine: EngineClient;
+  config: UserConfig;
+  /** Names the network and containers (see egressHolderName). */
+  session: string;
+  /** Receives each connection and refused name (the audit log). */
+  record?: (entry: Record<string, unknown>) => void;
+  debug(message: string): void;
+}
+
+/** A started (or starting) egress set. */
+export interface RunEgress {
+  /** Resolves once the resolver runs and the firewall is in place: the server may start then, not before. */
+  confined: Promise<void>;
+  /** Resolves once the proxy is up as well. */
+  ready: Promise<EgressSession>;
+  /** Removes the set (waiting for a start still under way); never throws. */
+  stop(): Promise<void>;
+}
+
+function networkEngine(engine: EngineClient): NetworkEngineClient {
+  const candidate = engine as Partial<NetworkEngineClient>;
+  if (typeof candidate.createNetwork !== 'function' || typeof candidate.listNetworks !== 'function') {
+    throw new SandboxError('ENGINE_ERROR', 'this engine client cannot create networks, which the egress allowlist needs');
+  }
+  return engine as NetworkEngineClient;
+}
+
+/** Starts sweeping strays and the egress set at once; nothing here waits. */
+export function beginEgress(input: EgressStartInput): RunEgress {
+  const { spec, config, debug } = input;
+  const engine = networkEngine(input.engine);
+  const entries = spec.egress?.entries ?? [];
+  const sweep = sweepEgressNetworks(engine).then(
+    (removed) => removed.forEach((name) => debug(`removed stray egress network ${name}`)),
+    (error: unknown) => debug(`egress sweep failed: ${(error as Error).message}`),
+  );
+  let onConfined = (): void => undefined;
+  const confinedBy = new Promise<void>((resolve) => {
+    onConfined = resolve;
+  });
+  const ready = startEgress({
+    engine,
+    plan: planEgress(entries, config.egress?.hosts ?? new Map()),
+    sessionId: input.session,
+    ...(config.egress?.network ? { upstreamNetwork: config.egress.network } : {}),
+    labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname(), [LABELS.version]: VERSION },
+    sink: (event) => input.record?.(egressRecord(event)),
+    onConfined: () => onConfined(),
+  });
+  // A start that fails before the firewall is in place rejects `confined` too.
+  const confined = Promise.race([confinedBy, ready.then(() => undefined)]);
+  ready.then(
+    (session) => debug(`egress set ready in ${session.timings.total} ms ${JSON.stringify(session.timings)}`),
+    (error: unknown) => debug(`egress set failed: ${(error as Error).message}`),
+  );
+  confined.catch(() => undefined);
+  return {
+    confined,
+    ready,
+    stop: async () => {
+      const session = await ready.catch(() => undefined);
+      await session?.stop().catch((error: unknown) => debug(`egress stop failed: ${(error as Error).message} (gc removes it)`));
+      await sweep;
+    },
+  };
+}
+
+/** An egress event as an audit record; `time` becomes the record's `at` (the log has its own `ts`). */
+export function egressRecord(event: EgressEvent): Record<string, unknown> {
+  const { kind, time, ...rest } = event;
+  return { type: 'egress', event: kind, ...rest, at: new Date(time).toISOString() };
+}
