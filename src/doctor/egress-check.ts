@@ -13,7 +13,7 @@ import { EGRESS_IMAGE } from '../egress/containers.js';
 import { planEgress } from '../egress/plan.js';
 import { startEgress, type EgressSession } from '../egress/start.js';
 import type { EngineClient, NetworkEngineClient } from '../engine/client.js';
-import { Demuxer, type Sink } from '../engine/demux.js';
+import { runToExit } from '../engine/run-to-exit.js';
 import { LABELS } from '../labels.js';
 import { VERSION } from '../version.js';
 import type { Check } from './checks.js';
@@ -34,24 +34,7 @@ async function runIn(engine: NetworkEngineClient, name: string, runtime: string,
     },
     name,
   );
-  try {
-    const stream = await engine.attach(id);
-    stream.on('error', () => undefined);
-    const chunks: Buffer[] = [];
-    const sink: Sink = (chunk, done) => {
-      chunks.push(chunk);
-      done();
-    };
-    stream.pipe(new Demuxer(sink, sink));
-    const wait = await engine.wait(id, 'next-exit');
-    await engine.start(id);
-    await wait.result;
-    // The last frames may trail the exit by a moment.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    return Buffer.concat(chunks).toString('utf8');
-  } finally {
-    await engine.remove(id, { force: true }).catch(() => undefined);
-  }
+  return (await runToExit(engine, id, { timeoutMs: 30_000, timeoutMessage: `the egress probe ${name} did not finish` })).output;
 }
 
 /** The check; `runtime` is what allowlisted profiles run under (the user config's mapping). */

@@ -14,6 +14,7 @@
 import type { Duplex } from 'node:stream';
 import { EngineApiError, type NetworkEngineClient } from '../engine/client.js';
 import { Demuxer, type Sink } from '../engine/demux.js';
+import { runToExit } from '../engine/run-to-exit.js';
 import { SandboxError } from '../errors.js';
 import { LABELS } from '../labels.js';
 import type { CreateBody } from '../compile/engine-body.js';
@@ -199,25 +200,8 @@ async function startHelper(
 async function runFirewall(options: EgressOptions, bodies: EgressBodies): Promise<void> {
   const { engine } = options;
   const { id } = await engine.createContainer(bodies.firewall, bodies.names.firewall);
-  try {
-    const stream = await engine.attach(id);
-    stream.on('error', () => undefined);
-    const chunks: Buffer[] = [];
-    const sink: Sink = (chunk, done) => {
-      chunks.push(chunk);
-      done();
-    };
-    stream.pipe(new Demuxer(sink, sink));
-    const wait = await engine.wait(id, 'next-exit');
-    await engine.start(id);
-    const result = await withTimeout(wait.result, options.timeoutMs ?? 20_000, 'the egress firewall helper did not finish');
-    if (result.StatusCode !== 0) {
-      const output = Buffer.concat(chunks).toString('utf8').trim().split('\n').slice(-3).join(' | ');
-      throw new Error(`the firewall helper failed (exit ${result.StatusCode}): ${output}`);
-    }
-  } finally {
-    await engine.remove(id, { force: true }).catch(() => undefined);
-  }
+  const { exit, output } = await runToExit(engine, id, { timeoutMs: options.timeoutMs ?? 20_000, timeoutMessage: 'the egress firewall helper did not finish' });
+  if (exit.StatusCode !== 0) throw new Error(`the firewall helper failed (exit ${exit.StatusCode}): ${output.trim().split('\n').slice(-3).join(' | ')}`);
 }
 
 /** Closes the attaches (the containers then exit), removes them, then the network. */

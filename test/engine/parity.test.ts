@@ -199,6 +199,9 @@ function imageId(image: string): string | undefined {
       expect(fromApi.Config.Env).toContain(`${secret}=${value}`);
     }
     // And the hardening is really there, not just equal.
-    expect(fromCli.HostConfig).toMatchObject({ Runtime: spec.runtime, NetworkMode: spec.network, ReadonlyRootfs: spec.readOnlyRoot, CapDrop: expect.arrayContaining(['ALL']) });
+    // An allowlisted server joins its egress set's holder (src/egress/); the others keep their mode.
+    const networkMode = spec.network === 'allow' ? toCreateBody(spec).HostConfig.NetworkMode : spec.network;
+    expect(networkMode).toMatch(spec.network === 'allow' ? /^container:mcp-sandbox-egress-/ : /^(none|bridge|host)$/);
+    expect(fromCli.HostConfig).toMatchObject({ Runtime: spec.runtime, NetworkMode: networkMode, ReadonlyRootfs: spec.readOnlyRoot, CapDrop: expect.arrayContaining(['ALL']) });
   }, 120_000);
 });

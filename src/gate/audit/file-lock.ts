@@ -6,19 +6,19 @@
  * STALE_MS, for owners on another host sharing the directory). Waiting never blocks the event
  * loop: the session keeps running while a writer waits.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { processAlive } from '../../fs/process-alive.js';
 
 const STALE_MS = 10_000;
 
-
 async function isStale(file: string): Promise<boolean> {
   try {
     const [text, stats] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]);
     if (Date.now() - stats.mtimeMs > STALE_MS) return true;
     const [pid, host] = text.split('\n');
-    // A lock being written has no pid yet: not stale.
+    // Locks are created with their content (tryCreate), so a pid is always there.
     return host === hostname() && Number(pid) > 0 && !processAlive(Number(pid));
   } catch {
     // Gone (released, or taken over): never stale; removing now could remove its successor.
@@ -28,22 +28,30 @@ async function isStale(file: string): Promise<boolean> {
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Creates the lock with its content in one step (write a private file, then link it into
+ * place: link fails with EEXIST when the lock is taken), so a writer killed at any moment never
+ * leaves an empty lock that others would have to wait out.
+ */
+async function tryCreate(file: string): Promise<boolean> {
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await fs.writeFile(temp, `${process.pid}\n${hostname()}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    await fs.link(temp, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await fs.rm(temp, { force: true });
+  }
+}
+
 /** Runs `body` holding the lock file `file`; the lock is released however `body` ends. */
 export async function withFileLock<T>(file: string, body: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      const handle = await fs.open(file, 'wx', 0o600);
-      try {
-        await handle.writeFile(`${process.pid}\n${hostname()}\n`);
-      } finally {
-        await handle.close();
-      }
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (await isStale(file)) await fs.rm(file, { force: true });
-      else await pause(Math.min(1 + attempt, 20));
-    }
+  for (let attempt = 0; !(await tryCreate(file)); attempt += 1) {
+    if (await isStale(file)) await fs.rm(file, { force: true });
+    else await pause(Math.min(1 + attempt, 20));
   }
   try {
     return await body();
