@@ -17,12 +17,16 @@ import { EGRESS_IMAGE, helperBody, type EgressRole } from './containers.js';
 import type { EgressPlan } from './plan.js';
 
 export interface RenderOptions {
+  /** Unique per sandbox: names the network and the containers. */
   sessionId: string;
+  /** The network the proxy reaches upstreams on (`egress.network`; Docker's `bridge` by default). */
   upstreamNetwork?: string;
   /** The proxy container's DNS servers (Docker's `--dns`); default: the host's. */
   upstreamDns?: readonly string[];
   image?: string;
+  /** The proxy's runtime: gVisor with the host network stack by default. */
   proxyRuntime?: string;
+  /** The holder's runtime (dnsmasq needs netlink, which gVisor's host stack refuses). */
   dnsRuntime?: string;
   /** Added to the network and every container (profile, launcher pid and host). */
   labels?: Record<string, string>;

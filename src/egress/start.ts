@@ -21,24 +21,12 @@ import type { CreateBody } from '../compile/engine-body.js';
 import { lineSplitter, parseDnsLine, parseProxyLine, type EgressSink } from './events.js';
 import type { EgressPlan } from './plan.js';
 import { EGRESS_IMAGE } from './containers.js';
-import { SUBNET_BLOCKS, egressBodies, type EgressBodies } from './render.js';
+import { SUBNET_BLOCKS, egressBodies, type EgressBodies, type RenderOptions } from './render.js';
 
-export interface EgressOptions {
+/** What a session's egress set needs: the render options (names, runtimes, labels) plus the engine and plan. */
+export interface EgressOptions extends RenderOptions {
   engine: NetworkEngineClient;
   plan: EgressPlan;
-  /** Unique per sandbox: names the network and the containers. */
-  sessionId: string;
-  /** The network the proxy reaches upstreams on (`egress.network`; Docker's `bridge` by default). */
-  upstreamNetwork?: string;
-  /** The proxy's resolvers; by default those of its container on the upstream network. */
-  upstreamDns?: readonly string[];
-  image?: string;
-  /** The proxy's runtime: gVisor with the host network stack by default. */
-  proxyRuntime?: string;
-  /** The holder's runtime (dnsmasq needs netlink, which gVisor's host stack refuses). */
-  dnsRuntime?: string;
-  /** Added to every container and the network (profile, launcher pid and host). */
-  labels?: Record<string, string>;
   sink?: EgressSink;
   /**
    * Called once the holder runs and the firewall is in place, before the proxy may be ready: from
