@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { parseAllow } from '../egress/allow.js';
 import { EGRESS_IMAGE } from '../egress/containers.js';
 import { planEgress } from '../egress/plan.js';
+import type { EgressEvent } from '../egress/events.js';
 import { startEgress, type EgressSession } from '../egress/start.js';
 import type { EngineClient, NetworkEngineClient } from '../engine/client.js';
 import { runToExit } from '../engine/run-to-exit.js';
@@ -34,7 +35,7 @@ async function runIn(engine: NetworkEngineClient, name: string, runtime: string,
     },
     name,
   );
-  return (await runToExit(engine, id, { timeoutMs: 30_000, timeoutMessage: `the egress probe ${name} did not finish` })).output;
+  return (await runToExit(engine, id, { timeoutMs: 30_000, timeoutMessage: `the egress probe ${name} did not finish`, trailMs: 1000 })).output;
 }
 
 /** The check; `runtime` is what allowlisted profiles run under (the user config's mapping). */
@@ -46,6 +47,7 @@ export async function egressCheck(engine: EngineClient, runtime: string): Promis
   const host = net.createServer((socket) => socket.end('host-service\n'));
   let session: EgressSession | undefined;
   let target: string | undefined;
+  const seen: EgressEvent[] = [];
   try {
     await new Promise<void>((resolve) => host.listen(0, '0.0.0.0', resolve));
     const hostPort = (host.address() as net.AddressInfo).port;
@@ -56,11 +58,11 @@ export async function egressCheck(engine: EngineClient, runtime: string): Promis
     const address = settings?.Networks?.[network]?.IPAddress;
     if (!address) throw new Error('the test target got no address');
     const parsed = parseAllow([`${address}:${TARGET_PORT}/tcp`]);
-    session = await startEgress({ engine: e, plan: planEgress(parsed.entries), sessionId: tag, upstreamNetwork: network, labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname() } });
+    session = await startEgress({ engine: e, plan: planEgress(parsed.entries), sessionId: tag, upstreamNetwork: network, sink: (event) => seen.push(event), labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname() } });
     const gateway = session.proxyAddress.replace(/\.\d+$/, '.1');
     const out = await runIn(e, `mcp-sandbox-${tag}-probe`, runtime, session.networkMode,
-      `nc -w 3 ${address} ${TARGET_PORT} </dev/null; for h in ${gateway} 172.17.0.1; do nc -w 2 $h ${hostPort} </dev/null; done; echo done`);
-    return verdict(out, runtime);
+      probeScript(address, gateway, hostPort));
+    return verdict(out, runtime, seen);
   } catch (error) {
     return { status: 'fail', id: ID, message: `the egress allowlist check could not run: ${(error as Error).message}`, hint: 'see docs/egress.md (scripts/build-egress-image.sh builds the image)' };
   } finally {
@@ -69,6 +71,16 @@ export async function egressCheck(engine: EngineClient, runtime: string): Promis
     await e.removeNetwork(network).catch(() => undefined);
     host.close();
   }
+}
+
+/**
+ * The allowed target is tried up to three times: the check is about confinement, and a fresh
+ * test network's first connection can stall past nc's wait on a loaded engine (seen in CI, with
+ * the proxy still waiting for the target's answer). The host's addresses are tried once each.
+ */
+function probeScript(address: string, gateway: string, hostPort: number): string {
+  const target = `for i in 1 2 3; do r=$(nc -w 3 ${address} ${TARGET_PORT} </dev/null); if [ -n "$r" ]; then echo "$r"; break; fi; done`;
+  return `${target}; for h in ${gateway} 172.17.0.1; do nc -w 2 $h ${hostPort} </dev/null; done; echo done`;
 }
 
 function targetBody(network: string): Parameters<NetworkEngineClient['createContainer']>[0] {
@@ -82,10 +94,16 @@ function targetBody(network: string): Parameters<NetworkEngineClient['createCont
   };
 }
 
-function verdict(out: string, runtime: string): Check {
+/** What the proxy recorded, for a failure message: each connection's verdict and haproxy termination state. */
+function proxySaw(events: readonly EgressEvent[]): string {
+  const connections = events.flatMap((e) => (e.kind === 'connection' ? [`${e.name}:${e.port} ${e.verdict} ${e.termination} ${e.bytesIn} bytes in`] : []));
+  return connections.length > 0 ? `the proxy saw ${connections.join('; ')}` : 'the proxy saw no connection';
+}
+
+function verdict(out: string, runtime: string, events: readonly EgressEvent[]): Check {
   const reached = out.includes('doctor-target');
   const leaked = out.includes('host-service');
   if (reached && !leaked) return { status: 'ok', id: ID, message: `egress allowlist: a sandbox under ${runtime} reaches its allowed target and not the host` };
   if (leaked) return { status: 'fail', id: ID, message: `egress allowlist: a sandbox under ${runtime} reached a service on the host`, hint: 'the firewall helper did not confine the namespace; see docs/egress.md' };
-  return { status: 'fail', id: ID, message: `egress allowlist: a sandbox under ${runtime} could not reach its allowed target (${out.trim().slice(0, 120) || 'no output'})`, hint: 'map allowlisted profiles to a networked runtime (runtimes: { runsc: { bridge: runsc-net } })' };
+  return { status: 'fail', id: ID, message: `egress allowlist: a sandbox under ${runtime} could not reach its allowed target (${out.trim().replace(/\s+/g, ' ').slice(0, 120) || 'no output'}; ${proxySaw(events)})`, hint: 'map allowlisted profiles to a networked runtime (runtimes: { runsc: { bridge: runsc-net } })' };
 }

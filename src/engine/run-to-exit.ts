@@ -12,8 +12,20 @@ export interface RunToExitResult {
   output: string;
 }
 
+export interface RunToExitOptions {
+  timeoutMs: number;
+  timeoutMessage: string;
+  /**
+   * How long after the exit to wait for the stream's close, for output that trails it. Under
+   * runsc on a loaded engine that can be more than 100 ms (doctor's probe lost its last lines);
+   * callers that read the output as a verdict wait longer, the egress firewall (output only on
+   * failure, on the start path) does not.
+   */
+  trailMs?: number;
+}
+
 /** Starts the created container `id`, waits for its exit (at most `timeoutMs`), removes it. */
-export async function runToExit(engine: EngineClient, id: string, options: { timeoutMs: number; timeoutMessage: string }): Promise<RunToExitResult> {
+export async function runToExit(engine: EngineClient, id: string, options: RunToExitOptions): Promise<RunToExitResult> {
   try {
     const stream = await engine.attach(id);
     stream.on('error', () => undefined);
@@ -32,8 +44,8 @@ export async function runToExit(engine: EngineClient, id: string, options: { tim
     });
     try {
       const exit = await Promise.race([wait.result, timeout]);
-      // The last frames may trail the exit by a moment.
-      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 100))]);
+      // The last frames may trail the exit by a moment; the stream closes right after them.
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, options.trailMs ?? 100).unref())]);
       return { exit, output: Buffer.concat(chunks).toString('utf8') };
     } finally {
       clearTimeout(timer);
