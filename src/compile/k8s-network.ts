@@ -4,19 +4,8 @@
  */
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { LABELS } from '../labels.js';
+import { proxySelector, type K8sEgress } from './k8s-egress.js';
 import type { SandboxSpec } from './spec.js';
-
-/**
- * What the allowlist emitter needs of the egress plan (src/egress/plan.ts `EgressPlan` has
- * this shape): the proxy's listener ports. `spec.egress` does not exist yet; when it does,
- * render passes its plan here and the policy admits only the proxy.
- */
-export interface K8sEgress {
-  listeners: ReadonlyArray<{ listenPort: number }>;
-}
-
-/** Label value of the egress proxy's Pods (key LABELS.egress), as on the docker side. */
-export const EGRESS_PROXY_PART = 'proxy';
 
 /** Policies for the sandbox Pod; `notes` gets what the reader must know. */
 export function toNetworkPolicies(spec: SandboxSpec, labels: Record<string, string>, notes: string[], egress?: K8sEgress): INetworkPolicy[] {
@@ -33,11 +22,14 @@ export function toNetworkPolicies(spec: SandboxSpec, labels: Record<string, stri
           policyTypes: ['Ingress', 'Egress'],
           egress: [
             {
-              // Not by LABELS.profile: the sandbox policies select that label, and the proxy must
-              // not fall under its own client's policy.
-              to: [{ podSelector: { matchLabels: { [LABELS.egress]: EGRESS_PROXY_PART, 'app.kubernetes.io/part-of': spec.name } } }],
-              ports: egress.listeners.map((l) => ({ protocol: 'TCP', port: l.listenPort })),
+              to: [{ podSelector: { matchLabels: proxySelector(spec) } }],
+              ports: [
+                { protocol: 'UDP', port: egress.dnsPort },
+                { protocol: 'TCP', port: egress.dnsPort },
+                ...egress.ports.map((p) => ({ protocol: 'TCP' as const, port: p.listenPort })),
+              ],
             },
+            ...egress.direct.map((d) => ({ to: [{ ipBlock: { cidr: `${d.address}/32` } }], ports: [{ protocol: 'TCP' as const, port: d.port }] })),
           ],
         },
       },

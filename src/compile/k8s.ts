@@ -6,12 +6,13 @@
  */
 import { Document } from 'yaml';
 import { SandboxError } from '../errors.js';
-import { toNetworkPolicies, type K8sEgress } from './k8s-network.js';
+import { toEgressObjects, withEgressDns, type K8sEgress } from './k8s-egress.js';
+import { toNetworkPolicies } from './k8s-network.js';
 import { podLabels, toPod, type PodContext } from './k8s-pod.js';
 import { toServeObjects, type K8sServeOptions } from './k8s-serve.js';
 import type { SandboxSpec } from './spec.js';
 
-export type { K8sEgress } from './k8s-network.js';
+export type { K8sEgress } from './k8s-egress.js';
 export type { K8sServeOptions } from './k8s-serve.js';
 
 /** Inputs beyond the spec. */
@@ -20,7 +21,7 @@ export interface K8sOptions {
   justifications?: Readonly<Record<string, string>>;
   /** The loader's `locate`: refusals then name file, line and column of the key. */
   locate?: PodContext['locate'];
-  /** The egress plan of an allowlist (`network: { allow }`), once the spec carries one. */
+  /** An allowlist's proxy (src/egress/k8s.ts `k8sEgress`); without it an allowlisted profile renders closed (deny-all). */
   egress?: K8sEgress;
   /** Emit `serve` (Deployment + Service) in front of per-session sandbox Pods. */
   serve?: K8sServeOptions;
@@ -43,21 +44,32 @@ export function toK8sManifests(spec: SandboxSpec, options: K8sOptions = {}): K8s
   }
   const podNotes: string[] = [];
   const ctx = { justifications: options.justifications ?? {}, notes: podNotes, ...(options.locate ? { locate: options.locate } : {}) };
-  const pod = toPod(spec, ctx);
+  const egress = spec.network === 'allow' ? options.egress : undefined;
+  const pod = egress === undefined ? toPod(spec, ctx) : withEgressDns(toPod(spec, ctx), egress);
   const networkNotes: string[] = [];
-  const policies = toNetworkPolicies(spec, podLabels(spec, ctx), networkNotes, options.egress);
+  const policies = toNetworkPolicies(spec, podLabels(spec, ctx), networkNotes, egress);
   const header = [`mcp-sandbox render ${spec.name} --format k8s${options.serve ? ' --serve' : ''}`];
   if (spec.secrets.length > 0) {
     header.push(`secrets come from the Secret "${spec.name}" (one key per name): kubectl create secret generic ${spec.name} ${spec.secrets.map((s) => `--from-literal=${s}=...`).join(' ')}`);
   }
   const podComments = [...header, ...podNotes.map((n) => `note: ${n}`)];
-  const policyManifests = policies.map((object) => ({ object, comments: networkNotes.map((n) => `note: ${n}`) }));
+  const policyManifests: K8sManifest[] = policies.map((object) => ({ object, comments: networkNotes.map((n) => `note: ${n}`) }));
+  if (egress !== undefined) policyManifests.push(...egressManifests(spec, egress));
   if (options.serve !== undefined) {
     const serve = toServeObjects(spec, pod, options.serve);
     return [{ ...serve[0]!, comments: [...podComments, ...serve[0]!.comments] }, ...serve.slice(1), ...policyManifests];
   }
   if (networkNotes.length > 0 && policyManifests.length === 0) podComments.push(...networkNotes.map((n) => `note: ${n}`));
   return [{ object: pod, comments: podComments }, ...policyManifests];
+}
+
+function egressManifests(spec: SandboxSpec, egress: K8sEgress): K8sManifest[] {
+  const [first, ...rest] = toEgressObjects(spec, egress).map((object) => ({ object, comments: [] as string[] }));
+  first!.comments.push(
+    `egress allowlist: the proxy (${egress.image}; build it with scripts/build-egress-image.sh and load it on the nodes) answers the allowed names with its Service's address ${egress.serviceIp}, the sandbox's only nameserver`,
+    `choose that address in your cluster's service range: mcp-sandbox render ${spec.name} --format k8s --egress-ip <address>`,
+  );
+  return [first!, ...rest];
 }
 
 /** YAML documents, `---` between them; keys in the order the emitter built them. */

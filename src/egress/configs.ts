@@ -14,14 +14,15 @@ export const DNS_PORT = 5353;
  * dnsmasq answering the allowed names with their virtual addresses and NXDOMAIN to every
  * other name, with no upstream at all: a denied query never leaves the namespace.
  */
-export function dnsmasqConfig(plan: EgressPlan): string {
+export function dnsmasqConfig(plan: EgressPlan, listenAddress: string | null = DNS_ADDRESS): string {
   const lines = [
     'no-resolv',
     'no-hosts',
     'no-poll',
     'pid-file=',
     'user=',
-    `listen-address=${DNS_ADDRESS}`,
+    // null: every interface (the proxy Pod on Kubernetes, reached through its Service).
+    ...(listenAddress === null ? [] : [`listen-address=${listenAddress}`]),
     'bind-interfaces',
     `port=${DNS_PORT}`,
     'log-queries',

@@ -9,7 +9,8 @@ export function registerRender(program: Command): void {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['shell', 'json', 'desktop', 'engine', 'k8s']).default('shell'))
     .option('--serve', 'with --format k8s: a Deployment + Service running `mcp-sandbox serve` in front of per-session sandbox Pods')
     .option('--serve-image <image>', 'with --serve: the image with the mcp-sandbox CLI')
-    .action(async (arg: string, options: { format: string; serve?: boolean; serveImage?: string }) => {
+    .option('--egress-ip <address>', "with --format k8s and an allowlist: the egress proxy Service's cluster IP (the sandbox's nameserver); default 10.96.0.53")
+    .action(async (arg: string, options: { format: string; serve?: boolean; serveImage?: string; egressIp?: string }) => {
       const { renderAction } = await import('../actions/render.js');
       await renderAction(arg, options);
     });

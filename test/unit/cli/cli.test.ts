@@ -11,7 +11,7 @@ import { split } from 'shlex';
 import { toDockerArgv } from '../../../src/compile/docker-argv.js';
 import { toCreateBody } from '../../../src/compile/engine-body.js';
 import { toK8sManifests, toK8sYaml } from '../../../src/compile/k8s.js';
-import { planEgress } from '../../../src/egress/plan.js';
+import { k8sEgressOf } from '../../../src/egress/k8s.js';
 import { renderSetEngine, renderSetShell } from '../../../src/egress/render-set.js';
 import type { SandboxSpec } from '../../../src/compile/spec.js';
 import { REPO, compileFile, shippedProfiles } from '../compile/shipped.js';
@@ -202,7 +202,7 @@ describe('usage errors', () => {
     const r = cli(['render', 'memory', '--serve']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(lines(r.stderr)).toEqual(['mcp-sandbox: --serve and --serve-image only apply to --format k8s (add --format k8s)']);
+    expect(lines(r.stderr)).toEqual(['mcp-sandbox: --serve only applies to --format k8s (add --format k8s)']);
   });
 
   it('render --format k8s --serve prints the serve objects, with --serve-image', () => {
@@ -266,7 +266,7 @@ describe('render', () => {
       const r = cli(['render', name, '--format', 'k8s'], { env: fixedHome });
       expect(r.code).toBe(0);
       const { loaded, spec } = compileFile(shippedProfiles().find((p) => p.name === name)!.file);
-      expect(r.stdout).toBe(toK8sYaml(toK8sManifests(spec, { justifications: loaded.profile.justifications, ...(spec.egress ? { egress: planEgress(spec.egress.entries) } : {}) })));
+      expect(r.stdout).toBe(toK8sYaml(toK8sManifests(spec, { justifications: loaded.profile.justifications, egress: k8sEgressOf(spec) })));
     });
 
     it('--format engine prints the create body', () => {
@@ -292,6 +292,20 @@ describe('render', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('--egress-ip sets the egress proxy Service address the sandbox Pod resolves through; refused when not IPv4 or without --format k8s', () => {
+    const r = cli(['render', 'fetch', '--format', 'k8s', '--egress-ip', '10.100.3.4'], { env: fixedHome });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/nameservers:\n {6}- 10\.100\.3\.4\n/);
+    expect(r.stdout).toMatch(/clusterIP: 10\.100\.3\.4\n/);
+    expect(r.stdout).not.toContain('10.96.0.53');
+    const bad = cli(['render', 'fetch', '--format', 'k8s', '--egress-ip', 'proxy.local'], { env: fixedHome });
+    expect({ code: bad.code, stdout: bad.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(lines(bad.stderr)).toEqual([expect.stringMatching(/--egress-ip "proxy.local" is not an IPv4 address/)]);
+    const wrong = cli(['render', 'fetch', '--egress-ip', '10.100.3.4'], { env: fixedHome });
+    expect(wrong.code).toBe(2);
+    expect(lines(wrong.stderr)).toEqual(['mcp-sandbox: --egress-ip only applies to --format k8s (add --format k8s)']);
   });
 
   it('an invalid profile exits 1 with one line and prints nothing on stdout', () => {

@@ -13,7 +13,7 @@ import { toDockerArgv, toShellCommand } from '../../../src/compile/docker-argv.j
 import { renderSetEngine, renderSetShell } from '../../../src/egress/render-set.js';
 import { toCreateBody } from '../../../src/compile/engine-body.js';
 import { toK8sManifests, toK8sYaml } from '../../../src/compile/k8s.js';
-import { planEgress } from '../../../src/egress/plan.js';
+import { k8sEgressOf } from '../../../src/egress/k8s.js';
 import { REPO, compileFile, shippedProfiles } from './shipped.js';
 
 const GOLDEN_DIR = path.join(REPO, 'test/golden');
@@ -60,7 +60,7 @@ describe('golden renders of shipped profiles', () => {
     });
 
     it('Kubernetes manifests match their golden', () => {
-      const yaml = toK8sYaml(toK8sManifests(spec, { justifications: loaded.profile.justifications, ...(spec.egress ? { egress: planEgress(spec.egress.entries) } : {}) }));
+      const yaml = toK8sYaml(toK8sManifests(spec, { justifications: loaded.profile.justifications, egress: k8sEgressOf(spec) }));
       checkGolden(`${name}.k8s.yaml`, yaml.split(REPO).join('<repo>'));
     });
 

@@ -9,6 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { toK8sManifests, toK8sYaml, type K8sManifest } from '../../../src/compile/k8s.js';
 import { compileSpec } from '../../../src/compile/spec.js';
 import { loadProfile } from '../../../src/profile/load.js';
+import { k8sEgressOf } from '../../../src/egress/k8s.js';
 import { PSS_RULES, failedRules } from './pss-restricted.js';
 import { validateManifests } from './k8s-schema.js';
 import { compileFile, shippedProfiles } from './shipped.js';
@@ -49,7 +50,8 @@ describe('PSS restricted: the check list', () => {
 
 describe.each(shippedProfiles())('shipped profile $name on Kubernetes', ({ file }) => {
   const { loaded, spec } = compileFile(file);
-  const manifests = toK8sManifests(spec, { justifications: loaded.profile.justifications });
+  const egress = k8sEgressOf(spec);
+  const manifests = toK8sManifests(spec, { justifications: loaded.profile.justifications, egress });
   const pod = podOf(manifests);
 
   it('every object passes the Kubernetes schema, as built and as printed (YAML parsed back)', () => {
@@ -63,10 +65,17 @@ describe.each(shippedProfiles())('shipped profile $name on Kubernetes', ({ file 
     expect(rule.check(pod)).toEqual([]);
   });
 
+  if (egress !== undefined) {
+    it('its egress proxy Pod (the Deployment template) passes every PSS rule', () => {
+      const deployment = manifests.find((m) => m.object.kind === 'Deployment')?.object as IDeployment;
+      expect(failedRules({ apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: deployment.spec!.template.spec } as IPod)).toEqual([]);
+    });
+  }
+
   it('with --serve: schema-valid, and the serve Pod and the sandbox Pod template pass every PSS rule', () => {
-    const served = toK8sManifests(spec, { justifications: loaded.profile.justifications, serve: { image: 'mcp-sandbox/cli:test', profileYaml: 'version: 1\n', port: 8080 } });
+    const served = toK8sManifests(spec, { justifications: loaded.profile.justifications, egress, serve: { image: 'mcp-sandbox/cli:test', profileYaml: 'version: 1\n', port: 8080 } });
     expect(() => validateManifests(served)).not.toThrow();
-    const deployment = served.find((m) => m.object.kind === 'Deployment')?.object as IDeployment;
+    const deployment = served.find((m) => m.object.kind === 'Deployment' && m.object.metadata?.name === `${spec.name}-serve`)?.object as IDeployment;
     const servePod = { apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: deployment.spec!.template.spec } as IPod;
     expect(failedRules(servePod)).toEqual([]);
     expect(served.some((m) => m.object.kind === 'Pod')).toBe(false);

@@ -6,9 +6,11 @@
 import { parseAllDocuments } from 'yaml';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
-import { toK8sManifests, toK8sYaml, type K8sEgress, type K8sManifest, type K8sOptions } from '../../../src/compile/k8s.js';
-import { parseAllow } from '../../../src/egress/allow.js';
-import { planEgress } from '../../../src/egress/plan.js';
+import { toK8sManifests, toK8sYaml, type K8sManifest, type K8sOptions } from '../../../src/compile/k8s.js';
+import { k8sEgressOf } from '../../../src/egress/k8s.js';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IService } from 'kubernetes-models/v1/Service';
+import { failedRules } from './pss-restricted.js';
 import { byteQuantity, cpuQuantity } from '../../../src/compile/k8s-pod.js';
 import { compileSpec } from '../../../src/compile/spec.js';
 import { SandboxError } from '../../../src/errors.js';
@@ -233,12 +235,6 @@ describe('network', () => {
     expect(policies(m)).toEqual([]);
     expect(comments(m)).toMatch(/NetworkPolicy does not apply/);
   });
-  it('the egress plan of src/egress is the emitter input as it is (one policy port per proxy listener)', () => {
-    const plan: K8sEgress = planEgress(parseAllow(['api.github.com:443', 'example.com:80', 'db.example:5432/tcp']).entries);
-    const m = render('network: bridge\n', { egress: plan });
-    expect(policies(m)[0]!.spec!.egress![0]!.ports).toEqual(planEgress(parseAllow(['api.github.com:443', 'example.com:80', 'db.example:5432/tcp']).entries).listeners.map((l) => ({ protocol: 'TCP', port: l.listenPort })));
-    expect(policies(m)[0]!.spec!.egress![0]!.ports).toHaveLength(3);
-  });
   it('a network mode the emitter does not know (an allowlist without its plan) fails closed: deny-all and a note', () => {
     const spec = compileSpec(loadProfile('/v.yaml', { env: {}, readFile: () => HEAD + 'network: bridge\n' }).profile);
     const m = toK8sManifests({ ...spec, network: 'allow' as never });
@@ -246,15 +242,68 @@ describe('network', () => {
     expect(pod(m).spec).not.toHaveProperty('hostNetwork');
     expect(comments(m)).toMatch(/network allow: not rendered for Kubernetes yet/);
   });
-  it('an egress plan -> a policy that admits only the proxy on its listener ports', () => {
-    const m = render('network: bridge\n', { egress: { listeners: [{ listenPort: 10000 }, { listenPort: 10001 }] } });
-    expect(policies(m).map((p) => p.spec)).toEqual([
-      {
-        podSelector: { matchLabels: { 'mcp-sandbox.profile': 't' } },
-        policyTypes: ['Ingress', 'Egress'],
-        egress: [{ to: [{ podSelector: { matchLabels: { 'mcp-sandbox.egress': 'proxy', 'app.kubernetes.io/part-of': 't' } } }], ports: [{ protocol: 'TCP', port: 10000 }, { protocol: 'TCP', port: 10001 }] }],
-      },
-    ]);
+  const ALLOW = 'network:\n  allow: ["api.github.com:443", "*.example.org:443", "example.com:80", "db.example:5432/tcp", "10.1.2.3:6379/tcp"]\n';
+  const allowlisted = (serviceIp?: string): K8sManifest[] => {
+    const loaded = loadProfile('/virtual/p.yaml', { env: {}, home: '/home/user', readFile: () => HEAD + ALLOW });
+    const spec = compileSpec(loaded.profile);
+    const manifests = toK8sManifests(spec, { egress: k8sEgressOf(spec, serviceIp) });
+    validateManifests(manifests);
+    return manifests;
+  };
+  const proxyLabels = { 'mcp-sandbox.egress': 'proxy', 'app.kubernetes.io/part-of': 't' };
+  it('an allowlist -> the sandbox resolves only through the proxy Service, and its policy admits only the proxy (resolver + one port per listener) and listed addresses', () => {
+    const m = allowlisted('10.100.0.7');
+    expect(pod(m).spec).toMatchObject({ dnsPolicy: 'None', dnsConfig: { nameservers: ['10.100.0.7'] } });
+    const sandbox = policies(m).find((p) => p.metadata!.name === 't-egress-proxy-only')!;
+    expect(sandbox.spec).toEqual({
+      podSelector: { matchLabels: { 'mcp-sandbox.profile': 't' } },
+      policyTypes: ['Ingress', 'Egress'],
+      egress: [
+        {
+          to: [{ podSelector: { matchLabels: proxyLabels } }],
+          ports: [{ protocol: 'UDP', port: 5353 }, { protocol: 'TCP', port: 5353 }, { protocol: 'TCP', port: 10000 }, { protocol: 'TCP', port: 10001 }, { protocol: 'TCP', port: 10002 }],
+        },
+        { to: [{ ipBlock: { cidr: '10.1.2.3/32' } }], ports: [{ protocol: 'TCP', port: 6379 }] },
+      ],
+    });
+  });
+  it('an allowlist -> the proxy: configs in a ConfigMap, a Deployment under gVisor, a Service on the fixed address mapping each destination port to its listener, and its own policy', () => {
+    const m = allowlisted();
+    const kinds = m.map((x) => `${x.object.kind} ${x.object.metadata!.name}`);
+    expect(kinds).toEqual(['Pod t', 'NetworkPolicy t-egress-proxy-only', 'ConfigMap t-egress', 'Deployment t-egress', 'Service t-egress', 'NetworkPolicy t-egress-proxy']);
+    const config = m.find((x) => x.object.kind === 'ConfigMap')!.object as unknown as { data: Record<string, string> };
+    expect(config.data['dnsmasq.conf']).toContain('host-record=api.github.com,10.96.0.53');
+    expect(config.data['dnsmasq.conf']).toContain('address=/*.example.org/10.96.0.53');
+    expect(config.data['dnsmasq.conf']).not.toContain('listen-address');
+    expect(config.data['haproxy.cfg']).toContain('frontend listen_10000');
+    const deployment = m.find((x) => x.object.kind === 'Deployment')!.object as IDeployment;
+    const template = deployment.spec!.template;
+    expect(template.metadata!.labels).not.toHaveProperty('mcp-sandbox.profile');
+    expect(template.spec!.runtimeClassName).toBe('gvisor');
+    expect(template.spec!.containers.map((c) => c.args)).toEqual([['/egress/entry.sh', 'dns'], ['/egress/entry.sh', 'proxy']]);
+    expect(failedRules({ apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: template.spec! })).toEqual([]);
+    const service = m.find((x) => x.object.kind === 'Service')!.object as IService;
+    expect(service.spec).toEqual({
+      clusterIP: '10.96.0.53',
+      selector: proxyLabels,
+      ports: [
+        { name: 'dns-udp', protocol: 'UDP', port: 53, targetPort: 5353 },
+        { name: 'dns-tcp', protocol: 'TCP', port: 53, targetPort: 5353 },
+        { name: 'port-80', protocol: 'TCP', port: 80, targetPort: 10000 },
+        { name: 'port-443', protocol: 'TCP', port: 443, targetPort: 10001 },
+        { name: 'port-5432', protocol: 'TCP', port: 5432, targetPort: 10002 },
+      ],
+    });
+    const proxy = policies(m).find((p) => p.metadata!.name === 't-egress-proxy')!;
+    expect(proxy.spec!.ingress).toEqual([{ from: [{ podSelector: { matchLabels: { 'mcp-sandbox.profile': 't' } } }], ports: [{ protocol: 'UDP', port: 5353 }, { protocol: 'TCP', port: 5353 }, { protocol: 'TCP', port: 10000 }, { protocol: 'TCP', port: 10001 }, { protocol: 'TCP', port: 10002 }] }]);
+    const upstream = proxy.spec!.egress![1]!;
+    expect(upstream.ports).toEqual([80, 443, 5432].map((port) => ({ protocol: 'TCP', port })));
+    expect(upstream.to![0]!.ipBlock!.except).toEqual(expect.arrayContaining(['10.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.0/8']));
+    expect(comments(m)).toMatch(/--egress-ip <address>/);
+  });
+  it('two listeners on one destination port cannot share the Service address: refused with the fix', () => {
+    const loaded = loadProfile('/virtual/p.yaml', { env: {}, home: '/home/user', readFile: () => HEAD + 'network:\n  allow: ["a.example:443", "db.example:443/tcp"]\n' });
+    expect(() => k8sEgressOf(compileSpec(loaded.profile))).toThrow(/two entries of port 443/);
   });
 });
 
