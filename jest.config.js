@@ -11,7 +11,7 @@ const common = {
 
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], setupFiles: ['<rootDir>/test/unit/setup-env.ts'] },
     { ...common, displayName: 'engine', testMatch: ['<rootDir>/test/engine/**/*.test.ts'], slowTestThreshold: 60 },
   ],
 };

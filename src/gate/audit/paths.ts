@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 
 /** The audit directory: MCP_SANDBOX_AUDIT_DIR, else $XDG_STATE_HOME/mcp-sandbox/audit, else ~/.local/state/…. */
-export function auditDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+export function auditDir(env: NodeJS.ProcessEnv = process.env, home: string = env.HOME || homedir()): string {
   if (env.MCP_SANDBOX_AUDIT_DIR) return path.resolve(env.MCP_SANDBOX_AUDIT_DIR);
   const state = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(home, '.local', 'state');
   return path.join(state, 'mcp-sandbox', 'audit');
