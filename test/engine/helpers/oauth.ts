@@ -5,9 +5,9 @@
  * jar, submitting the dev login and consent forms), so the MCP SDK client's authorization-code
  * flow completes without a human; and minting of bad tokens for negative tests.
  */
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type GenerateKeyPairResult, type JWK } from 'jose';
 import type { Adapter, AdapterPayload, Configuration, ResourceServer } from 'oidc-provider';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -25,74 +25,99 @@ export interface AuthorizationServerOptions {
   accessTokenTtl?: number;
 }
 
-export interface BadTokenOptions {
+export interface TokenOptions {
   audience?: string;
   issuer?: string;
+  /** `null`: no `sub` claim. */
   subject?: string | null;
   scope?: string;
+  clientId?: string;
   /** Seconds from now; negative for an expired token. Default 300. */
   expiresIn?: number;
   /** Seconds from now for `nbf`. */
   notBefore?: number;
-  /** Sign with a key the issuer does not publish. */
+  /** Sign with a key the issuer does not publish (same `kid`). */
   otherKey?: boolean;
   typ?: string;
+  /** More claims, e.g. `scp`, `azp`. */
+  claims?: Record<string, unknown>;
+}
+
+const ALG = 'ES256';
+const KID = 'test-key-1';
+
+/** An issuer's signing key and tokens made with it (or deliberately not), for negative tests. */
+export class TokenMinter {
+  private constructor(
+    private readonly defaults: { issuer: string; audience: string; scope: string },
+    private readonly key: GenerateKeyPairResult,
+    private readonly otherKey: GenerateKeyPairResult,
+  ) {}
+
+  static async create(defaults: { issuer: string; audience: string; scope: string }): Promise<TokenMinter> {
+    return new TokenMinter(defaults, await generateKeyPair(ALG, { extractable: true }), await generateKeyPair(ALG));
+  }
+
+  /** The private JWK, for an authorization server that signs with it. */
+  async privateJwk(): Promise<JWK> {
+    return { ...(await exportJWK(this.key.privateKey)), kid: KID, alg: ALG, use: 'sig' };
+  }
+
+  /** The JWKS document an issuer publishes. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    return { keys: [{ ...(await exportJWK(this.key.publicKey)), kid: KID, alg: ALG, use: 'sig' }] };
+  }
+
+  mint(options: TokenOptions = {}): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const payload: Record<string, unknown> = { scope: options.scope ?? this.defaults.scope, client_id: options.clientId ?? 'minted-client', ...options.claims };
+    if (options.subject !== null) payload.sub = options.subject ?? 'minted-user';
+    if (options.notBefore !== undefined) payload.nbf = now + options.notBefore;
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: ALG, typ: options.typ ?? 'at+jwt', kid: KID })
+      .setIssuer(options.issuer ?? this.defaults.issuer)
+      .setAudience(options.audience ?? this.defaults.audience)
+      .setIssuedAt(now)
+      .setExpirationTime(now + (options.expiresIn ?? 300))
+      .sign(options.otherKey ? this.otherKey.privateKey : this.key.privateKey);
+  }
+
+  /** A valid token's claims unsigned (alg none) and HS256-signed with the public key as the secret (key confusion). */
+  async mintUnsafe(options: TokenOptions = {}): Promise<{ none: string; hs256: string }> {
+    const [, body] = (await this.mint(options)).split('.');
+    const none = `${base64url(JSON.stringify({ alg: 'none', typ: 'at+jwt' }))}.${body}.`;
+    const hs256 = await new SignJWT(JSON.parse(Buffer.from(body!, 'base64url').toString('utf8')) as Record<string, unknown>)
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: KID })
+      .sign(new TextEncoder().encode(JSON.stringify((await this.jwks()).keys[0])));
+    return { none, hs256 };
+  }
 }
 
 export interface AuthorizationServer {
   issuer: string;
-  /** Tokens that the server's own key signs (or another key, `otherKey`), with any claims. */
-  mintToken(options?: BadTokenOptions): Promise<string>;
-  /** The unsigned (alg none) and HS256 variants of a valid token. */
-  mintUnsafeTokens(options?: BadTokenOptions): Promise<{ none: string; hs256: string }>;
+  /** Tokens with the server's own key (as it would issue them) or, for negative tests, bent. */
+  tokens: TokenMinter;
   close(): Promise<void>;
 }
 
-const ALG = 'ES256';
-
 export async function startAuthorizationServer(options: AuthorizationServerOptions): Promise<AuthorizationServer> {
-  const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
-  const other = await generateKeyPair(ALG);
-  const jwk: JWK = { ...(await exportJWK(privateKey)), kid: 'test-key-1', alg: ALG, use: 'sig' };
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const tokens = await TokenMinter.create({ issuer, audience: options.resource, scope: options.scopes.join(' ') });
   const { Provider, errors } = await quietly(() => import('oidc-provider'));
+  const jwk = await tokens.privateJwk();
   const provider = await quietly(async () => new Provider(issuer, providerConfiguration(options, jwk, errors.InvalidTarget)));
   server.on('request', provider.callback());
+  return { issuer, tokens, close: () => closeServer(server) };
+}
 
-  const mint = (claims: BadTokenOptions, key: CryptoKey, header: Record<string, string>): Promise<string> => {
-    const now = Math.floor(Date.now() / 1000);
-    const payload: Record<string, unknown> = { scope: claims.scope ?? options.scopes.join(' '), client_id: 'minted-client' };
-    if (claims.subject !== null) payload.sub = claims.subject ?? 'minted-user';
-    if (claims.notBefore !== undefined) payload.nbf = now + claims.notBefore;
-    return new SignJWT(payload)
-      .setProtectedHeader({ alg: ALG, typ: claims.typ ?? 'at+jwt', ...header })
-      .setIssuer(claims.issuer ?? issuer)
-      .setAudience(claims.audience ?? options.resource)
-      .setIssuedAt(now)
-      .setExpirationTime(now + (claims.expiresIn ?? 300))
-      .sign(key);
-  };
-  return {
-    issuer,
-    mintToken: (claims = {}) => (claims.otherKey ? mint(claims, other.privateKey, { kid: 'test-key-1' }) : mint(claims, privateKey, { kid: 'test-key-1' })),
-    async mintUnsafeTokens(claims = {}) {
-      const valid = await mint(claims, privateKey, { kid: 'test-key-1' });
-      const [, body] = valid.split('.');
-      const none = `${base64url(JSON.stringify({ alg: 'none', typ: 'at+jwt' }))}.${body}.`;
-      const hs256 = await new SignJWT(JSON.parse(Buffer.from(body!, 'base64url').toString('utf8')) as Record<string, unknown>)
-        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: 'test-key-1' })
-        // The "secret" an attacker would pick: the issuer's public key, for resource servers that confuse key types.
-        .sign(new TextEncoder().encode(JSON.stringify(await exportJWK(publicKey))));
-      return { none, hs256 };
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+/** Closes a test server, cutting keep-alive connections. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
 }
 
 /**

@@ -3,14 +3,14 @@
  * ServeAuth, the SDK's Streamable HTTP client with an OAuthClientProvider, and a real
  * authorization server (oidc-provider), all on 127.0.0.1.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
 import { createServeAuth } from '../../../../src/serve/auth/index.js';
 import type { AuthFailure, ServeAuth } from '../../../../src/serve/auth/types.js';
-import { connectWithOAuth, startAuthorizationServer, TestOAuthClient, type AuthorizationServer } from '../../../engine/helpers/oauth.js';
+import { closeServer, connectWithOAuth, startAuthorizationServer, TestOAuthClient, type AuthorizationServer } from '../../../engine/helpers/oauth.js';
 
 const SCOPES = new Map([
   ['tools:call', ['*']],
@@ -83,13 +83,6 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
   });
 }
 
