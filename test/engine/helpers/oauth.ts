@@ -15,8 +15,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 
 export interface AuthorizationServerOptions {
-  /** The resource (our MCP server's URL) tokens are issued for; the token's `aud`. */
-  resource: string;
+  /** The resource (our MCP server's URL) tokens are issued for, their `aud`; or later, `setResource`. */
+  resource?: string;
   /** Scopes the server knows: clients may register and ask for them. */
   scopes: readonly string[];
   /** Scopes it grants for the resource (default: all of `scopes`); a client asking for more gets only these. */
@@ -49,7 +49,8 @@ const KID = 'test-key-1';
 /** An issuer's signing key and tokens made with it (or deliberately not), for negative tests. */
 export class TokenMinter {
   private constructor(
-    private readonly defaults: { issuer: string; audience: string; scope: string },
+    /** What `mint` puts in when not told otherwise; `audience` may change (setResource). */
+    readonly defaults: { issuer: string; audience: string; scope: string },
     private readonly key: GenerateKeyPairResult,
     private readonly otherKey: GenerateKeyPairResult,
   ) {}
@@ -97,6 +98,8 @@ export interface AuthorizationServer {
   issuer: string;
   /** Tokens with the server's own key (as it would issue them) or, for negative tests, bent. */
   tokens: TokenMinter;
+  /** The resource to issue tokens for, when it was not known at start (a server started after this one). */
+  setResource(resource: string): void;
   close(): Promise<void>;
 }
 
@@ -104,12 +107,20 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const tokens = await TokenMinter.create({ issuer, audience: options.resource, scope: options.scopes.join(' ') });
+  const tokens = await TokenMinter.create({ issuer, audience: options.resource ?? '', scope: options.scopes.join(' ') });
   const { Provider, errors } = await quietly(() => import('oidc-provider'));
   const jwk = await tokens.privateJwk();
-  const provider = await quietly(async () => new Provider(issuer, providerConfiguration(options, jwk, errors.InvalidTarget)));
+  const resource = (): string => tokens.defaults.audience;
+  const provider = await quietly(async () => new Provider(issuer, providerConfiguration(options, resource, jwk, errors.InvalidTarget)));
   server.on('request', provider.callback());
-  return { issuer, tokens, close: () => closeServer(server) };
+  return {
+    issuer,
+    tokens,
+    setResource: (url) => {
+      tokens.defaults.audience = url;
+    },
+    close: () => closeServer(server),
+  };
 }
 
 /** Closes a test server, cutting keep-alive connections. */
@@ -140,14 +151,19 @@ function base64url(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64url');
 }
 
-function providerConfiguration(options: AuthorizationServerOptions, jwk: JWK, InvalidTarget: new (description?: string) => Error): Configuration {
-  const resourceServer: ResourceServer = {
+function providerConfiguration(
+  options: AuthorizationServerOptions,
+  resource: () => string,
+  jwk: JWK,
+  InvalidTarget: new (description?: string) => Error,
+): Configuration {
+  const resourceServer = (): ResourceServer => ({
     scope: (options.grantableScopes ?? options.scopes).join(' '),
-    audience: options.resource,
+    audience: resource(),
     accessTokenTTL: options.accessTokenTtl ?? 600,
     accessTokenFormat: 'jwt',
     jwt: { sign: { alg: ALG } },
-  };
+  });
   const ttl = (seconds: number) => (): number => seconds;
   return {
     adapter: memoryAdapter(),
@@ -180,11 +196,11 @@ function providerConfiguration(options: AuthorizationServerOptions, jwk: JWK, In
       registration: { enabled: true },
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => options.resource,
+        defaultResource: () => resource(),
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx: unknown, indicator: string) => {
-          if (indicator !== options.resource) throw new InvalidTarget(`unknown resource ${indicator}`);
-          return resourceServer;
+          if (indicator !== resource()) throw new InvalidTarget(`unknown resource ${indicator}`);
+          return resourceServer();
         },
       },
     },

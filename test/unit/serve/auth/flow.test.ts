@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { z } from 'zod';
 import { createServeAuth } from '../../../../src/serve/auth/index.js';
 import type { AuthFailure, ServeAuth } from '../../../../src/serve/auth/types.js';
@@ -24,17 +25,14 @@ interface ResourceServer {
   callers: string[];
 }
 
-async function startResourceServer(issuer: () => string): Promise<ResourceServer> {
+async function startResourceServer(issuer: string): Promise<ResourceServer> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
-  let auth: ServeAuth | undefined;
+  const auth = await createServeAuth({ issuer, scopes: SCOPES }, url);
   const callers: string[] = [];
   server.on('request', (req, res) => {
-    void (async () => {
-      auth ??= await createServeAuth({ issuer: issuer(), scopes: SCOPES }, url);
-      await handle(auth, req, res, callers);
-    })().catch((error: unknown) => {
+    handle(auth, req, res, callers).catch((error: unknown) => {
       res.writeHead(500).end(String(error));
     });
   });
@@ -111,10 +109,10 @@ describe('OAuth flow: SDK client, ServeAuth, oidc-provider', () => {
   });
 
   async function start(grantableScopes: string[]): Promise<{ as: AuthorizationServer; rs: ResourceServer }> {
-    let issuer = '';
-    rs = await startResourceServer(() => issuer);
-    as = await startAuthorizationServer({ resource: rs.url, scopes: [...SCOPES.keys()], grantableScopes });
-    issuer = as.issuer;
+    // As a serve e2e test would: the authorization server first, told the resource once it is known.
+    as = await startAuthorizationServer({ scopes: [...SCOPES.keys()], grantableScopes });
+    rs = await startResourceServer(as.issuer);
+    as.setResource(rs.url);
     return { as, rs };
   }
 
@@ -134,6 +132,9 @@ describe('OAuth flow: SDK client, ServeAuth, oidc-provider', () => {
       expect(authorization.searchParams.get('code_challenge_method')).toBe('S256');
       expect(authorization.searchParams.get('resource')).toBe(rs.url);
       expect(oauth.clientInformation()?.client_id).toBeTruthy();
+      const token = oauth.tokens()!.access_token;
+      expect(decodeProtectedHeader(token).typ).toBe('at+jwt');
+      expect(decodeJwt(token)).toMatchObject({ aud: rs.url, sub: 'alice', scope: 'tools:call tools:write' });
       const result = await client.callTool({ name: 'write_note', arguments: { text: 'hi' } });
       expect(result.content).toEqual([{ type: 'text', text: 'wrote hi' }]);
       expect(rs.callers).toEqual([`alice ${oauth.clientInformation()?.client_id}`]);
@@ -148,6 +149,7 @@ describe('OAuth flow: SDK client, ServeAuth, oidc-provider', () => {
     const recorder = recordingFetch();
     const { client } = await connectWithOAuth(new URL(rs.url), oauth, recorder.fetch);
     try {
+      expect(decodeJwt(oauth.tokens()!.access_token).scope).toBe('tools:call');
       const echoed = await client.callTool({ name: 'echo', arguments: { text: 'ok' } });
       expect(echoed.content).toEqual([{ type: 'text', text: 'ok' }]);
       await expect(client.callTool({ name: 'write_note', arguments: { text: 'no' } })).rejects.toThrow();
@@ -156,8 +158,29 @@ describe('OAuth flow: SDK client, ServeAuth, oidc-provider', () => {
         `Bearer error="insufficient_scope", error_description="the tool needs scope tools:call tools:write", scope="tools:call tools:write", resource_metadata="${new URL(rs.url).origin}/.well-known/oauth-protected-resource/mcp"`,
       );
       expect(rs.callers).toHaveLength(1);
+      // The SDK stepped up: it sent the user to authorize again, asking for the scopes the 403 named.
+      expect(oauth.authorizationUrls.at(-1)?.searchParams.get('scope')).toBe('tools:call tools:write');
     } finally {
       await client.close();
+    }
+  }, 30_000);
+
+  it("refuses the helper's bad tokens (other audience, expired, other key) and accepts its good one", async () => {
+    const { as, rs } = await start(['tools:call']);
+    const initialize = (token: string): Promise<Response> =>
+      fetch(rs.url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+      });
+    const good = await initialize(await as.tokens.mint());
+    expect(good.status).toBe(200);
+    await good.body?.cancel();
+    for (const bad of [{ audience: 'http://127.0.0.1:1/other' }, { expiresIn: -600 }, { otherKey: true }]) {
+      const response = await initialize(await as.tokens.mint(bad));
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token", error_description="[^"]+", resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"$/);
+      await response.body?.cancel();
     }
   }, 30_000);
 });
