@@ -7,7 +7,9 @@ import { missingToken, invalidToken, insufficientScope, toolNotGranted } from '.
 import { checkFetchableUrl, DiscoveryError, keySource } from './discovery.js';
 import { metadataDocument, metadataPathFor, metadataUrlFor, parseResourceUrl } from './metadata.js';
 import { compileScopes, requiredScopes } from './scopes.js';
-import type { AuthResult, ServeAuth, ServeAuthConfig } from './types.js';
+import type { JWTVerifyGetKey } from 'jose';
+import { TokenCache } from './token-cache.js';
+import type { AuthFailure, AuthResult, Principal, ServeAuth, ServeAuthConfig } from './types.js';
 import { bearerToken, verifyToken } from './verify.js';
 
 export type { AuthFailure, AuthResult, Principal, ServeAuth, ServeAuthConfig } from './types.js';
@@ -37,6 +39,7 @@ export async function createServeAuth(config: ServeAuthConfig, resourceUrl: stri
   const metadataUrl = metadataUrlFor(resource);
   const verifyOptions = { issuer: config.issuer, audience: config.audience ?? resourceUrl, clockToleranceSeconds: options.clockToleranceSeconds ?? 30 };
   const document = metadataDocument(resourceUrl, config.issuer, config.scopes.keys());
+  const verified = new TokenCache();
 
   return {
     metadataPath: metadataPathFor(resource),
@@ -45,7 +48,9 @@ export async function createServeAuth(config: ServeAuthConfig, resourceUrl: stri
       const bearer = bearerToken(authorization);
       if (bearer === undefined) return missingToken(metadataUrl);
       if ('malformed' in bearer) return invalidToken(metadataUrl, 'the Authorization header does not carry a well-formed bearer token');
-      let getKey;
+      const known = verified.get(bearer.token);
+      if (known !== undefined) return { ok: true, principal: known };
+      let getKey: JWTVerifyGetKey;
       try {
         getKey = await keys.keys();
       } catch (error) {
@@ -53,11 +58,14 @@ export async function createServeAuth(config: ServeAuthConfig, resourceUrl: stri
         return invalidToken(metadataUrl, `the token cannot be verified: the authorization server's metadata is unavailable (${why})`);
       }
       const verdict = await verifyToken(bearer.token, getKey, verifyOptions);
-      if (verdict.ok) return verdict;
+      if (verdict.ok) {
+        verified.set(bearer.token, verdict.principal, verdict.expiresAt);
+        return { ok: true, principal: verdict.principal };
+      }
       if (verdict.keysUnavailable) log(`serve.auth: verifying a token failed: ${verdict.cause}`);
       return invalidToken(metadataUrl, verdict.description);
     },
-    authorizeTool(principal, tool) {
+    authorizeTool(principal: Principal, tool: string): { ok: true } | AuthFailure {
       const needed = requiredScopes(rules, tool);
       if (needed.length === 0) return toolNotGranted(metadataUrl, tool);
       const missing = needed.filter((scope) => !principal.scopes.has(scope));

@@ -20,7 +20,8 @@ export interface VerifyOptions {
   clockToleranceSeconds: number;
 }
 
-export type Verdict = { ok: true; principal: Principal } | { ok: false; description: string; keysUnavailable?: boolean; cause?: string };
+/** `expiresAt`: the token's `exp` in ms, for the token cache. */
+export type Verdict = { ok: true; principal: Principal; expiresAt: number } | { ok: false; description: string; keysUnavailable?: boolean; cause?: string };
 
 /** The bearer token of an Authorization header value; undefined when there is none at all. */
 export function bearerToken(authorization: string | undefined): { token: string } | { malformed: true } | undefined {
@@ -43,7 +44,7 @@ export async function verifyToken(token: string, keys: JWTVerifyGetKey, options:
       return { ok: false, description: 'the token is not an access token (typ header)' };
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, description: 'the token has no subject (sub)' };
-    return { ok: true, principal: principalOf(payload as JWTPayload & { sub: string }) };
+    return { ok: true, principal: principalOf(payload as JWTPayload & { sub: string }), expiresAt: payload.exp! * 1000 };
   } catch (error) {
     return describe(error);
   }
