@@ -3,6 +3,7 @@
  * bearer JWT verification against the issuer's keys, and tool-call scopes. The HTTP side calls
  * it through the `ServeAuth` contract (types.ts); see docs/serve-auth.md.
  */
+import { SandboxError } from '../../errors.js';
 import { missingToken, invalidToken, insufficientScope, toolNotGranted } from './challenge.js';
 import { checkFetchableUrl, DiscoveryError, keySource } from './discovery.js';
 import { metadataDocument, metadataPathFor, metadataUrlFor, parseResourceUrl } from './metadata.js';
@@ -32,7 +33,9 @@ export interface ServeAuthOptions {
  */
 export async function createServeAuth(config: ServeAuthConfig, resourceUrl: string, options: ServeAuthOptions = {}): Promise<ServeAuth> {
   const resource = parseResourceUrl(resourceUrl);
-  checkFetchableUrl(config.issuer, 'serve.auth.issuer');
+  const issuer = checkFetchableUrl(config.issuer, 'serve.auth.issuer');
+  // RFC 8414 §2: an issuer identifier has no query or fragment.
+  if (issuer.search || issuer.hash) throw new SandboxError('PROFILE_INVALID', 'serve.auth.issuer must not carry a query or fragment');
   const rules = compileScopes(config.scopes);
   const log = options.log ?? ((): void => undefined);
   const keys = keySource(config.issuer, config.jwksUri, { timeoutMs: options.timeoutMs ?? 5000, retryAfterMs: options.retryAfterMs ?? 10_000, log });

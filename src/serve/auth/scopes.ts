@@ -15,6 +15,9 @@ export interface ScopeRule {
 }
 
 export function compileScopes(scopes: ReadonlyMap<string, readonly string[]>): ScopeRule[] {
+  if (scopes.size === 0) {
+    throw new SandboxError('PROFILE_INVALID', 'serve.auth.scopes is empty: no tool could be called', { hint: 'map a scope to "*", e.g. "tools:call": ["*"]' });
+  }
   const rules: ScopeRule[] = [];
   for (const [scope, globs] of scopes) {
     if (!SCOPE_TOKEN.test(scope)) {

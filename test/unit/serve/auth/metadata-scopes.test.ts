@@ -99,6 +99,7 @@ describe('createServeAuth configuration checks', () => {
   it('refuses an http issuer or JWKS unless it is on loopback', async () => {
     await expectInvalid({ issuer: 'http://as.example.test', scopes: SCOPES }, 'https://h.example.test/mcp', 'PROFILE_INVALID', /serve\.auth\.issuer must be an https URL/);
     await expectInvalid({ issuer: ISSUER, jwksUri: 'http://as.example.test/jwks', scopes: SCOPES }, 'https://h.example.test/mcp', 'PROFILE_INVALID', /jwksUri/);
+    await expectInvalid({ issuer: `${ISSUER}/?tenant=1`, scopes: SCOPES }, 'https://h.example.test/mcp', 'PROFILE_INVALID', /query or fragment/);
     await expectInvalid({ issuer: 'not a url', scopes: SCOPES }, 'https://h.example.test/mcp', 'PROFILE_INVALID', /not an absolute URL/);
     await expect(createServeAuth({ issuer: 'http://127.0.0.1:9', scopes: SCOPES }, 'http://127.0.0.1:8080/mcp')).resolves.toBeDefined();
   });
@@ -106,6 +107,7 @@ describe('createServeAuth configuration checks', () => {
   it('refuses scope names that cannot appear in a challenge, and empty glob lists', async () => {
     await expectInvalid({ issuer: ISSUER, scopes: new Map([['two words', ['*']]]) }, 'https://h.example.test/mcp', 'PROFILE_INVALID', /not a valid OAuth scope/);
     await expectInvalid({ issuer: ISSUER, scopes: new Map([['q"', ['*']]]) }, 'https://h.example.test/mcp', 'PROFILE_INVALID', /not a valid OAuth scope/);
+    await expectInvalid({ issuer: ISSUER, scopes: new Map() }, 'https://h.example.test/mcp', 'PROFILE_INVALID', /scopes is empty/);
     await expectInvalid({ issuer: ISSUER, scopes: new Map([['a', []]]) }, 'https://h.example.test/mcp', 'PROFILE_INVALID', /at least one tool glob/);
   });
 
