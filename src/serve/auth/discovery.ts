@@ -80,7 +80,7 @@ async function discoverJwksUri(issuer: string, options: DiscoveryOptions): Promi
       continue;
     }
     // RFC 8414 §3.3 / OIDC Discovery §4.3: a document for another issuer is not this one's.
-    if (document.issuer !== issuer) throw new DiscoveryError(`the metadata at ${url} is for issuer ${JSON.stringify(String(document.issuer))}, not ${issuer}`);
+    if (document.issuer !== issuer) throw new DiscoveryError(`the metadata at ${url} is for issuer ${String(document.issuer).slice(0, 200)}, not ${issuer}`);
     if (typeof document.jwks_uri !== 'string') throw new DiscoveryError(`the metadata at ${url} has no jwks_uri`);
     try {
       return checkFetchableUrl(document.jwks_uri, `jwks_uri of ${issuer}`);
