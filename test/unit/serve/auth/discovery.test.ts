@@ -23,7 +23,11 @@ async function issuerWith(options: LocalIssuerOptions): Promise<LocalIssuer> {
 async function authenticateOnce(issuer: LocalIssuer, options: ServeAuthOptions = {}, config: { jwksUri?: string } = {}): Promise<{ result: AuthResult; logs: string[] }> {
   const logs: string[] = [];
   const auth = await createServeAuth({ issuer: issuer.issuer, scopes: SCOPES, ...config }, RESOURCE, { ...options, log: (line) => logs.push(line) });
-  return { result: await auth.authenticate(`Bearer ${await issuer.tokens.mint()}`), logs };
+  const token = await issuer.tokens.mint();
+  const result = await auth.authenticate(`Bearer ${token}`);
+  // Whatever went wrong, neither the client's answer nor the operator's log carries the token.
+  for (const part of token.split('.')) expect(JSON.stringify([result, logs])).not.toContain(part);
+  return { result, logs };
 }
 
 function description(result: AuthResult): string {
