@@ -16,7 +16,7 @@ export const DEFAULT_ENDPOINT_PATH = '/mcp';
 
 /** `127.0.0.1:8080`, `[::1]:8080`, `localhost:8080` or a bare port (loopback). */
 export function parseListen(value: string): ListenAddress {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))?:?(\d{1,5})$/.exec(value.trim());
+  const match = /^(?:(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):)?(\d{1,5})$/.exec(value.trim());
   const port = match ? Number(match[3]) : NaN;
   const host = match ? (match[1] ?? match[2] ?? '127.0.0.1') : '';
   if (!match || !Number.isInteger(port) || port > 65535 || (match[1] !== undefined && isIP(match[1]) !== 6)) {
