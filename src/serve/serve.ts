@@ -57,7 +57,13 @@ export async function serve(profileArg: string, options: ServeOptions): Promise<
   const http = createServer();
   const bound = await listen(http, address);
   const publicUrl = publicUrlOf(options.publicUrl, bound);
-  const auth = spec.serve.auth && options.auth === undefined ? await options.loadAuth(spec.serve.auth, publicUrl) : undefined;
+  let auth: ServeAuth | undefined;
+  try {
+    auth = spec.serve.auth && options.auth === undefined ? await options.loadAuth(spec.serve.auth, publicUrl) : undefined;
+  } catch (error) {
+    http.close();
+    throw error;
+  }
   const server = new ServeServer({
     factory: options.factory ?? launchSandboxFactory({ profileArg, prepared, env, stderr: options.verbose ? process.stderr : discard(), debug: env.MCP_SANDBOX_SERVE_DEBUG === '1' }),
     limits: spec.serve.sessions,
