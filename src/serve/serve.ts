@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { withEngine } from '../engine/connect.js';
 import { SandboxError } from '../errors.js';
 import { prepareLaunch } from '../run/launch.js';
 import { SHUTDOWN_SIGNALS } from '../run/session.js';
@@ -54,6 +55,8 @@ export async function serve(profileArg: string, options: ServeOptions): Promise<
   if (options.auth === 'none' && spec.serve.auth) {
     throw new SandboxError('USAGE', `profile ${spec.name} sets serve.auth: --auth none would serve it without the authentication it asks for`, { hint: 'drop --auth none' });
   }
+  // An engine that does not answer fails serve now, not each session later.
+  if (!options.factory) await withEngine((engine) => engine.ping(), env);
   const http = createServer();
   const bound = await listen(http, address);
   const publicUrl = publicUrlOf(options.publicUrl, bound);
