@@ -173,7 +173,7 @@ export class ServeServer {
     });
     session = { id, transport, sandbox, release, pending: new Map(), progress: new Map(), inFlight: 0, streams: 0, ...(principal ? { principal } : {}) };
     this.sessions.set(id, session);
-    this.options.log(`session ${id} started${principal ? ` for ${principal.subject}` : ''}`);
+    this.options.log(`session ${short(id)} started${principal ? ` for ${principal.subject}` : ''}`);
     void sandbox.ended.then((end) => this.end(id, describeEnd(end), end));
     return session;
   }
@@ -239,7 +239,7 @@ export class ServeServer {
     let related: JsonRpcId | undefined;
     if (isResponse(message) && isId(message.id)) {
       const key = idKey(message.id);
-      if (!session.pending.delete(key)) return this.options.log(`session ${session.id}: dropped a response to no open request`);
+      if (!session.pending.delete(key)) return this.options.log(`session ${short(session.id)}: dropped a response to no open request`);
       for (const [token, id] of session.progress) if (idKey(id) === key) session.progress.delete(token);
     } else if (message.method === 'notifications/progress') {
       const token = isObject(message.params) ? message.params.progressToken : undefined;
@@ -247,7 +247,7 @@ export class ServeServer {
     }
     session.transport.send(message as JSONRPCMessage, related === undefined ? undefined : { relatedRequestId: related }).catch((error: unknown) => {
       // Its stream is gone (the client went away mid-request): nothing to deliver to.
-      this.options.log(`session ${session.id}: ${(error as Error).message}`);
+      this.options.log(`session ${short(session.id)}: ${(error as Error).message}`);
     });
   }
 
@@ -265,8 +265,8 @@ export class ServeServer {
       await session.transport.close().catch(() => undefined);
       const result = end ?? (await session.sandbox.close());
       session.release();
-      if (result.error) this.options.warn(`session ${id}: ${result.error.message}`);
-      this.options.log(`session ${id} ended: ${reason}`);
+      if (result.error) this.options.warn(`session ${short(id)}: ${result.error.message}`);
+      this.options.log(`session ${short(id)} ended: ${reason}`);
     })();
     this.endings.add(ending);
     void ending.finally(() => this.endings.delete(ending));
@@ -300,6 +300,11 @@ function progressToken(message: JsonRpcMessage): JsonRpcId | undefined {
   const meta = isObject(message.params) ? message.params._meta : undefined;
   const token = isObject(meta) ? meta.progressToken : undefined;
   return isId(token) ? token : undefined;
+}
+
+/** A session id as logs show it: enough to tell sessions apart, not the id a client presents. */
+function short(id: string): string {
+  return id.slice(0, 8);
 }
 
 function describeEnd(end: SandboxEnd): string {
