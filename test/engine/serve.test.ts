@@ -11,7 +11,7 @@ import path from 'node:path';
 import { jest } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { containersWithLabel, describeEngine, eventually, NODE_IMAGE, spawnCli, tempDir, writeUserConfig } from './helpers/engine.js';
+import { containersWithLabel, describeEngine, eventually, NODE_IMAGE, runCli, spawnCli, tempDir, writeUserConfig } from './helpers/engine.js';
 
 jest.setTimeout(180_000);
 
@@ -138,6 +138,26 @@ describeEngine('mcp-sandbox serve', () => {
     expect(served.stderr()).toMatch(/ended: idle timeout/);
     const after = await fetch(served.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': transport.sessionId as string, 'mcp-protocol-version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' }) });
     expect(after.status).toBe(404);
+    await client.close();
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+  });
+
+  test("a session claims the profile's warm pool member instead of creating one", async () => {
+    const w = world('serve-warm', `${SERVERS}/server-everything/dist/index.js, stdio`, '  sessions: { max: 2 }\n', 'warm: { pool: 0 }\n');
+    const profile = path.basename(w.file, '.yaml');
+    const filled = await runCli(['warm', w.file, '--pool', '1'], { env: w.env });
+    expect(filled.code).toBe(0);
+    const [member] = containers(profile);
+    expect(member).toBeDefined();
+    const served = await startServe(w.file, w.env);
+    const { client, transport } = await connect(served.url);
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'warm over http' } }))).toContain('warm over http');
+    // The one container is the pooled one, now claimed (pool: 0 in the profile: no refill).
+    expect(containers(profile)).toEqual([member]);
+    expect(execFileSync('docker', ['inspect', '--format', '{{.Name}}', member as string], { encoding: 'utf8' })).toContain('-claimed-');
+    await transport.terminateSession();
+    expect(await eventually(() => containers(profile).length === 0, 10_000)).toBe(true);
     await client.close();
     served.child.kill('SIGTERM');
     expect(await served.exited).toBe(0);
