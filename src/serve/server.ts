@@ -65,6 +65,8 @@ export class ServeServer {
   private readonly limits: SessionLimits;
   private readonly metadataPaths: ReadonlySet<string>;
   private closing = false;
+  /** POSTs without a session id being handled: their session may begin after closeAll started. */
+  private opening = 0;
 
   constructor(private readonly options: ServeServerOptions) {
     // Without auth there are no subjects: only `max` applies.
@@ -96,10 +98,21 @@ export class ServeServer {
     const principal = await this.authenticate(req, res);
     if (principal === false) return;
     const sessionId = headerOf(req, 'mcp-session-id');
+    if (req.method === 'POST' && sessionId === undefined) return this.opened(() => this.post(req, res, sessionId, principal));
     if (req.method === 'POST') return this.post(req, res, sessionId, principal);
     if (req.method !== 'GET' && req.method !== 'DELETE') return sendRpcError(res, 405, -32000, 'Method not allowed.', { allow: 'GET, POST, DELETE' });
     const session = this.lookup(sessionId, principal, res);
     if (session) await this.carry(session, req, res, undefined);
+  }
+
+  /** Runs a POST that may begin a session, counted so closeAll waits for it. */
+  private async opened(handle: () => Promise<void>): Promise<void> {
+    this.opening += 1;
+    try {
+      await handle();
+    } finally {
+      this.opening -= 1;
+    }
   }
 
   /** Why the request's Origin or Host is not ours, or undefined. */
@@ -273,11 +286,18 @@ export class ServeServer {
     return ending;
   }
 
-  /** Ends every session (serve's SIGTERM/SIGINT); resolves once every sandbox is gone. */
+  /**
+   * Ends every session (serve's SIGTERM/SIGINT); resolves once every sandbox is gone, including
+   * those of an `initialize` that was being handled when it was called.
+   */
   async closeAll(): Promise<void> {
     this.closing = true;
-    for (const id of [...this.sessions.keys()]) void this.end(id, 'serve is shutting down');
-    while (this.endings.size > 0) await Promise.all([...this.endings]);
+    for (;;) {
+      for (const id of [...this.sessions.keys()]) void this.end(id, 'serve is shutting down');
+      if (this.endings.size > 0) await Promise.all([...this.endings]);
+      else if (this.opening > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      else return;
+    }
   }
 }
 

@@ -16,7 +16,8 @@ export interface FakeSandbox {
   emit(message: JsonRpcMessage): void;
 }
 
-export function fakeFactory(): SandboxFactory & { sandboxes: FakeSandbox[] } {
+/** `initializeDelayMs`: the sandbox answers initialize that much later (a container starting). */
+export function fakeFactory(options: { initializeDelayMs?: number } = {}): SandboxFactory & { sandboxes: FakeSandbox[] } {
   const sandboxes: FakeSandbox[] = [];
   const factory = {
     sandboxes,
@@ -37,7 +38,7 @@ export function fakeFactory(): SandboxFactory & { sandboxes: FakeSandbox[] } {
       sandboxes.push(fake);
       const answer = (message: JsonRpcMessage): void => {
         const id = message.id;
-        if (message.method === 'initialize') return input.onMessage({ jsonrpc: '2.0', id, result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } } });
+        if (message.method === 'initialize') return void setTimeout(() => input.onMessage({ jsonrpc: '2.0', id, result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } } }), options.initializeDelayMs ?? 0);
         if (message.method === 'tools/list') return input.onMessage({ jsonrpc: '2.0', id, result: { tools: [{ name: 'count', inputSchema: { type: 'object' } }, { name: 'hang', inputSchema: { type: 'object' } }] } });
         if (message.method === 'tools/call') {
           const params = message.params as { name: string; _meta?: { progressToken?: string | number } };

@@ -22,8 +22,7 @@ interface World {
 
 const worlds: World[] = [];
 
-async function world(options: Partial<ServeServerOptions> = {}): Promise<World> {
-  const factory = fakeFactory();
+async function world(options: Partial<ServeServerOptions> = {}, factory = fakeFactory()): Promise<World> {
   const http: Server = createServer();
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const port = (http.address() as AddressInfo).port;
@@ -234,6 +233,22 @@ describe('serve: ends', () => {
     expect(w.factory.sandboxes.map((s) => s.closed)).toEqual([true, true, true]);
     expect(w.server.size).toBe(0);
     expect((await post(w.url, INIT)).status).toBe(503);
+  });
+
+  test('closeAll while an initialize is still arriving: the session it begins is ended before closeAll resolves', async () => {
+    const w = await world();
+    const { request } = await import('node:http');
+    const body = JSON.stringify(INIT);
+    const req = request({ host: '127.0.0.1', port: Number(w.url.port), path: '/mcp', method: 'POST', headers: { ...ACCEPT, 'content-length': String(body.length) } }, (res) => res.resume());
+    req.on('error', () => undefined);
+    req.write(body.slice(0, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = w.server.closeAll();
+    req.end(body.slice(10));
+    await closed;
+    expect(w.factory.sandboxes).toHaveLength(1);
+    expect(w.factory.sandboxes[0]?.closed).toBe(true);
+    expect(w.server.size).toBe(0);
   });
 
   test('progress for a request goes to that request, server messages reach the client', async () => {
