@@ -23,6 +23,7 @@ interface Served {
   child: ChildProcess;
   url: URL;
   stderr(): string;
+  stdout(): string;
   exited: Promise<number | null>;
 }
 
@@ -54,6 +55,8 @@ async function startServe(file: string, env: Record<string, string>): Promise<Se
   const child = spawnCli(['serve', file, '--listen', '127.0.0.1:0', '--auth', 'none', '--verbose'], env);
   children.push(child);
   let stderr = '';
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<URL>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 30_000);
@@ -67,7 +70,7 @@ async function startServe(file: string, env: Record<string, string>): Promise<Se
     });
     void exited.then((code) => reject(new Error(`serve exited ${code}:\n${stderr}`)));
   });
-  return { child, url, stderr: () => stderr, exited };
+  return { child, url, stderr: () => stderr, stdout: () => stdout, exited };
 }
 
 async function connect(url: URL): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
@@ -123,6 +126,8 @@ describeEngine('mcp-sandbox serve', () => {
     expect(await eventually(() => containers(profile).length === 0, 5_000)).toBe(true);
     expect(served.stderr()).toMatch(/session \S+ ended: deleted by the client/);
     expect(served.stderr()).toMatch(/session \S+ ended: serve is shutting down/);
+    // stdout is not MCP in serve, and nothing else goes there either.
+    expect(served.stdout()).toBe('');
     await b.client.close();
   });
 
