@@ -6,7 +6,7 @@
 // Prints a markdown table and writes it into BENCHMARKS.md between the bench markers.
 //
 // Environment: BENCH_PAIRS (default 7), BENCH_ECHOES (default 200), BENCH_RUNTIMES (default
-// "runsc,runc"), BENCH_BIG=0 (no 10 MB echo), BENCH_NO_WRITE=1 (print only), BENCH_WARM=1 (adds the warm start section, scripts/bench-warm.mjs), BENCH_LAUNCHER (another launcher script, for experiments), BENCH_IMAGE (default mcp-sandbox-test/node:local).
+// "runsc,runc"), BENCH_BIG=0 (no 10 MB echo), BENCH_NO_WRITE=1 (print only), BENCH_WARM=1 (adds the warm start section, scripts/bench-warm.mjs), BENCH_SERVE=1 (adds the serve section, scripts/bench-serve.mjs), BENCH_LAUNCHER (another launcher script, for experiments), BENCH_IMAGE (default mcp-sandbox-test/node:local).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -241,6 +241,16 @@ function warmBench() {
   return r.status === 0 ? text : `scripts/bench-warm.mjs failed (exit ${r.status})`;
 }
 
+// --- serve benchmark (scripts/bench-serve.mjs, behind BENCH_SERVE=1) ---------------------------
+
+function serveBench() {
+  if (process.env.BENCH_SERVE !== '1') return undefined;
+  log('running scripts/bench-serve.mjs');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bench-serve.mjs')], { cwd: ROOT, encoding: 'utf8', timeout: 900_000, stdio: ['ignore', 'pipe', 'inherit'] });
+  const text = (r.stdout || '').trim();
+  return r.status === 0 ? text : `scripts/bench-serve.mjs failed (exit ${r.status})`;
+}
+
 // --- main ------------------------------------------------------------------------------------
 
 /** @type {Array<[Metric, string, 'ratio' | 'delta']>} */
@@ -369,6 +379,7 @@ async function main() {
   const loadAfter = loadavg().map((l) => l.toFixed(1)).join(' ');
   const lint = lintBench();
   const warm = warmBench();
+  const served = serveBench();
   const section = [
     `Run of ${m.date}: ${PAIRS} rounds per runtime (raw, run and run with the gate off, each first in turn), ${ECHOES} echoes, 3 × 1 MB echoes${BIG ? ' and one 10 MB echo' : ''} per session, after one warm-up round; medians.`,
     '',
@@ -386,6 +397,7 @@ async function main() {
     `Exit codes seen: ${[...new Set(all.flatMap((a) => a.exits))].join(', ')}; containers left behind: ${all.reduce((n, a) => n + a.leftovers, 0)}.`,
     ...(lint === undefined ? [] : ['', '### Lint benchmark (`scripts/bench-lint.mjs`)', '', '```', lint, '```']),
     ...(warm === undefined ? [] : ['', '### Warm start (`BENCH_WARM=1`, scripts/bench-warm.mjs)', '', warm]),
+    ...(served === undefined ? [] : ['', '### serve (`BENCH_SERVE=1`, scripts/bench-serve.mjs)', '', served]),
   ].join('\n');
   process.stdout.write(`${section}\n`);
   if (process.env.BENCH_NO_WRITE === '1') return;

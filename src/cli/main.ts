@@ -13,6 +13,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerLint } from './commands/lint.js';
 import { registerImport } from './commands/import.js';
 import { registerRun } from './commands/run.js';
+import { registerServe } from './commands/serve.js';
 import { registerPs } from './commands/ps.js';
 import { registerGc } from './commands/gc.js';
 import { registerWarm } from './commands/warm.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerImport(program);
   registerBuild(program);
   registerRun(program);
+  registerServe(program);
   registerPs(program);
   registerGc(program);
   registerWarm(program);

@@ -4,7 +4,7 @@
  * docker argv and the Engine API body cannot drift apart: they are two spellings of this object.
  */
 import { LABELS } from '../labels.js';
-import type { EgressAllow, GateConfig, WarmConfig, NamespaceMode, NetworkMode, NormalizedMount, NormalizedProfile, NormalizedSeccomp, PullPolicy } from '../profile/types.js';
+import type { EgressAllow, GateConfig, ServeConfig, WarmConfig, NamespaceMode, NetworkMode, NormalizedMount, NormalizedProfile, NormalizedSeccomp, PullPolicy } from '../profile/types.js';
 import { effectiveCapabilities } from '../profile/capabilities.js';
 import { formatSize } from '../profile/units.js';
 
@@ -55,6 +55,8 @@ export interface SandboxSpec {
   gate: GateConfig;
   /** Warm start for `run` (src/run/warm*.ts); not part of the container either. */
   warm: WarmConfig;
+  /** `serve`'s session limits and OAuth (src/serve/); not part of the container. */
+  serve: ServeConfig;
 }
 
 /** Extra inputs that are not part of the reviewed profile. */
@@ -112,6 +114,7 @@ export function compileSpec(profile: NormalizedProfile, options: CompileOptions 
     labels,
     gate: profile.gate,
     warm: profile.warm,
+    serve: profile.serve,
   };
 }
 

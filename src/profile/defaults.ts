@@ -46,6 +46,13 @@ export const PROFILE_DEFAULTS = {
 export const WARM_DEFAULTS = Object.freeze({ pool: 1, idleTimeout: '30m' });
 
 /**
+ * `serve` (docs/serve.md): every session is a sandbox (memory, a gVisor sentry), so a server
+ * holds few at once and ends forgotten ones: 16 in all, 4 per subject (one person's editors
+ * and agents), a quarter of an hour without a request.
+ */
+export const SERVE_DEFAULTS = Object.freeze({ sessions: Object.freeze({ max: 16, perSubject: 4, idleTimeout: '15m' }) });
+
+/**
  * Defaults, chosen so that a profile without gate keys still gets the protections that cost
  * no behaviour a client relies on: secrets masked, drifted tools blocked (only when a lock
  * exists), roots answered from the mounts (the client's roots are host paths, meaningless

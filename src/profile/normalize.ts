@@ -6,13 +6,13 @@
 import { SandboxError } from '../errors.js';
 import { capabilityName } from './capabilities.js';
 import { checkLabels, checkMountTargets } from './checks.js';
-import { PROFILE_DEFAULTS, WARM_DEFAULTS } from './defaults.js';
+import { PROFILE_DEFAULTS, SERVE_DEFAULTS, WARM_DEFAULTS } from './defaults.js';
 import { expandHostPath, normalizeMounts } from './host-paths.js';
 import { normalizeResources, normalizeTmpfs } from './normalize-resources.js';
 import { gateConfigOf } from './normalize-gate.js';
 import { normalizeNetwork } from './normalize-network.js';
 import { normalizeSeccomp } from './seccomp.js';
-import type { NormalizedProfile, Profile, WarmConfig } from './types.js';
+import type { NormalizedProfile, Profile, ServeConfig, WarmConfig } from './types.js';
 import { canonicalUser } from './user.js';
 import type { Locate } from './validate.js';
 
@@ -71,6 +71,31 @@ export function normalizeProfile(profile: Profile, ctx: NormalizeContext): Norma
     ...(profile.build ? { build: { ...profile.build } } : {}),
     gate: gateConfigOf(profile),
     warm: normalizeWarm(profile.warm ?? {}),
+    serve: normalizeServe(profile.serve ?? {}),
+  };
+}
+
+/** `serve`, defaults applied; scopes as a Map (their names come from the file). */
+export function normalizeServe(serve: NonNullable<Profile['serve']>): ServeConfig {
+  const sessions = serve.sessions ?? {};
+  const defaults = SERVE_DEFAULTS.sessions;
+  const auth = serve.auth;
+  return {
+    sessions: {
+      max: sessions.max ?? defaults.max,
+      perSubject: sessions.perSubject ?? defaults.perSubject,
+      idleTimeout: durationSeconds(sessions.idleTimeout ?? defaults.idleTimeout),
+    },
+    ...(auth
+      ? {
+          auth: {
+            issuer: auth.issuer,
+            ...(auth.audience === undefined ? {} : { audience: auth.audience }),
+            scopes: new Map(Object.entries(auth.scopes).map(([scope, globs]) => [scope, [...globs]] as const)),
+            ...(auth.jwksUri === undefined ? {} : { jwksUri: auth.jwksUri }),
+          },
+        }
+      : {}),
   };
 }
 

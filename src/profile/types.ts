@@ -68,6 +68,11 @@ export interface Profile {
   roots?: 'mounts' | 'client' | 'none';
   /** Warm start: a pool of started sandboxes `run` claims (docs/run.md). */
   warm?: { pool?: number; idleTimeout?: number | string };
+  /** `mcp-sandbox serve`: session limits and OAuth (docs/serve.md). */
+  serve?: {
+    sessions?: { max?: number; perSubject?: number; idleTimeout?: number | string };
+    auth?: { issuer: string; audience?: string; scopes: Record<string, string[]>; jwksUri?: string };
+  };
 }
 
 /** `network.allow` after normalization; the plan itself needs the user config's `egress.hosts`. */
@@ -143,6 +148,28 @@ export interface NormalizedProfile {
   build?: { base: 'node' | 'python'; package: string };
   /** Warm start, defaults applied; idleTimeout in seconds. */
   warm: WarmConfig;
+  /** `serve`, defaults applied. */
+  serve: ServeConfig;
+}
+
+/**
+ * `serve` of a profile, normalized. `auth` has the shape of src/serve/auth/types.ts's
+ * ServeAuthConfig (restated, not imported: nothing below src/serve depends on it; the
+ * serve command passes it on, which the compiler checks).
+ */
+export interface ServeConfig {
+  sessions: {
+    max: number;
+    perSubject: number;
+    /** Seconds. */
+    idleTimeout: number;
+  };
+  auth?: {
+    issuer: string;
+    audience?: string;
+    scopes: ReadonlyMap<string, readonly string[]>;
+    jwksUri?: string;
+  };
 }
 
 export interface WarmConfig {

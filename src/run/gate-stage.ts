@@ -5,7 +5,7 @@
  */
 import type { SandboxSpec } from '../compile/spec.js';
 import type { EngineClient } from '../engine/client.js';
-import { openAuditLog, type AuditLog } from '../gate/audit/log.js';
+import { openAuditLog, type AuditLog, type AuditPrincipal } from '../gate/audit/log.js';
 import { createGate } from '../gate/gate.js';
 import { createPinningCheck } from '../gate/lock.js';
 import { readLockFor } from '../gate/lock-read.js';
@@ -19,6 +19,8 @@ export interface GateStageInput {
   secretValues: Readonly<Record<string, string>>;
   env: NodeJS.ProcessEnv;
   engine: EngineClient;
+  /** `serve` with OAuth: who the session speaks for, on every audit record. */
+  principal?: AuditPrincipal;
   debug(message: string): void;
 }
 
@@ -39,7 +41,7 @@ export interface GateSession {
 export function openGateSession(input: GateStageInput): GateSession {
   const { spec } = input;
   const pinning = createPinningCheck(readLockFor(input.profileFile));
-  const audit = openAuditLog({ profile: spec.name, env: input.env, ...(spec.gate.auditWebhook ? { webhook: spec.gate.auditWebhook } : {}) });
+  const audit = openAuditLog({ profile: spec.name, env: input.env, ...(spec.gate.auditWebhook ? { webhook: spec.gate.auditWebhook } : {}), ...(input.principal ? { principal: input.principal } : {}) });
   let container: string | undefined;
   let announced = false;
   const announce = (client: { name?: string; version?: string; protocolVersion?: string }): void => {

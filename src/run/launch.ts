@@ -24,6 +24,7 @@ import { resolveSecrets, secretSources } from './secrets.js';
 import { SHUTDOWN_SIGNALS, runSession, settleWithin, type SessionIo, type ShutdownSignal } from './session.js';
 import { checkRuntimeNetwork } from './runtime-network.js';
 import { openGateSession, type GateSession } from './gate-stage.js';
+import type { AuditPrincipal } from '../gate/audit/log.js';
 import type { RunEgress } from './egress-session.js';
 import type { MessageStage } from './stage.js';
 import { loadUserConfig, mapRuntime, type UserConfig } from './user-config.js';
@@ -40,6 +41,16 @@ export interface LaunchOptions {
   engine?: EngineClient;
   /** A message-level stage between client and server (the MCP gate). */
   stage?: MessageStage;
+  /** `serve`: the profile prepared once (prepareLaunch) for all of its sessions. */
+  prepared?: PreparedLaunch;
+  /** `serve` with OAuth: who the session speaks for, on every audit record. */
+  principal?: AuditPrincipal;
+}
+
+/** A profile argument resolved and prepared: the file and its spec, lint verdict enforced. */
+export interface PreparedLaunch {
+  spec: SandboxSpec;
+  profileFile: string;
 }
 
 const PREFIX = 'mcp-sandbox: ';
@@ -89,10 +100,16 @@ export async function prepareForRun(profileArg: string, options: PrepareOptions)
   return prepareProfileFile(resolveForRun(profileArg, options), options);
 }
 
-interface PrepareOptions {
+export interface PrepareOptions {
   env: NodeJS.ProcessEnv;
   extraArgs: string[];
   debug?: (message: string) => void;
+}
+
+/** prepareForRun that also says which file it prepared: `serve` prepares once for every session. */
+export async function prepareLaunch(profileArg: string, options: PrepareOptions): Promise<PreparedLaunch> {
+  const profileFile = resolveForRun(profileArg, options);
+  return { spec: await prepareProfileFile(profileFile, options), profileFile };
 }
 
 /** The profile file a `run` argument names, said with --verbose (and what it shadowed). */
@@ -133,8 +150,8 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
   };
 
   const prepare = { env, extraArgs: options.extraArgs ?? [], debug };
-  const profileFile = resolveForRun(profileArg, prepare);
-  const spec = await prepareProfileFile(profileFile, prepare);
+  const profileFile = options.prepared?.profileFile ?? resolveForRun(profileArg, prepare);
+  const spec = options.prepared?.spec ?? (await prepareProfileFile(profileFile, prepare));
   const config = await loadUserConfig(env);
   const runtime = mapRuntime(config, spec.runtime, spec.network);
   if (runtime !== spec.runtime) debug(`runtime ${spec.runtime} (network ${spec.network}) mapped to ${runtime} by ${config.file}`);
@@ -148,7 +165,7 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
   try {
     await checkRuntimeNetwork(engine, { runtime, profileRuntime: spec.runtime, network: spec.network, profile: spec.name, configFile: config.file });
     debug(`engine ${describeEndpoint(endpoint)} (${endpoint.source}), image ${spec.image}, runtime ${runtime}, network ${spec.network}`);
-    const gate = options.stage ? undefined : gateFor(context, engine, secretValues);
+    const gate = options.stage ? undefined : gateFor(context, engine, secretValues, options.principal);
     const stage = options.stage ?? gate?.stage;
     return await runProfile(context, engine, secretValues, { ...(stage ? { stage } : {}), ...(gate ? { gate } : {}), guard: !options.engine });
   } finally {
@@ -193,12 +210,12 @@ async function dryRun(context: RunContext, engine: EngineClient, own: boolean): 
  * The MCP gate for this session (./gate-stage.ts). `MCP_SANDBOX_GATE=off` carries bytes blind,
  * as before the gate existed: for benchmarks and diagnosis, and said on stderr every time.
  */
-function gateFor(context: RunContext, engine: EngineClient, secretValues: Record<string, string>): GateSession | undefined {
+function gateFor(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, principal?: AuditPrincipal): GateSession | undefined {
   if (context.env.MCP_SANDBOX_GATE === 'off') {
     context.warn('the MCP gate is off (MCP_SANDBOX_GATE=off): no tool policy, secret masking or audit log for this session');
     return undefined;
   }
-  return openGateSession({ spec: context.spec, profileFile: context.profileFile, secretValues, env: context.env, engine, debug: context.debug });
+  return openGateSession({ spec: context.spec, profileFile: context.profileFile, secretValues, env: context.env, engine, ...(principal ? { principal } : {}), debug: context.debug });
 }
 
 /** Local bind sources can be checked for free; on a remote engine the create call reports them. */

@@ -27,7 +27,7 @@ import { Webhook } from './webhook.js';
 export const DEFAULT_MAX_SEGMENT_BYTES = 10 * 1024 * 1024;
 /** Records queued beyond this (a stuck disk) are dropped and counted, so memory stays bounded. */
 const MAX_QUEUE = 10_000;
-const RESERVED = new Set(['seq', 'prev', 'ts', 'session']);
+const RESERVED = new Set(['seq', 'prev', 'ts', 'session', 'subject', 'clientId']);
 /** Record types POSTed to the webhook: the gate's security events. */
 const SECURITY_TYPES = new Set<unknown>(['security', 'event']);
 /** How often the day's head file is rewritten while records flow (and always at close). */
@@ -48,6 +48,13 @@ export interface AuditLogOptions {
   webhookTimeoutMs?: number;
   /** Where a problem is reported, once (default: one line on stderr). */
   onProblem?: (message: string) => void;
+  /** Who the session speaks for (`serve` with OAuth): stamped as `subject` and `clientId` on every record. */
+  principal?: AuditPrincipal;
+}
+
+export interface AuditPrincipal {
+  subject: string;
+  clientId?: string;
 }
 
 export interface AuditStats {
@@ -85,6 +92,8 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
 class ChainedLog implements AuditLog {
   readonly session: string;
   readonly dir: string;
+  /** The chain fields after `session` (the principal's), stamped on every record. */
+  private readonly stamp: Readonly<Record<string, string>>;
   private readonly now: () => Date;
   private readonly maxBytes: number;
   private readonly webhook?: Webhook;
@@ -106,6 +115,8 @@ class ChainedLog implements AuditLog {
 
   constructor(private readonly options: AuditLogOptions) {
     this.session = options.session ?? randomBytes(6).toString('hex');
+    const principal = options.principal;
+    this.stamp = principal ? { subject: principal.subject, ...(principal.clientId === undefined ? {} : { clientId: principal.clientId }) } : {};
     this.dir = auditDir(options.env ?? process.env);
     this.now = options.now ?? ((): Date => new Date());
     this.maxBytes = options.maxSegmentBytes ?? DEFAULT_MAX_SEGMENT_BYTES;
@@ -205,13 +216,13 @@ class ChainedLog implements AuditLog {
     for (const [key, value] of Object.entries(entry)) if (!RESERVED.has(key)) rest[key] = value;
     let body: string;
     try {
-      body = JSON.stringify({ ts, session: this.session, ...rest });
+      body = JSON.stringify({ ts, session: this.session, ...this.stamp, ...rest });
     } catch (error) {
       this.counts.dropped += 1;
       this.problem(new Error(`a record could not be serialised (${(error as Error).message})`));
       return undefined;
     }
-    if (this.webhook && SECURITY_TYPES.has(entry.type)) this.webhook.post(JSON.stringify({ profile: this.options.profile, ts, session: this.session, ...rest }));
+    if (this.webhook && SECURITY_TYPES.has(entry.type)) this.webhook.post(JSON.stringify({ profile: this.options.profile, ts, session: this.session, ...this.stamp, ...rest }));
     return body;
   }
 

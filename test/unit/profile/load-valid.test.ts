@@ -3,7 +3,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GATE_DEFAULTS, PROFILE_DEFAULTS, WARM_DEFAULTS } from '../../../src/profile/defaults.js';
+import { GATE_DEFAULTS, PROFILE_DEFAULTS, SERVE_DEFAULTS, WARM_DEFAULTS } from '../../../src/profile/defaults.js';
 import { deepMerge, loadProfile, type LoadOptions } from '../../../src/profile/load.js';
 import { compactJson } from '../../../src/profile/normalize.js';
 import { closest, typoDistance } from '../../../src/profile/suggest.js';
@@ -158,6 +158,7 @@ describe('defaults', () => {
       justifications: {},
       gate: { ...GATE_DEFAULTS, tools: { ...GATE_DEFAULTS.tools, constrain: {} } },
       warm: { pool: WARM_DEFAULTS.pool, idleTimeout: 30 * 60 },
+      serve: { sessions: { max: SERVE_DEFAULTS.sessions.max, perSubject: SERVE_DEFAULTS.sessions.perSubject, idleTimeout: 15 * 60 } },
     });
   });
 

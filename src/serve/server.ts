@@ -1,0 +1,332 @@
+/**
+ * serve's HTTP side: MCP Streamable HTTP (the SDK's stateful server transport on node:http)
+ * bridged as raw JSON-RPC to one sandbox per session. Client messages go to the sandbox's stdin
+ * as they come; the server's messages go back with the request they relate to, so a response
+ * lands on its POST's stream and server-initiated requests and notifications on the GET stream.
+ *
+ * Per request: Origin/Host check (DNS rebinding), authentication (with serve.auth), then, for a
+ * POST, every tools/call is authorized before the transport sees it. A session is bound to the
+ * subject that opened it; for anyone else it does not exist (404). It ends at DELETE, after
+ * idleTimeout without a request, shortly after its client's last connection closed, when the
+ * sandbox ends on its own, and at closeAll().
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { idKey, isId, isObject, isRequest, isResponse, type JsonRpcId, type JsonRpcMessage } from '../gate/jsonrpc.js';
+import type { AuthFailure, Principal, ServeAuth } from './auth/types.js';
+import { headerOf, readJsonBody, sendJson, sendRpcError } from './http.js';
+import { SessionLimits, type LimitConfig } from './limits.js';
+import type { OriginPolicy } from './listen.js';
+import type { Sandbox, SandboxEnd, SandboxFactory } from './sandbox.js';
+
+export interface ServeServerOptions {
+  factory: SandboxFactory;
+  limits: LimitConfig;
+  /** A session with no request for this long ends. */
+  idleTimeoutMs: number;
+  /** A session whose client's last connection (its GET stream) closed ends after this, unless it comes back. */
+  goneGraceMs?: number;
+  /** Path of the MCP endpoint (the public URL's). */
+  endpointPath: string;
+  originPolicy: OriginPolicy;
+  maxBodyBytes: number;
+  auth?: ServeAuth;
+  /** One line per session start and end (--verbose). */
+  log(message: string): void;
+  /** Failures that always matter (a sandbox that could not start). */
+  warn(message: string): void;
+}
+
+/** The standard metadata path (RFC 9728 §3), served with and without the endpoint's path suffix. */
+const METADATA_PATH = '/.well-known/oauth-protected-resource';
+const DEFAULT_GONE_GRACE_MS = 10_000;
+
+interface ServeSession {
+  id: string;
+  principal?: Principal;
+  transport: StreamableHTTPServerTransport;
+  sandbox: Sandbox;
+  release(): void;
+  /** Client requests the server has not answered yet: answered with an error if it ends first. */
+  pending: Map<string, JsonRpcId>;
+  /** progressToken → request id, so progress goes to that request's stream. */
+  progress: Map<string, JsonRpcId>;
+  /** POST and DELETE requests still open; GET streams open. */
+  inFlight: number;
+  streams: number;
+  timer?: NodeJS.Timeout;
+}
+
+export class ServeServer {
+  private readonly sessions = new Map<string, ServeSession>();
+  private readonly endings = new Set<Promise<void>>();
+  private readonly limits: SessionLimits;
+  private readonly metadataPaths: ReadonlySet<string>;
+  private closing = false;
+  /** POSTs without a session id being handled: their session may begin after closeAll started. */
+  private opening = 0;
+
+  constructor(private readonly options: ServeServerOptions) {
+    // Without auth there are no subjects: only `max` applies.
+    this.limits = new SessionLimits(options.auth ? options.limits : { max: options.limits.max, perSubject: options.limits.max });
+    const suffix = options.endpointPath === '/' ? '' : options.endpointPath;
+    this.metadataPaths = new Set(options.auth ? [options.auth.metadataPath, METADATA_PATH, `${METADATA_PATH}${suffix}`] : []);
+  }
+
+  /** Sessions (sandboxes) held now, ending ones included. */
+  get size(): number {
+    return this.limits.size;
+  }
+
+  /** The node:http request listener. */
+  readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
+    this.handle(req, res).catch((error: unknown) => {
+      this.options.warn(`request failed: ${(error as Error).message}`);
+      sendRpcError(res, 500, -32603, 'Internal error');
+    });
+  };
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://serve.invalid').pathname;
+    if (this.options.auth && req.method === 'GET' && this.metadataPaths.has(path)) return sendJson(res, 200, this.options.auth.metadata());
+    if (path !== this.options.endpointPath) return sendJson(res, 404, { error: 'not_found', error_description: `the MCP endpoint is ${this.options.endpointPath}` });
+    const refused = this.refuseOrigin(req);
+    if (refused) return sendRpcError(res, 403, -32000, refused);
+    if (this.closing) return sendRpcError(res, 503, -32000, 'serve is shutting down');
+    const principal = await this.authenticate(req, res);
+    if (principal === false) return;
+    const sessionId = headerOf(req, 'mcp-session-id');
+    if (req.method === 'POST' && sessionId === undefined) return this.opened(() => this.post(req, res, sessionId, principal));
+    if (req.method === 'POST') return this.post(req, res, sessionId, principal);
+    if (req.method !== 'GET' && req.method !== 'DELETE') return sendRpcError(res, 405, -32000, 'Method not allowed.', { allow: 'GET, POST, DELETE' });
+    const session = this.lookup(sessionId, principal, res);
+    if (session) await this.carry(session, req, res, undefined);
+  }
+
+  /** Runs a POST that may begin a session, counted so closeAll waits for it. */
+  private async opened(handle: () => Promise<void>): Promise<void> {
+    this.opening += 1;
+    try {
+      await handle();
+    } finally {
+      this.opening -= 1;
+    }
+  }
+
+  /** Why the request's Origin or Host is not ours, or undefined. */
+  private refuseOrigin(req: IncomingMessage): string | undefined {
+    const { origins, hosts } = this.options.originPolicy;
+    const origin = headerOf(req, 'origin');
+    if (origin !== undefined && !origins.has(origin)) return `Forbidden: Origin ${origin} is not allowed`;
+    const host = headerOf(req, 'host');
+    if (hosts && (host === undefined || !hosts.has(host.toLowerCase()))) return `Forbidden: Host ${host ?? '(none)'} is not allowed`;
+    return undefined;
+  }
+
+  /** The principal, undefined without auth, or false once a 401/403 has been sent. */
+  private async authenticate(req: IncomingMessage, res: ServerResponse): Promise<Principal | undefined | false> {
+    if (!this.options.auth) return undefined;
+    const result = await this.options.auth.authenticate(headerOf(req, 'authorization'));
+    if (result.ok) return result.principal;
+    sendAuthFailure(res, result);
+    return false;
+  }
+
+  private async post(req: IncomingMessage, res: ServerResponse, sessionId: string | undefined, principal: Principal | undefined): Promise<void> {
+    const body = await readJsonBody(req, this.options.maxBodyBytes);
+    if (!body.ok) return sendRpcError(res, body.status, body.status === 413 ? -32000 : -32700, body.message);
+    const messages = (Array.isArray(body.value) ? body.value : [body.value]) as unknown[];
+    const denied = principal && this.options.auth ? firstDeniedCall(messages, principal, this.options.auth) : undefined;
+    if (denied) return sendAuthFailure(res, denied);
+    if (sessionId === undefined) {
+      if (!messages.some((m) => isObject(m) && m.method === 'initialize')) return sendRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+      return this.initialize(req, res, body.value, principal);
+    }
+    const session = this.lookup(sessionId, principal, res);
+    if (session) await this.carry(session, req, res, body.value);
+  }
+
+  /** A new session: a slot first (or the limit's answer, nothing created), then the transport and the sandbox. */
+  private async initialize(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal | undefined): Promise<void> {
+    const reservation = this.limits.reserve(principal?.subject ?? '');
+    if (!reservation.ok) return sendRpcError(res, reservation.status, -32000, reservation.message, { 'retry-after': '5' });
+    const id = randomUUID();
+    let session: ServeSession | undefined;
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      onsessioninitialized: () => {
+        session = this.begin(id, transport, principal, reservation.release);
+        this.track(session, res);
+      },
+      // DELETE is answered once the sandbox is gone.
+      onsessionclosed: () => this.end(id, 'deleted by the client'),
+    });
+    transport.onmessage = (message) => {
+      if (session) this.toSandbox(session, message);
+    };
+    try {
+      await transport.start();
+      await transport.handleRequest(req, res, body);
+    } finally {
+      // The transport refused the request (headers, protocol): no session, nothing to keep.
+      if (!session) reservation.release();
+    }
+  }
+
+  private begin(id: string, transport: StreamableHTTPServerTransport, principal: Principal | undefined, release: () => void): ServeSession {
+    let session: ServeSession | undefined;
+    const sandbox = this.options.factory.open({
+      session: id,
+      ...(principal ? { principal } : {}),
+      onMessage: (message) => {
+        if (session && this.sessions.get(id) === session) this.toClient(session, message);
+      },
+    });
+    session = { id, transport, sandbox, release, pending: new Map(), progress: new Map(), inFlight: 0, streams: 0, ...(principal ? { principal } : {}) };
+    this.sessions.set(id, session);
+    this.options.log(`session ${short(id)} started${principal ? ` for ${principal.subject}` : ''}`);
+    void sandbox.ended.then((end) => this.end(id, describeEnd(end), end));
+    return session;
+  }
+
+  /** The session, if it exists for this principal; otherwise the answer has been sent. */
+  private lookup(sessionId: string | undefined, principal: Principal | undefined, res: ServerResponse): ServeSession | undefined {
+    if (sessionId === undefined) {
+      sendRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+      return undefined;
+    }
+    const session = this.sessions.get(sessionId);
+    // Another subject's session is indistinguishable from none.
+    if (!session || session.principal?.subject !== principal?.subject) {
+      sendRpcError(res, 404, -32001, 'Session not found');
+      return undefined;
+    }
+    return session;
+  }
+
+  private async carry(session: ServeSession, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    if (req.method === 'GET') this.trackStream(session, res);
+    else this.track(session, res);
+    await session.transport.handleRequest(req, res, body);
+  }
+
+  /** A POST/DELETE in flight holds the session; when the last one closes, the idle clock starts. */
+  private track(session: ServeSession, res: ServerResponse): void {
+    session.inFlight += 1;
+    clearTimeout(session.timer);
+    res.once('close', () => {
+      session.inFlight -= 1;
+      if (session.inFlight === 0) this.arm(session, this.options.idleTimeoutMs, 'idle timeout');
+    });
+  }
+
+  /** A GET stream is the client's presence: its close with nothing in flight means the client may be gone. */
+  private trackStream(session: ServeSession, res: ServerResponse): void {
+    session.streams += 1;
+    if (session.inFlight === 0) this.arm(session, this.options.idleTimeoutMs, 'idle timeout');
+    res.once('close', () => {
+      session.streams -= 1;
+      if (session.inFlight === 0 && session.streams === 0) this.arm(session, Math.min(this.options.goneGraceMs ?? DEFAULT_GONE_GRACE_MS, this.options.idleTimeoutMs), 'client gone');
+    });
+  }
+
+  private arm(session: ServeSession, ms: number, reason: string): void {
+    clearTimeout(session.timer);
+    if (this.sessions.get(session.id) !== session) return;
+    session.timer = setTimeout(() => void this.end(session.id, reason), ms);
+  }
+
+  private toSandbox(session: ServeSession, message: JSONRPCMessage): void {
+    const m = message as JsonRpcMessage;
+    if (isRequest(m) && isId(m.id)) {
+      session.pending.set(idKey(m.id), m.id);
+      const token = progressToken(m);
+      if (token !== undefined) session.progress.set(idKey(token), m.id);
+    }
+    session.sandbox.send(m);
+  }
+
+  private toClient(session: ServeSession, message: JsonRpcMessage): void {
+    let related: JsonRpcId | undefined;
+    if (isResponse(message) && isId(message.id)) {
+      const key = idKey(message.id);
+      if (!session.pending.delete(key)) return this.options.log(`session ${short(session.id)}: dropped a response to no open request`);
+      for (const [token, id] of session.progress) if (idKey(id) === key) session.progress.delete(token);
+    } else if (message.method === 'notifications/progress') {
+      const token = isObject(message.params) ? message.params.progressToken : undefined;
+      related = isId(token) ? session.progress.get(idKey(token)) : undefined;
+    }
+    session.transport.send(message as JSONRPCMessage, related === undefined ? undefined : { relatedRequestId: related }).catch((error: unknown) => {
+      // Its stream is gone (the client went away mid-request): nothing to deliver to.
+      this.options.log(`session ${short(session.id)}: ${(error as Error).message}`);
+    });
+  }
+
+  /** Ends a session once: open requests answered, streams closed, sandbox removed, slot released. */
+  private end(id: string, reason: string, end?: SandboxEnd): Promise<void> {
+    const session = this.sessions.get(id);
+    if (!session) return Promise.resolve();
+    this.sessions.delete(id);
+    clearTimeout(session.timer);
+    const ending = (async (): Promise<void> => {
+      for (const requestId of session.pending.values()) {
+        const error = { jsonrpc: '2.0' as const, id: requestId, error: { code: -32603, message: `the session's sandbox ended (${reason})` } };
+        await session.transport.send(error).catch(() => undefined);
+      }
+      await session.transport.close().catch(() => undefined);
+      const result = end ?? (await session.sandbox.close());
+      session.release();
+      if (result.error) this.options.warn(`session ${short(id)}: ${result.error.message}`);
+      this.options.log(`session ${short(id)} ended: ${reason}`);
+    })();
+    this.endings.add(ending);
+    void ending.finally(() => this.endings.delete(ending));
+    return ending;
+  }
+
+  /**
+   * Ends every session (serve's SIGTERM/SIGINT); resolves once every sandbox is gone, including
+   * those of an `initialize` that was being handled when it was called.
+   */
+  async closeAll(): Promise<void> {
+    this.closing = true;
+    for (;;) {
+      for (const id of [...this.sessions.keys()]) void this.end(id, 'serve is shutting down');
+      if (this.endings.size > 0) await Promise.all([...this.endings]);
+      else if (this.opening > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      else return;
+    }
+  }
+}
+
+function sendAuthFailure(res: ServerResponse, failure: AuthFailure): void {
+  sendJson(res, failure.status, failure.body, failure.headers);
+}
+
+/** The first tools/call in a POST body the principal may not make. */
+function firstDeniedCall(messages: readonly unknown[], principal: Principal, auth: ServeAuth): AuthFailure | undefined {
+  for (const message of messages) {
+    if (!isObject(message) || message.method !== 'tools/call') continue;
+    const name = isObject(message.params) && typeof message.params.name === 'string' ? message.params.name : '';
+    const verdict = auth.authorizeTool(principal, name);
+    if (!verdict.ok) return verdict;
+  }
+  return undefined;
+}
+
+function progressToken(message: JsonRpcMessage): JsonRpcId | undefined {
+  const meta = isObject(message.params) ? message.params._meta : undefined;
+  const token = isObject(meta) ? meta.progressToken : undefined;
+  return isId(token) ? token : undefined;
+}
+
+/** A session id as logs show it: enough to tell sessions apart, not the id a client presents. */
+function short(id: string): string {
+  return id.slice(0, 8);
+}
+
+function describeEnd(end: SandboxEnd): string {
+  return end.error ? 'its sandbox could not start or failed' : `its sandbox exited (launcher exit ${end.exitCode ?? '?'})`;
+}
