@@ -38,7 +38,6 @@ export const EXIT_CODES = {
   /** `lock` could not list the server's tools (the server failed or answered with an error). */
   LOCK_FAILED: 6,
   /** A feature this build does not have yet (serve.auth before OAuth is wired in). */
-  NOT_IMPLEMENTED: 2,
   /** Launcher failures before the server ran. */
   ENGINE_UNREACHABLE: 120,
   RUNTIME_MISSING: 121,

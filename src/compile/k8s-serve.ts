@@ -1,8 +1,9 @@
 /**
  * `render --format k8s --serve`: `mcp-sandbox serve` as a Deployment + Service in front of the
  * sandbox Pods, one per MCP session, created from the Pod of k8s-pod.ts kept as a template in
- * a ConfigMap. It depends on `serve` and on a Kubernetes backend for it, neither of which has
- * landed: docs/kubernetes.md lists what they must provide (the template path, the RBAC below).
+ * a ConfigMap. `serve` itself exists with the Docker engine as its sandbox backend; its
+ * Kubernetes backend does not yet: docs/kubernetes.md lists what it must provide (the template
+ * path, the RBAC below).
  */
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IPod } from 'kubernetes-models/v1/Pod';
@@ -70,7 +71,7 @@ export function toServeObjects(spec: SandboxSpec, pod: IPod, options: K8sServeOp
     spec: { selector: { 'app.kubernetes.io/name': name }, ports: [{ name: 'http', port: options.port, targetPort: 'http', protocol: 'TCP' }] },
   };
   return [
-    { object: configMap, comments: ['serve: depends on `mcp-sandbox serve` with a Kubernetes backend, not released yet (docs/kubernetes.md)'] },
+    { object: configMap, comments: ['serve: needs the Kubernetes sandbox backend of `mcp-sandbox serve`, not built yet (docs/kubernetes.md)'] },
     { object: account, comments: [] },
     { object: role, comments: ['serve creates one sandbox Pod per MCP session from sandbox-pod.yaml, attaches to it and deletes it'] },
     { object: binding, comments: [] },

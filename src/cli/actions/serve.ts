@@ -1,4 +1,3 @@
-import { SandboxError } from '../../errors.js';
 import type { ServeAuth, ServeAuthConfig } from '../../serve/auth/types.js';
 import { serve } from '../../serve/serve.js';
 
@@ -8,14 +7,10 @@ export async function serveAction(profile: string, options: { listen: string; pu
 }
 
 /**
- * MERGE POINT: the OAuth resource server for a profile's serve.auth. The lead wires
- * `createServeAuth(config, resourceUrl)` from src/serve/auth/ here; until then a profile with
- * serve.auth fails clearly instead of being served without the authentication it asks for.
+ * The OAuth resource server for a profile's serve.auth, loaded only then (jose stays off the
+ * path of a loopback serve). Discovery problems go to stderr without any token.
  */
 async function loadServeAuth(config: ServeAuthConfig, resourceUrl: URL): Promise<ServeAuth> {
-  void config;
-  void resourceUrl;
-  throw new SandboxError('NOT_IMPLEMENTED', 'serve.auth is not available in this build: OAuth for serve has not been wired in yet', {
-    hint: 'remove serve.auth to serve on loopback with --auth none',
-  });
+  const { createServeAuth } = await import('../../serve/auth/index.js');
+  return createServeAuth(config, resourceUrl.href, { log: (message) => void process.stderr.write(`mcp-sandbox serve: ${message}\n`) });
 }

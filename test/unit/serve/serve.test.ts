@@ -43,7 +43,7 @@ describe('serve(): authentication rules', () => {
     let seen: { config: ServeAuthConfig; url: URL } | undefined;
     const loadAuth = async (config: ServeAuthConfig, url: URL): Promise<ServeAuth> => {
       seen = { config, url };
-      throw new SandboxError('NOT_IMPLEMENTED', 'no auth here');
+      throw new SandboxError('PROFILE_INVALID', 'no auth here');
     };
     let listening: URL | undefined;
     await expect(serve(p.file, { env: p.env, listen: '127.0.0.1:0', publicUrl: 'https://mcp.example.com/mcp', loadAuth, factory: fakeFactory(), stderr, onListening: (u) => (listening = u) })).rejects.toThrow('no auth here');
