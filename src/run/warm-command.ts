@@ -4,6 +4,7 @@
  * create body, same secrets, same runtime mapping), or removes the idle members with --stop.
  * A reaper (./warm-reaper.ts) is started so the pool ends with its idle timeout.
  */
+import { existsSync } from 'node:fs';
 import type { EngineClient } from '../engine/client.js';
 import { pullFailed } from '../engine/errors.js';
 import { SandboxError } from '../errors.js';
@@ -65,7 +66,17 @@ export async function warmProfile(profileArg: string, options: WarmOptions): Pro
   for (const error of errors) say(`${spec.name}: could not start a pooled sandbox: ${error}`);
   const idle = decision.candidates.length + created.length;
   say(`${spec.name}: ${idle} idle pooled sandbox${idle === 1 ? '' : 'es'} (${created.length} started, ${decision.stale.length} stale removed), idle timeout ${spec.warm.idleTimeout} s`);
-  if (options.reaper !== false && idle > 0) spawnReaper({ endpoint: engine.endpoint, fill: [], lockFile: reaperLockFile(engine.endpoint) }, options.debug);
+  if (options.reaper !== false && idle > 0) await startReaper(engine, options.debug);
   if (errors.length > 0 && created.length === 0 && missing > 0) throw new SandboxError('ENGINE_ERROR', `no pooled sandbox could be started for ${spec.name}`, { cause: 'reported' });
   return idle;
+}
+
+/**
+ * Starts the reaper and waits (at most 5 s) until its lock exists: `run` claims only while a
+ * reaper runs, so a `run` right after `warm` would otherwise start cold on a busy machine.
+ */
+async function startReaper(engine: EngineClient, debug: (message: string) => void): Promise<void> {
+  const lockFile = reaperLockFile(engine.endpoint);
+  if (spawnReaper({ endpoint: engine.endpoint, fill: [], lockFile }, debug) === undefined) return;
+  for (let waited = 0; waited < 5000 && !existsSync(lockFile); waited += 25) await new Promise((resolve) => setTimeout(resolve, 25));
 }

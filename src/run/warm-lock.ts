@@ -1,0 +1,63 @@
+/**
+ * The pid locks of the warm pool's helper processes (./warm-reaper.ts, ./warm-refill.ts): a file
+ * created exclusively (owner-only) holding the holder's pid. A lock whose pid is gone is taken
+ * over; a live holder is woken with SIGUSR2 instead, so the work it was asked for is done by the
+ * one process that holds it.
+ */
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+
+/** The signal that wakes a holder: "look again now" (sweep, recount). Never SIGUSR1: node starts its inspector on it. */
+export const WAKE_SIGNAL = 'SIGUSR2';
+
+/** Takes the lock, or wakes its live holder and returns false. */
+export function takeLock(file: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return true;
+    } catch {
+      if (wakeHolder(file)) return false;
+      try {
+        unlinkSync(file);
+      } catch {
+        // someone else cleared it
+      }
+    }
+  }
+  return false;
+}
+
+/** Wakes the live holder of a lock; false when there is none. */
+export function wakeHolder(file: string): boolean {
+  const holder = holderPid(file);
+  if (holder === undefined) return false;
+  try {
+    process.kill(holder, WAKE_SIGNAL);
+  } catch {
+    // it just left; whoever asked finds the lock free next time (the holder re-checks after release)
+  }
+  return true;
+}
+
+/** The live process holding the lock, if any (not this one). */
+export function holderPid(file: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(file, 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid! : undefined;
+  }
+}
+
+export function releaseLock(file: string): void {
+  try {
+    if (readFileSync(file, 'utf8') === String(process.pid)) unlinkSync(file);
+  } catch {
+    // gone already
+  }
+}
