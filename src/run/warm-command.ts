@@ -18,6 +18,7 @@ import { resolveSecrets } from './secrets.js';
 import { loadUserConfig, mapRuntime } from './user-config.js';
 import { fillOrder, fillPool, listPool, warmHash } from './warm.js';
 import { reaperLockFile, spawnReaper } from './warm-reaper.js';
+import { stopRefillers } from './warm-refill.js';
 
 export interface WarmOptions {
   /** Overrides the profile's warm.pool. */
@@ -36,11 +37,13 @@ export interface WarmOptions {
 export async function warmProfile(profileArg: string, options: WarmOptions): Promise<number> {
   const { engine, env, say } = options;
   const spec = await prepareForRun(profileArg, { env, extraArgs: [], debug: options.debug });
-  const members = await listPool(engine, spec.name);
   if (options.stop) {
+    // First the refillers, so none tops the pool up again after the removal below.
+    stopRefillers(engine.endpoint, spec.name);
     // Only this user's members (when there is a key): another user's pool on this engine is theirs.
     const key = cacheKey(env, false);
     const owner = key ? poolOwner(key) : undefined;
+    const members = await listPool(engine, spec.name);
     const idle = members.filter((m) => /-pool-[0-9a-f]{12}$/.test((m.Names?.[0] ?? '').replace(/^\//, '')) && (owner === undefined || poolOwnerOf(m.Labels?.[LABELS.poolHash]) === owner));
     await Promise.all(idle.map((m) => engine.remove(m.Id, { force: true }).catch(() => undefined)));
     say(`${spec.name}: removed ${idle.length} idle pooled sandbox${idle.length === 1 ? '' : 'es'}`);
@@ -58,6 +61,7 @@ export async function warmProfile(profileArg: string, options: WarmOptions): Pro
   }
   const hash = await warmHash({ engine, body, secretNames: spec.secrets, secretValues, env }, true);
   if (typeof hash !== 'string') throw new SandboxError('ENGINE_ERROR', `cannot warm ${spec.name}: ${hash.reason}`, { hint: 'run `mcp-sandbox run` once, or pull the image' });
+  const members = await listPool(engine, spec.name);
   const decision = decidePool(members, hash);
   await Promise.all(decision.stale.map((m) => engine.remove(m.id, { force: true }).catch(() => undefined)));
   const want = options.pool ?? spec.warm.pool;

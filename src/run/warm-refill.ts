@@ -13,6 +13,7 @@
  * CPU from the launchers still waiting for theirs (BENCHMARKS.md, warm start).
  */
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { EngineClient } from '../engine/client.js';
@@ -20,7 +21,7 @@ import { describeEndpoint, type EngineEndpoint } from '../engine/endpoint.js';
 import { LABELS } from '../labels.js';
 import { poolState } from '../sandboxes/pool.js';
 import { fillPool, type FillOrder } from './warm.js';
-import { releaseLock, takeLock } from './warm-lock.js';
+import { holderPid, releaseLock, takeLock } from './warm-lock.js';
 
 export interface RefillOrder {
   /** pooledBody() of the claimed member's body; `count` is the pool size to restore. */
@@ -32,11 +33,41 @@ export interface RefillOrder {
   lockFile: string;
 }
 
-/** The refiller's pid lock for one pool. */
+/** The refiller's pid lock for one pool: `<prefix for the profile><hash digest>.pid`. */
 export function refillLockFile(endpoint: EngineEndpoint, profile: string, hash: string): string {
+  return `${refillLockPrefix(endpoint, profile)}${digest(hash).slice(0, 16)}.pid`;
+}
+
+function refillLockPrefix(endpoint: EngineEndpoint, profile: string): string {
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  const digest = createHash('sha256').update(`${describeEndpoint(endpoint)}\n${profile}\n${hash}`).digest('hex').slice(0, 16);
-  return path.join(tmpdir(), `mcp-sandbox-${uid}-pool-refill-${digest}.pid`);
+  return path.join(tmpdir(), `mcp-sandbox-${uid}-pool-refill-${digest(`${describeEndpoint(endpoint)}\n${profile}`).slice(0, 16)}-`);
+}
+
+const digest = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Ends this profile's refillers (`warm --stop`: nothing may refill the pool after it). Returns how many. */
+export function stopRefillers(endpoint: EngineEndpoint, profile: string): number {
+  const prefix = refillLockPrefix(endpoint, profile);
+  let stopped = 0;
+  let names: string[];
+  try {
+    names = readdirSync(path.dirname(prefix));
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const file = path.join(path.dirname(prefix), name);
+    if (!file.startsWith(prefix) || !name.endsWith('.pid')) continue;
+    const pid = holderPid(file);
+    if (pid === undefined) continue;
+    try {
+      process.kill(pid, 'SIGTERM');
+      stopped += 1;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return stopped;
 }
 
 export interface RefillOptions {

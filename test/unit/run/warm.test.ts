@@ -1,6 +1,6 @@
 /** Warm start with the fake engine: the pool hash, the claim decision, the claim itself, expiry and the reaper. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { prepareSandbox } from '../../../src/compile/prepare.js';
@@ -12,7 +12,7 @@ import { runSession } from '../../../src/run/session.js';
 import { claimWarm, fillOrder, fillPool } from '../../../src/run/warm.js';
 import { poolHash, pooledBody } from '../../../src/run/warm-hash.js';
 import { reap } from '../../../src/run/warm-reaper.js';
-import { refill } from '../../../src/run/warm-refill.js';
+import { refill, refillLockFile, stopRefillers } from '../../../src/run/warm-refill.js';
 import { claimedName, decidePool, poolName, poolState } from '../../../src/sandboxes/pool.js';
 import { collectOrphans, describeSandbox } from '../../../src/sandboxes/sandboxes.js';
 import { FakeContainer, FakeEngine } from './fake-engine.js';
@@ -375,5 +375,24 @@ describe('refill', () => {
     // A lock whose holder is gone is taken over.
     await refill(engine, refillOrder(lockFile), { now: () => NOW, sleep: async () => false });
     expect(idleCount(engine)).toBe(N);
+  });
+
+  test('warm --stop ends the profile\'s refillers (SIGTERM) and no other profile\'s', async () => {
+    const endpoint = new FakeEngine().endpoint;
+    const ours = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const theirs = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const files = [refillLockFile(endpoint, 'h9-stop-ours', 'H'), refillLockFile(endpoint, 'h9-stop-theirs', 'H')];
+    writeFileSync(files[0]!, String(ours.pid));
+    writeFileSync(files[1]!, String(theirs.pid));
+    try {
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => ours.on('exit', (_code, signal) => resolve(signal)));
+      expect(stopRefillers(endpoint, 'h9-stop-ours')).toBe(1);
+      expect(await exited).toBe('SIGTERM');
+      expect(theirs.exitCode).toBeNull();
+      expect(theirs.signalCode).toBeNull();
+    } finally {
+      theirs.kill();
+      for (const file of files) rmSync(file, { force: true });
+    }
   });
 });
