@@ -5,7 +5,7 @@
 // and a warm one (claiming a pooled sandbox made by `mcp-sandbox warm`), paired in rotating
 // order; then 10 launchers at once against a pool of 10 (its profile says `pool: 10`, so every
 // claim asks for a refill, as in use), beside 10 bare `node -e` started at once in the same run
-// (what any node launcher costs on this machine); then the memory an idle pooled sandbox costs.
+// (what any node launcher costs on this machine); their echoes wait until all ten have answered; then the memory an idle pooled sandbox costs.
 // Prints a markdown section on stdout. Environment: BENCH_WARM_PAIRS (default 7; 0 runs only the
 // launchers at once), BENCH_IMAGE (default mcp-sandbox-test/node:local), BENCH_WARM_AT_ONCE
 // (default 10).
@@ -40,10 +40,12 @@ const profileText = (name, extra) =>
   `version: 1\nname: ${name}\nimage: ${IMAGE}\npull: never\nruntime: runsc\nentrypoint: [node]\ncommand: [${ENTRY}, stdio]\nuser: "10001"\n${extra}`;
 
 /**
- * spawn → initialize answered, then one echo and one 1 MB echo, then close (ms).
- * @param {string} command @param {string[]} args @param {NodeJS.ProcessEnv} env
+ * spawn → initialize answered, then 20 echoes and one 1 MB echo, then close (ms). With `barrier`,
+ * the echoes wait for it (launchers at once: what one session does after its answer must not
+ * slow the start of the others).
+ * @param {string} command @param {string[]} args @param {NodeJS.ProcessEnv} env @param {{ answered(): void, all: Promise<void> }} [barrier]
  */
-async function session(command, args, env) {
+async function session(command, args, env, barrier) {
   const transport = new StdioClientTransport({ command, args, env: /** @type {Record<string, string>} */ (env), stderr: 'pipe', cwd: ROOT });
   let stderr = '';
   transport.stderr?.on('data', (/** @type {Buffer} */ c) => (stderr += c.toString('utf8')));
@@ -52,6 +54,8 @@ async function session(command, args, env) {
   try {
     await client.connect(transport);
     const initialize = performance.now() - t0;
+    barrier?.answered();
+    await barrier?.all;
     const echoes = [];
     for (let i = 0; i < 20; i += 1) {
       const s = performance.now();
@@ -245,7 +249,11 @@ async function main() {
     await quietCpu(5000);
     log(`${AT_ONCE} at once`);
     const load = [loadavg()[0]];
-    const many = await Promise.all(Array.from({ length: AT_ONCE }, () => session(process.execPath, [BIN, 'run', '-v', manyFile], env)));
+    let answered = 0;
+    /** @type {() => void} */
+    let allAnswered = () => undefined;
+    const barrier = { all: new Promise((resolve) => (allAnswered = () => resolve(undefined))), answered: () => ++answered === AT_ONCE && allAnswered() };
+    const many = await Promise.all(Array.from({ length: AT_ONCE }, () => session(process.execPath, [BIN, 'run', '-v', manyFile], env, barrier)));
     load.push(loadavg()[0]);
     log(`each: ${many.map((r) => fmt(r.initialize)).join(', ')} ms`);
     const refilled = await refillOf('bench-warm-many', AT_ONCE);

@@ -15,7 +15,7 @@ import { refillLockFile } from './warm-refill.js';
 
 export interface WarmLaunch {
   claimed?: ClaimedSandbox;
-  /** Has the claimed member replaced (by the pool's refiller); a no-op after a cold start. Call once. */
+  /** Has the claimed member replaced (by the pool's refiller); a no-op after a cold start and when called again. */
   refill(): void;
 }
 

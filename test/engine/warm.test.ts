@@ -123,6 +123,20 @@ describeEngine('warm start', () => {
     expect(await eventually(() => members(name).length === 0, 20_000)).toBe(true);
   });
 
+  test('a session that ends before the client falls quiet (a health check) still has its member replaced', async () => {
+    const name = 'h9-warm-short';
+    profiles.push(name);
+    const w = world(name, 'warm: { pool: 1, idleTimeout: 5m }\n');
+    expect(await warm(w)).toContain('1 idle pooled sandbox');
+    const [member] = idle(name);
+    const session = await connect(w.file, { env: w.env, runArgs: ['-v'] });
+    expect(session.stderr()).toContain('claimed warm sandbox');
+    await session.close();
+    expect(await eventually(() => idle(name).some((m) => m.id !== member!.id), 60_000, 250)).toBe(true);
+    expect(await warm(w, ['--stop'])).toContain('removed 1 idle');
+    expect(await eventually(() => members(name).length === 0, 20_000)).toBe(true);
+  });
+
   test('two launchers racing for a pool of one: exactly one claims, the other starts cold, both work', async () => {
     const name = 'h9-warm-race';
     profiles.push(name);
