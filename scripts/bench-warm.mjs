@@ -288,6 +288,12 @@ function report(results, many, memory, extra) {
     '',
     `- ${m('warm', 'initialize') <= 250 ? '✓' : '✗'} warm median ${fmt(m('warm', 'initialize'))} ms (target ≤ 250 ms); claimed in ${claimed}/${(results.warm ?? []).length} warm runs`,
     `- ${pairRatio >= 5 ? '✓' : '✗'} raw/warm ${pairRatio.toFixed(1)}× (median of per-round ratios; target ≥ 5×)`,
+    ...(['echoP50', 'mb'].map((k) => {
+      const cold = (results.cold ?? []).map((r) => r[/** @type {'echoP50' | 'mb'} */ (k)]);
+      const warm = m('warm', /** @type {'echoP50' | 'mb'} */ (k));
+      const within = warm >= Math.min(...cold) && warm <= Math.max(...cold);
+      return `- ${within ? '✓' : '✗'} ${k === 'mb' ? '1 MB echo' : 'echo p50'} on a claimed sandbox: median ${fmt(warm)} ms, cold rounds ${fmt(Math.min(...cold))}–${fmt(Math.max(...cold))} ms (target: within the cold rounds' range)`;
+    })),
     `- ${Math.max(...manyInit) <= 600 ? '✓' : '✗'} ${AT_ONCE} launchers at once on a pool of ${AT_ONCE} (refill on): median ${fmt(median(manyInit))} ms, max ${fmt(Math.max(...manyInit))} ms (target each ≤ 600 ms); ${many.filter((r) => r.claimed).length}/${AT_ONCE} claimed; each: ${[...manyInit].sort((a, b) => a - b).map(fmt).join(', ')} ms; load average ${extra.load.map((l) => l.toFixed(1)).join(' → ')}`,
     `- the floor in the same run: ${AT_ONCE} bare \`node -e\` started at once wrote their first byte after median ${fmt(median(extra.floor))} ms, max ${fmt(Math.max(...extra.floor))} ms`,
     `- the pool was back to ${AT_ONCE} idle members ${fmt(extra.refilled.ms)} ms after the last session ended (most seen meanwhile: ${extra.refilled.most})`,
