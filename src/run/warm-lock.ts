@@ -9,6 +9,9 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:f
 /** The signal that wakes a holder: "look again now" (sweep, recount). Never SIGUSR1: node starts its inspector on it. */
 export const WAKE_SIGNAL = 'SIGUSR2';
 
+/** The locks this process holds, released on SIGTERM too (releaseAllLocks). */
+const held = new Set<string>();
+
 /** Takes the lock, or wakes its live holder and returns false. */
 export function takeLock(file: string): boolean {
   for (let attempt = 0; attempt < 2; attempt += 1) {
@@ -16,6 +19,7 @@ export function takeLock(file: string): boolean {
       const fd = openSync(file, 'wx', 0o600);
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      held.add(file);
       return true;
     } catch {
       if (wakeHolder(file)) return false;
@@ -55,9 +59,15 @@ export function holderPid(file: string): number | undefined {
 }
 
 export function releaseLock(file: string): void {
+  held.delete(file);
   try {
     if (readFileSync(file, 'utf8') === String(process.pid)) unlinkSync(file);
   } catch {
     // gone already
   }
+}
+
+/** Releases every lock this process holds (a refiller ended by `warm --stop`). */
+export function releaseAllLocks(): void {
+  for (const file of [...held]) releaseLock(file);
 }

@@ -18,7 +18,7 @@ import { HttpEngineClient } from '../engine/http-client.js';
 import { LABELS } from '../labels.js';
 import { poolState } from '../sandboxes/pool.js';
 import { fillPool, type FillOrder } from './warm.js';
-import { releaseLock, takeLock, WAKE_SIGNAL } from './warm-lock.js';
+import { releaseAllLocks, releaseLock, takeLock, WAKE_SIGNAL } from './warm-lock.js';
 import { refill, type RefillOptions, type RefillOrder } from './warm-refill.js';
 import { decodeOrder, encodeOrder, spawnChild, watchdogScript, WATCHDOG_NODE_FLAGS } from './watchdog.js';
 
@@ -71,6 +71,11 @@ export function reaperMain(stdin: NodeJS.ReadableStream = process.stdin): void {
     void reap(order, engine).finally(() => engine.close());
   });
   for (const signal of ['SIGINT', 'SIGHUP', 'SIGPIPE'] as const) process.on(signal, () => undefined);
+  // `warm --stop` ends a refiller with SIGTERM: leave no lock file behind.
+  process.on('SIGTERM', () => {
+    releaseAllLocks();
+    process.exit(143);
+  });
   process.on(WAKE_SIGNAL, () => wake?.());
 }
 

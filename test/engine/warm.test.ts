@@ -4,11 +4,11 @@
  * the first answer; racing launchers, invalidation (profile edit, secret change), expiry and
  * exited members, hardening through the warm path, and nothing left behind.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
-import { connect, describeEngine, eventually, NODE_IMAGE, runCli, tempDir, writeUserConfig, type McpSession } from './helpers/engine.js';
+import { connect, describeEngine, eventually, NODE_IMAGE, ROOT, runCli, tempDir, writeUserConfig, type McpSession } from './helpers/engine.js';
 
 jest.setTimeout(180_000);
 
@@ -216,5 +216,23 @@ describeEngine('warm start', () => {
     const ps = await runCli(['ps'], { env: w.env });
     expect(ps.stdout).toMatch(/h9-warm-reaper\s+running \(pool idle\)/);
     expect(await eventually(() => members(name).length === 0, 30_000, 250)).toBe(true);
+  });
+
+  test('a refiller ended by SIGTERM (warm --stop) leaves no lock file behind', async () => {
+    const dir = tempDir('h9-warm-term-');
+    const order = {
+      endpoint: { kind: 'unix', socketPath: '/var/run/docker.sock', source: 'default socket' },
+      fill: [],
+      refill: { fill: { profile: 'h9-warm-term', body: {}, count: 1 }, hash: 'H', idleTimeout: 60, lockFile: path.join(dir, 'refill.pid') },
+      lockFile: path.join(dir, 'reaper.pid'),
+    };
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'watchdog.js'), '--pool-reaper'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    child.stdin.end(`${JSON.stringify(order)}\n`);
+    // It holds the lock while it waits for claims to be quiet (1 s), before any engine call.
+    expect(await eventually(() => existsSync(order.refill.lockFile), 10_000, 20)).toBe(true);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(existsSync(order.refill.lockFile)).toBe(false);
   });
 });
