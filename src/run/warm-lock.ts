@@ -45,18 +45,35 @@ export function wakeHolder(file: string): boolean {
   return true;
 }
 
-/** The live process holding the lock, if any (not this one). */
+/**
+ * The live process holding the lock, if any (not this one). A lock left by a holder that was
+ * killed may name a pid reused by an unrelated process, which SIGUSR2 would end: where /proc
+ * tells, only a pool reaper counts as the holder.
+ */
 export function holderPid(file: string): number | undefined {
   let pid: number;
   try {
     pid = Number(readFileSync(file, 'utf8'));
     if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
     process.kill(pid, 0);
-    return pid;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid! : undefined;
   }
+  return isReaper(pid) ? pid : undefined;
 }
+
+function isReaper(pid: number): boolean {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return true;
+  }
+  return cmdline.split('\0').includes(REAPER_FLAG);
+}
+
+/** The argument that makes dist/watchdog.js a pool reaper (and tells its pid locks' holders). */
+export const REAPER_FLAG = '--pool-reaper';
 
 export function releaseLock(file: string): void {
   held.delete(file);

@@ -18,7 +18,7 @@ import { HttpEngineClient } from '../engine/http-client.js';
 import { LABELS } from '../labels.js';
 import { poolState } from '../sandboxes/pool.js';
 import { fillPool, type FillOrder } from './warm.js';
-import { releaseAllLocks, releaseLock, takeLock, WAKE_SIGNAL } from './warm-lock.js';
+import { REAPER_FLAG, releaseAllLocks, releaseLock, takeLock, WAKE_SIGNAL } from './warm-lock.js';
 import { refill, type RefillOptions, type RefillOrder } from './warm-refill.js';
 import { decodeOrder, encodeOrder, spawnChild, watchdogScript, WATCHDOG_NODE_FLAGS } from './watchdog.js';
 
@@ -45,7 +45,7 @@ export function spawnReaper(order: ReaperOrder, debug: (message: string) => void
     return undefined;
   }
   try {
-    const child = spawnChild(process.execPath, [...WATCHDOG_NODE_FLAGS, script, '--pool-reaper'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: {} });
+    const child = spawnChild(process.execPath, [...WATCHDOG_NODE_FLAGS, script, REAPER_FLAG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: {} });
     child.on('error', (error) => debug(`pool reaper failed: ${error.message}`));
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(`${encodeOrder(order as never)}\n`);

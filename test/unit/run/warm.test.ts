@@ -285,6 +285,13 @@ class FillEngine extends FakeEngine {
   }
 }
 
+/** A process that looks like a pool reaper to the lock (its argv has --pool-reaper) and handles no signal; resolved once it runs (exec'd). */
+async function fakeReaper(): Promise<ReturnType<typeof spawn>> {
+  const child = spawn(process.execPath, ['-e', 'process.stdout.write("up"); setTimeout(() => undefined, 30000)', '--', '--pool-reaper'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve) => child.stdout?.once('data', resolve));
+  return child;
+}
+
 describe('refill', () => {
   const lockDir = (): string => mkdtempSync(path.join(tmpdir(), 'h9-refill-'));
   const N = 10;
@@ -363,14 +370,14 @@ describe('refill', () => {
   });
 
   test('with a live refiller holding the lock, another one creates nothing and wakes it (SIGUSR2)', async () => {
-    const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const holder = await fakeReaper();
     const lockFile = path.join(lockDir(), 'refill.pid');
     writeFileSync(lockFile, String(holder.pid));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => holder.on('exit', (_code, signal) => resolve(signal)));
     const engine = new FillEngine(() => NOW);
     await refill(engine, refillOrder(lockFile), { sleep: async () => false });
     expect(engine.calls).toEqual([]);
-    // `sleep` has no handler: the wake signal's default action ends it, which proves it was sent.
+    // It has no handler: the wake signal's default action ends it, which proves it was sent.
     expect(await exited).toBe('SIGUSR2');
     // A lock whose holder is gone is taken over.
     await refill(engine, refillOrder(lockFile), { now: () => NOW, sleep: async () => false });
@@ -379,8 +386,8 @@ describe('refill', () => {
 
   test('warm --stop ends the profile\'s refillers (SIGTERM) and no other profile\'s', async () => {
     const endpoint = new FakeEngine().endpoint;
-    const ours = spawn('sleep', ['30'], { stdio: 'ignore' });
-    const theirs = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const ours = await fakeReaper();
+    const theirs = await fakeReaper();
     const files = [refillLockFile(endpoint, 'h9-stop-ours', 'H'), refillLockFile(endpoint, 'h9-stop-theirs', 'H')];
     writeFileSync(files[0]!, String(ours.pid));
     writeFileSync(files[1]!, String(theirs.pid));
@@ -393,6 +400,22 @@ describe('refill', () => {
     } finally {
       theirs.kill();
       for (const file of files) rmSync(file, { force: true });
+    }
+  });
+
+  test('a lock naming a live process that is no pool reaper (a reused pid) is taken over, and that process is not signalled', async () => {
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 30000)'], { stdio: 'ignore' });
+    const lockFile = path.join(lockDir(), 'refill.pid');
+    writeFileSync(lockFile, String(other.pid));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const engine = new FillEngine(() => NOW);
+      await refill(engine, refillOrder(lockFile), { now: () => NOW, sleep: async () => false });
+      expect(idleCount(engine)).toBe(N);
+      expect(other.exitCode).toBeNull();
+      expect(other.signalCode).toBeNull();
+    } finally {
+      other.kill();
     }
   });
 });
