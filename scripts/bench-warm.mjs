@@ -3,12 +3,15 @@
 // Warm start benchmark (docs/run.md, issue 13), run by `BENCH_WARM=1 npm run bench` or alone:
 // spawn → `initialize` answered under runsc for raw `docker run -i`, a cold `mcp-sandbox run`
 // and a warm one (claiming a pooled sandbox made by `mcp-sandbox warm`), paired in rotating
-// order; then 10 launchers at once against a pool of 10; then the memory an idle pooled sandbox
-// costs. Prints a markdown section on stdout. Environment: BENCH_WARM_PAIRS (default 7),
-// BENCH_IMAGE (default mcp-sandbox-test/node:local), BENCH_WARM_AT_ONCE (default 10).
-import { execFileSync, spawnSync } from 'node:child_process';
+// order; then 10 launchers at once against a pool of 10 (its profile says `pool: 10`, so every
+// claim asks for a refill, as in use), beside 10 bare `node -e` started at once in the same run
+// (what any node launcher costs on this machine); their echoes wait until all ten have answered; then the memory an idle pooled sandbox costs.
+// Prints a markdown section on stdout. Environment: BENCH_WARM_PAIRS (default 7; 0 runs only the
+// launchers at once), BENCH_IMAGE (default mcp-sandbox-test/node:local), BENCH_WARM_AT_ONCE
+// (default 10).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -37,10 +40,12 @@ const profileText = (name, extra) =>
   `version: 1\nname: ${name}\nimage: ${IMAGE}\npull: never\nruntime: runsc\nentrypoint: [node]\ncommand: [${ENTRY}, stdio]\nuser: "10001"\n${extra}`;
 
 /**
- * spawn → initialize answered, then one echo and one 1 MB echo, then close (ms).
- * @param {string} command @param {string[]} args @param {NodeJS.ProcessEnv} env
+ * spawn → initialize answered, then 20 echoes and one 1 MB echo, then close (ms). With `barrier`,
+ * the echoes wait for it (launchers at once: what one session does after its answer must not
+ * slow the start of the others).
+ * @param {string} command @param {string[]} args @param {NodeJS.ProcessEnv} env @param {{ answered(): void, all: Promise<void> }} [barrier]
  */
-async function session(command, args, env) {
+async function session(command, args, env, barrier) {
   const transport = new StdioClientTransport({ command, args, env: /** @type {Record<string, string>} */ (env), stderr: 'pipe', cwd: ROOT });
   let stderr = '';
   transport.stderr?.on('data', (/** @type {Buffer} */ c) => (stderr += c.toString('utf8')));
@@ -49,6 +54,8 @@ async function session(command, args, env) {
   try {
     await client.connect(transport);
     const initialize = performance.now() - t0;
+    barrier?.answered();
+    await barrier?.all;
     const echoes = [];
     for (let i = 0; i < 20; i += 1) {
       const s = performance.now();
@@ -72,6 +79,49 @@ async function session(command, args, env) {
 function idleMembers(profile) {
   const out = execFileSync('docker', ['ps', '--no-trunc', '--filter', `label=mcp-sandbox.profile=${profile}`, '--filter', 'label=mcp-sandbox.pool=idle', '--format', '{{.ID}} {{.Names}}'], { encoding: 'utf8' });
   return out.split('\n').filter((l) => /-pool-[0-9a-f]{12}$/.test(l)).map((l) => ({ id: l.split(' ')[0] ?? '', name: l.split(' ')[1] ?? '', age: '' }));
+}
+
+/** spawn → first byte on stdout of `n` bare `node -e` started at once (ms). @param {number} n */
+async function bareNodes(n) {
+  return Promise.all(
+    Array.from({ length: n }, () => new Promise((resolve) => {
+      const t0 = performance.now();
+      const child = spawn(process.execPath, ['-e', 'process.stdout.write("x")'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      child.stdout.once('data', () => resolve(performance.now() - t0));
+      child.on('exit', () => resolve(NaN));
+    })),
+  );
+}
+
+/** Waits (at most `ms`) until the machine's CPUs are less than half busy over 0.5 s (what the bench itself started has settled). @param {number} ms */
+async function quietCpu(ms) {
+  const busy = () => readFileSync('/proc/stat', 'utf8').split('\n')[0]?.split(/\s+/).slice(1).map(Number) ?? [];
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const a = busy();
+    await new Promise((r) => setTimeout(r, 500));
+    const b = busy();
+    const total = b.reduce((x, y) => x + y, 0) - a.reduce((x, y) => x + y, 0);
+    const idle = (b[3] ?? 0) + (b[4] ?? 0) - (a[3] ?? 0) - (a[4] ?? 0);
+    if (total > 0 && idle / total > 0.5) return;
+  }
+}
+
+/**
+ * After the claims: how long until the pool holds `n` idle members again, and the most it ever
+ * held meanwhile (polled every 250 ms; the refill must never overfill).
+ * @param {string} profile @param {number} n
+ */
+async function refillOf(profile, n) {
+  const t0 = performance.now();
+  let most = 0;
+  while (performance.now() - t0 < 90_000) {
+    const count = idleMembers(profile).length;
+    most = Math.max(most, count);
+    if (count >= n) return { ms: performance.now() - t0, most };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { ms: NaN, most };
 }
 
 /** Waits until the sessions before have been torn down (their removal under runsc costs CPU). */
@@ -164,7 +214,7 @@ async function main() {
   const manyFile = path.join(dir, 'bench-warm-many.yaml');
   writeFileSync(warmFile, profileText('bench-warm-pool', 'warm: { pool: 0, idleTimeout: 10m }\n'));
   writeFileSync(coldFile, profileText('bench-warm-cold', ''));
-  writeFileSync(manyFile, profileText('bench-warm-many', `warm: { pool: 0, idleTimeout: 10m }\n`));
+  writeFileSync(manyFile, profileText('bench-warm-many', `warm: { pool: ${AT_ONCE}, idleTimeout: 10m }\n`));
   const argv = JSON.parse(execFileSync(process.execPath, [BIN, 'render', coldFile, '--format', 'json'], { env, encoding: 'utf8' }));
   /** @type {Record<string, { command: string, args: string[] }>} */
   const variants = {
@@ -175,9 +225,11 @@ async function main() {
   /** @type {Record<string, Array<{ initialize: number, echoP50: number, mb: number, claimed: boolean }>>} */
   const results = { raw: [], cold: [], warm: [] };
   try {
-    log('warm-up');
-    await session(variants.cold.command, variants.cold.args, env);
-    await session(variants.raw.command, variants.raw.args, env);
+    if (PAIRS > 0) log('warm-up');
+    if (PAIRS > 0) await session(variants.cold.command, variants.cold.args, env);
+    if (PAIRS > 0) await session(variants.raw.command, variants.raw.args, env);
+    // The profile cache of the many profile is filled here, as a first run would.
+    execFileSync(process.execPath, [BIN, 'run', '--dry-run', manyFile], { env, stdio: 'ignore' });
     const names = ['raw', 'cold', 'warm'];
     for (let i = 0; i < PAIRS; i += 1) {
       await ready(warmFile, 'bench-warm-pool', 1, env);
@@ -192,9 +244,20 @@ async function main() {
     const [member] = idleMembers('bench-warm-many');
     const memory = member ? { cgroup: cgroupMemory(member.id), rss: runscRss(member.id) } : undefined;
     await settle();
+    const floor = await bareNodes(AT_ONCE);
+    log(`${AT_ONCE} bare node processes at once: ${floor.map(fmt).join(', ')} ms`);
+    await quietCpu(5000);
     log(`${AT_ONCE} at once`);
-    const many = await Promise.all(Array.from({ length: AT_ONCE }, () => session(process.execPath, [BIN, 'run', '-v', manyFile], env)));
-    const section = report(results, many, memory);
+    const load = [loadavg()[0]];
+    let answered = 0;
+    /** @type {() => void} */
+    let allAnswered = () => undefined;
+    const barrier = { all: new Promise((resolve) => (allAnswered = () => resolve(undefined))), answered: () => ++answered === AT_ONCE && allAnswered() };
+    const many = await Promise.all(Array.from({ length: AT_ONCE }, () => session(process.execPath, [BIN, 'run', '-v', manyFile], env, barrier)));
+    load.push(loadavg()[0]);
+    log(`each: ${many.map((r) => fmt(r.initialize)).join(', ')} ms`);
+    const refilled = await refillOf('bench-warm-many', AT_ONCE);
+    const section = report(results, many, memory, { floor, load, refilled });
     process.stdout.write(`${section}\n`);
   } finally {
     for (const file of [warmFile, manyFile]) spawnSync(process.execPath, [BIN, 'warm', '--stop', file], { env, stdio: 'ignore' });
@@ -206,8 +269,9 @@ async function main() {
  * @param {Record<string, Array<{ initialize: number, echoP50: number, mb: number, claimed: boolean }>>} results
  * @param {Array<{ initialize: number, claimed: boolean }>} many
  * @param {{ cgroup: number, rss: Record<string, number> } | undefined} memory
+ * @param {{ floor: number[], load: number[], refilled: { ms: number, most: number } }} extra
  */
-function report(results, many, memory) {
+function report(results, many, memory, extra) {
   const MB = 1024 * 1024;
   const m = (/** @type {string} */ w, /** @type {'initialize' | 'echoP50' | 'mb'} */ k) => median((results[w] ?? []).map((r) => r[k]));
   const pairRatio = median((results.raw ?? []).map((r, i) => r.initialize / ((results.warm ?? [])[i]?.initialize ?? NaN)));
@@ -224,7 +288,15 @@ function report(results, many, memory) {
     '',
     `- ${m('warm', 'initialize') <= 250 ? '✓' : '✗'} warm median ${fmt(m('warm', 'initialize'))} ms (target ≤ 250 ms); claimed in ${claimed}/${(results.warm ?? []).length} warm runs`,
     `- ${pairRatio >= 5 ? '✓' : '✗'} raw/warm ${pairRatio.toFixed(1)}× (median of per-round ratios; target ≥ 5×)`,
-    `- ${Math.max(...manyInit) <= 600 ? '✓' : '✗'} ${AT_ONCE} launchers at once on a pool of ${AT_ONCE}: median ${fmt(median(manyInit))} ms, max ${fmt(Math.max(...manyInit))} ms (target each ≤ 600 ms); ${many.filter((r) => r.claimed).length}/${AT_ONCE} claimed`,
+    ...(['echoP50', 'mb'].map((k) => {
+      const cold = (results.cold ?? []).map((r) => r[/** @type {'echoP50' | 'mb'} */ (k)]);
+      const warm = m('warm', /** @type {'echoP50' | 'mb'} */ (k));
+      const within = warm >= Math.min(...cold) && warm <= Math.max(...cold);
+      return `- ${within ? '✓' : '✗'} ${k === 'mb' ? '1 MB echo' : 'echo p50'} on a claimed sandbox: median ${fmt(warm)} ms, cold rounds ${fmt(Math.min(...cold))}–${fmt(Math.max(...cold))} ms (target: within the cold rounds' range)`;
+    })),
+    `- ${Math.max(...manyInit) <= 600 ? '✓' : '✗'} ${AT_ONCE} launchers at once on a pool of ${AT_ONCE} (refill on): median ${fmt(median(manyInit))} ms, max ${fmt(Math.max(...manyInit))} ms (target each ≤ 600 ms); ${many.filter((r) => r.claimed).length}/${AT_ONCE} claimed; each: ${[...manyInit].sort((a, b) => a - b).map(fmt).join(', ')} ms; load average ${extra.load.map((l) => l.toFixed(1)).join(' → ')}`,
+    `- the floor in the same run: ${AT_ONCE} bare \`node -e\` started at once wrote their first byte after median ${fmt(median(extra.floor))} ms, max ${fmt(Math.max(...extra.floor))} ms`,
+    `- the pool was back to ${AT_ONCE} idle members ${fmt(extra.refilled.ms)} ms after the last session ended (most seen meanwhile: ${extra.refilled.most})`,
   ];
   if (memory) {
     const rss = Object.entries(memory.rss).map(([name, bytes]) => `${name} ${(bytes / MB).toFixed(1)} MB`).join(', ');

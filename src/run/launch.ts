@@ -252,7 +252,10 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
     clearTimeout(timer);
     sweeper.sweep(id);
     // The refill waits for the same quiet moment as the watchdog: the session's first answer is out.
-    if (guard || warm?.claimed) armWhenQuiet({ arm: () => (guard?.arm(), warm?.refill()) }, io.stdin);
+    // After a claim the moment is later (WARM_QUIET): launchers a client starts together claim
+    // within a second, and a node process spawned at each first answer took the CPUs from the
+    // launchers still waiting for theirs. A shutdown signal still arms the watchdog at once.
+    if (guard || warm?.claimed) armWhenQuiet({ arm: () => (guard?.arm(), warm?.refill()) }, io.stdin, ...(warm?.claimed ? WARM_QUIET : []));
   };
   let containerId: string | undefined;
   try {
@@ -296,6 +299,8 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
     // SIGTERM/SIGKILL after closing stdin) leaves the rest to the watchdog.
     await egress?.stop();
     guard?.disarm();
+    // A session shorter than the quiet moment (a client's health check) still has its member replaced.
+    warm?.refill();
     await sweeper.settle();
   }
 }
@@ -313,13 +318,26 @@ async function egressFor(context: RunContext, engine: EngineClient, session: str
   });
 }
 
-/** Arms the watchdog once no client bytes have arrived for `quietMs`, so its spawn delays no request. */
-function armWhenQuiet(guard: { arm(): void }, stdin: NodeJS.ReadableStream, quietMs = 50): void {
+/** After a claim: how long the client must be quiet before the watchdog's and the refill's spawn, and the latest moment (ms). */
+const WARM_QUIET: [number, number] = [1000, 3000];
+
+/**
+ * Arms the watchdog once no client bytes have arrived for `quietMs`, so its spawn delays no
+ * request; with `maxMs`, a client that never falls quiet gets it then all the same.
+ */
+function armWhenQuiet(guard: { arm(): void }, stdin: NodeJS.ReadableStream, quietMs = 50, maxMs?: number): void {
   let timer: NodeJS.Timeout | undefined;
+  let armed = false;
   const arm = (): void => {
+    if (armed) return;
+    armed = true;
+    clearTimeout(timer);
+    clearTimeout(latest);
     stdin.off('data', wait);
     guard.arm();
   };
+  const latest = maxMs === undefined ? undefined : setTimeout(arm, maxMs);
+  latest?.unref();
   const wait = (): void => {
     clearTimeout(timer);
     timer = setTimeout(arm, quietMs);

@@ -4,6 +4,7 @@
  * create body, same secrets, same runtime mapping), or removes the idle members with --stop.
  * A reaper (./warm-reaper.ts) is started so the pool ends with its idle timeout.
  */
+import { existsSync } from 'node:fs';
 import type { EngineClient } from '../engine/client.js';
 import { pullFailed } from '../engine/errors.js';
 import { SandboxError } from '../errors.js';
@@ -17,6 +18,7 @@ import { resolveSecrets } from './secrets.js';
 import { loadUserConfig, mapRuntime } from './user-config.js';
 import { fillOrder, fillPool, listPool, warmHash } from './warm.js';
 import { reaperLockFile, spawnReaper } from './warm-reaper.js';
+import { stopRefillers } from './warm-refill.js';
 
 export interface WarmOptions {
   /** Overrides the profile's warm.pool. */
@@ -35,11 +37,13 @@ export interface WarmOptions {
 export async function warmProfile(profileArg: string, options: WarmOptions): Promise<number> {
   const { engine, env, say } = options;
   const spec = await prepareForRun(profileArg, { env, extraArgs: [], debug: options.debug });
-  const members = await listPool(engine, spec.name);
   if (options.stop) {
+    // First the refillers, so none tops the pool up again after the removal below.
+    stopRefillers(engine.endpoint, spec.name);
     // Only this user's members (when there is a key): another user's pool on this engine is theirs.
     const key = cacheKey(env, false);
     const owner = key ? poolOwner(key) : undefined;
+    const members = await listPool(engine, spec.name);
     const idle = members.filter((m) => /-pool-[0-9a-f]{12}$/.test((m.Names?.[0] ?? '').replace(/^\//, '')) && (owner === undefined || poolOwnerOf(m.Labels?.[LABELS.poolHash]) === owner));
     await Promise.all(idle.map((m) => engine.remove(m.Id, { force: true }).catch(() => undefined)));
     say(`${spec.name}: removed ${idle.length} idle pooled sandbox${idle.length === 1 ? '' : 'es'}`);
@@ -57,6 +61,7 @@ export async function warmProfile(profileArg: string, options: WarmOptions): Pro
   }
   const hash = await warmHash({ engine, body, secretNames: spec.secrets, secretValues, env }, true);
   if (typeof hash !== 'string') throw new SandboxError('ENGINE_ERROR', `cannot warm ${spec.name}: ${hash.reason}`, { hint: 'run `mcp-sandbox run` once, or pull the image' });
+  const members = await listPool(engine, spec.name);
   const decision = decidePool(members, hash);
   await Promise.all(decision.stale.map((m) => engine.remove(m.id, { force: true }).catch(() => undefined)));
   const want = options.pool ?? spec.warm.pool;
@@ -65,7 +70,17 @@ export async function warmProfile(profileArg: string, options: WarmOptions): Pro
   for (const error of errors) say(`${spec.name}: could not start a pooled sandbox: ${error}`);
   const idle = decision.candidates.length + created.length;
   say(`${spec.name}: ${idle} idle pooled sandbox${idle === 1 ? '' : 'es'} (${created.length} started, ${decision.stale.length} stale removed), idle timeout ${spec.warm.idleTimeout} s`);
-  if (options.reaper !== false && idle > 0) spawnReaper({ endpoint: engine.endpoint, fill: [], lockFile: reaperLockFile(engine.endpoint) }, options.debug);
+  if (options.reaper !== false && idle > 0) await startReaper(engine, options.debug);
   if (errors.length > 0 && created.length === 0 && missing > 0) throw new SandboxError('ENGINE_ERROR', `no pooled sandbox could be started for ${spec.name}`, { cause: 'reported' });
   return idle;
+}
+
+/**
+ * Starts the reaper and waits (at most 5 s) until its lock exists: `run` claims only while a
+ * reaper runs, so a `run` right after `warm` would otherwise start cold on a busy machine.
+ */
+async function startReaper(engine: EngineClient, debug: (message: string) => void): Promise<void> {
+  const lockFile = reaperLockFile(engine.endpoint);
+  if (spawnReaper({ endpoint: engine.endpoint, fill: [], lockFile }, debug) === undefined) return;
+  for (let waited = 0; waited < 5000 && !existsSync(lockFile); waited += 25) await new Promise((resolve) => setTimeout(resolve, 25));
 }

@@ -1,17 +1,21 @@
 /**
- * Warm start as `run` sees it: one claim attempt before the cold path, and one refill after the
- * session's first answer. Kept apart from launch.ts so the launcher only gains two calls.
+ * Warm start as `run` sees it: one claim attempt before the cold path, and one refill request
+ * after the session's first answer: it wakes the pool's refiller if one runs (a signal, no
+ * process), else starts one (./warm-refill.ts). Kept apart from launch.ts so the launcher only
+ * gains two calls.
  */
 import { existsSync } from 'node:fs';
 import type { CreateBody } from '../compile/engine-body.js';
 import type { SandboxSpec } from '../compile/spec.js';
 import type { EngineClient } from '../engine/client.js';
 import { claimWarm, fillOrder, type ClaimedSandbox } from './warm.js';
+import { wakeHolder } from './warm-lock.js';
 import { reaperLockFile, spawnReaper } from './warm-reaper.js';
+import { refillLockFile } from './warm-refill.js';
 
 export interface WarmLaunch {
   claimed?: ClaimedSandbox;
-  /** Replaces the claimed member (in a detached reaper); a no-op after a cold start. Call once. */
+  /** Has the claimed member replaced (by the pool's refiller); a no-op after a cold start and when called again. */
   refill(): void;
 }
 
@@ -34,8 +38,10 @@ export async function warmLaunch(input: { engine: EngineClient; spec: SandboxSpe
     refill() {
       if (!claimed || refilled || !input.refill || spec.warm.pool <= 0) return;
       refilled = true;
-      const order = fillOrder(spec.name, input.body, claimed.hash, spec.warm.idleTimeout, 1);
-      spawnReaper({ endpoint: engine.endpoint, fill: [order], lockFile: reaperLockFile(engine.endpoint) }, debug);
+      const lockFile = refillLockFile(engine.endpoint, spec.name, claimed.hash);
+      if (wakeHolder(lockFile)) return debug('pool refiller woken to replace the claimed sandbox');
+      const fill = fillOrder(spec.name, input.body, claimed.hash, spec.warm.idleTimeout, spec.warm.pool);
+      spawnReaper({ endpoint: engine.endpoint, fill: [], refill: { fill, hash: claimed.hash, idleTimeout: spec.warm.idleTimeout, lockFile }, lockFile: reaperLockFile(engine.endpoint) }, debug);
     },
   };
 }

@@ -5,11 +5,11 @@
  * so the reaper sleeps until the earliest `mcp-sandbox.pool-expires` of the idle members (at
  * most a minute, so members added meanwhile are seen), removes the stale ones, and exits once
  * no idle member is left. One reaper per user and engine holds a pid lock; others exit after
- * their own work, waking the holder (SIGUSR2) so it sweeps at once and sees their members. The same process performs refills (`fill`), so a refill after a claim costs
- * the launcher one spawn, after the session's first answer, and survives the launcher's exit.
+ * their own work, waking the holder (SIGUSR2) so it sweeps at once and sees their members. The
+ * same process performs fills and refills (`fill`, `refill`: ./warm-refill.ts) first, so they
+ * survive the launcher's exit.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { EngineClient } from '../engine/client.js';
@@ -18,11 +18,15 @@ import { HttpEngineClient } from '../engine/http-client.js';
 import { LABELS } from '../labels.js';
 import { poolState } from '../sandboxes/pool.js';
 import { fillPool, type FillOrder } from './warm.js';
+import { REAPER_FLAG, releaseAllLocks, releaseLock, takeLock, WAKE_SIGNAL } from './warm-lock.js';
+import { refill, type RefillOptions, type RefillOrder } from './warm-refill.js';
 import { decodeOrder, encodeOrder, spawnChild, watchdogScript, WATCHDOG_NODE_FLAGS } from './watchdog.js';
 
 export interface ReaperOrder {
   endpoint: EngineEndpoint;
   fill: FillOrder[];
+  /** A pool to top up after claims (./warm-refill.ts), coalesced with other launchers' requests. */
+  refill?: RefillOrder;
   /** The pid lock that keeps one reaper per user and engine. */
   lockFile: string;
 }
@@ -41,13 +45,14 @@ export function spawnReaper(order: ReaperOrder, debug: (message: string) => void
     return undefined;
   }
   try {
-    const child = spawnChild(process.execPath, [...WATCHDOG_NODE_FLAGS, script, '--pool-reaper'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: {} });
+    const child = spawnChild(process.execPath, [...WATCHDOG_NODE_FLAGS, script, REAPER_FLAG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: {} });
     child.on('error', (error) => debug(`pool reaper failed: ${error.message}`));
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(`${encodeOrder(order as never)}\n`);
     child.unref();
     (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    debug(`pool reaper ${child.pid ?? '?'} started${order.fill.length > 0 ? ` to refill ${order.fill.map((f) => `${f.count} × ${f.profile}`).join(', ')}` : ''}`);
+    const fills = [...order.fill.map((f) => `fill ${f.count} × ${f.profile}`), ...(order.refill ? [`refill ${order.refill.fill.profile} to ${order.refill.fill.count}`] : [])];
+    debug(`pool reaper ${child.pid ?? '?'} started${fills.length > 0 ? ` to ${fills.join(', ')}` : ''}`);
     return child.pid;
   } catch (error) {
     debug(`pool reaper failed: ${(error as Error).message}`);
@@ -66,27 +71,35 @@ export function reaperMain(stdin: NodeJS.ReadableStream = process.stdin): void {
     void reap(order, engine).finally(() => engine.close());
   });
   for (const signal of ['SIGINT', 'SIGHUP', 'SIGPIPE'] as const) process.on(signal, () => undefined);
-  process.on('SIGUSR2', () => wake?.());
+  // `warm --stop` ends a refiller with SIGTERM: leave no lock file behind.
+  process.on('SIGTERM', () => {
+    releaseAllLocks();
+    process.exit(143);
+  });
+  process.on(WAKE_SIGNAL, () => wake?.());
 }
 
 let wake: (() => void) | undefined;
 
-/** A sleep SIGUSR2 cuts short (another reaper added members). */
-function wakeableSleep(ms: number): Promise<void> {
+/** A sleep SIGUSR2 cuts short (another reaper added members, a launcher claimed one); true when it did. */
+function wakeableSleep(ms: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
+    const timer = setTimeout(() => resolve(false), ms);
     wake = () => {
       clearTimeout(timer);
-      resolve();
+      wake = undefined;
+      resolve(true);
     };
   });
 }
 
 export interface ReapOptions {
   now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Resolves true when woken early. */
+  sleep?: (ms: number) => Promise<boolean>;
   /** Longest sleep between sweeps. */
   maxSleepMs?: number;
+  refill?: Omit<RefillOptions, 'sleep' | 'now'>;
 }
 
 /** Fills, then (holding the lock) sweeps until no idle member is left. Never throws. */
@@ -94,6 +107,7 @@ export async function reap(order: ReaperOrder, engine: EngineClient, options: Re
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? wakeableSleep;
   for (const fill of order.fill) await fillPool(engine, fill).catch(() => undefined);
+  if (order.refill) await refill(engine, order.refill, { ...options.refill, now, sleep }).catch(() => undefined);
   while (takeLock(order.lockFile)) {
     try {
       for (;;) {
@@ -122,52 +136,4 @@ async function sweep(engine: EngineClient, now: number): Promise<number | undefi
     }
   }
   return next;
-}
-
-function takeLock(file: string): boolean {
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return true;
-    } catch {
-      const holder = holderPid(file);
-      if (holder !== undefined) {
-        try {
-          process.kill(holder, 'SIGUSR2');
-        } catch {
-          // it just left; its last sweep sees our members
-        }
-        return false;
-      }
-      try {
-        unlinkSync(file);
-      } catch {
-        // someone else cleared it
-      }
-    }
-  }
-  return false;
-}
-
-/** The live reaper holding the lock, if any. */
-function holderPid(file: string): number | undefined {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(file, 'utf8'));
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
-    process.kill(pid, 0);
-    return pid;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid! : undefined;
-  }
-}
-
-function releaseLock(file: string): void {
-  try {
-    if (readFileSync(file, 'utf8') === String(process.pid)) unlinkSync(file);
-  } catch {
-    // gone already
-  }
 }

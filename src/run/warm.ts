@@ -122,23 +122,33 @@ export function fillOrder(profile: string, body: CreateBody, hash: string, idleT
   return { profile, body: pooledBody(body, hash, now / 1000 + idleTimeout), count };
 }
 
-/** Creates and starts the members of an order, nothing attached; returns their names and any errors. */
-export async function fillPool(engine: EngineClient, order: FillOrder): Promise<{ created: string[]; errors: string[] }> {
+/**
+ * Creates and starts the members of an order, at most `concurrency` at a time (no new one after
+ * an error: an engine that refuses one refuses the next), nothing attached; returns their names
+ * and any errors.
+ */
+export async function fillPool(engine: EngineClient, order: FillOrder, concurrency: number = order.count): Promise<{ created: string[]; errors: string[] }> {
   const created: string[] = [];
   const errors: string[] = [];
-  await Promise.all(
-    Array.from({ length: order.count }, async () => {
-      const name = poolName(order.profile);
-      let id: string | undefined;
-      try {
-        id = (await engine.createContainer(order.body, name)).id;
-        await engine.start(id);
-        created.push(name);
-      } catch (error) {
-        errors.push((error as Error).message);
-        if (id !== undefined) await engine.remove(id, { force: true }).catch(() => undefined);
-      }
-    }),
-  );
+  let left = order.count;
+  const one = async (): Promise<void> => {
+    const name = poolName(order.profile);
+    let id: string | undefined;
+    try {
+      id = (await engine.createContainer(order.body, name)).id;
+      await engine.start(id);
+      created.push(name);
+    } catch (error) {
+      errors.push((error as Error).message);
+      if (id !== undefined) await engine.remove(id, { force: true }).catch(() => undefined);
+    }
+  };
+  const worker = async (): Promise<void> => {
+    while (left > 0 && errors.length === 0) {
+      left -= 1;
+      await one();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, order.count)) }, worker));
   return { created, errors };
 }

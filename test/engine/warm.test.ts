@@ -4,11 +4,11 @@
  * the first answer; racing launchers, invalidation (profile edit, secret change), expiry and
  * exited members, hardening through the warm path, and nothing left behind.
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
-import { connect, describeEngine, eventually, NODE_IMAGE, runCli, tempDir, writeUserConfig, type McpSession } from './helpers/engine.js';
+import { connect, describeEngine, eventually, NODE_IMAGE, ROOT, runCli, tempDir, writeUserConfig, type McpSession } from './helpers/engine.js';
 
 jest.setTimeout(180_000);
 
@@ -50,7 +50,15 @@ async function warm(w: { file: string; env: Record<string, string> }, args: stri
 const profiles: string[] = [];
 afterAll(() => {
   // Safety net only: each test asserts its own cleanup first.
-  for (const profile of profiles) for (const m of members(profile)) execFileSync('docker', ['rm', '-f', m.id], { stdio: 'ignore' });
+  for (const profile of profiles) {
+    for (const m of members(profile)) {
+      try {
+        execFileSync('docker', ['rm', '-f', m.id], { stdio: 'ignore' });
+      } catch {
+        // removed meanwhile (AutoRemove)
+      }
+    }
+  }
 });
 
 describeEngine('warm start', () => {
@@ -85,6 +93,48 @@ describeEngine('warm start', () => {
     expect(await eventually(() => !members(name).some((m) => m.id === member!.id), 10_000)).toBe(true);
     expect(await warm(w, ['--stop'])).toContain('removed 1 idle');
     expect(await eventually(() => members(name).length === 0, 10_000)).toBe(true);
+  });
+
+  test('three launchers at once on a pool of three: all claim, the refills coalesce, the pool is back to three and never above', async () => {
+    const name = 'h9-warm-coalesce';
+    profiles.push(name);
+    const w = world(name, 'warm: { pool: 3, idleTimeout: 5m }\n');
+    expect(await warm(w)).toContain('3 idle pooled sandboxes');
+    const before = new Set(idle(name).map((m) => m.id));
+    const sessions = await Promise.all([0, 1, 2].map(() => connect(w.file, { env: w.env, runArgs: ['-v'] })));
+    let most = 0;
+    try {
+      for (const s of sessions) expect(s.stderr()).toContain('claimed warm sandbox');
+      for (const s of sessions) expect(textOf(await s.client.callTool({ name: 'echo', arguments: { message: 'three' } }))).toBe('Echo: three');
+      const refilled = await eventually(() => {
+        const now = idle(name).filter((m) => !before.has(m.id));
+        most = Math.max(most, members(name).filter((m) => /-pool-[0-9a-f]{12}$/.test(m.name)).length);
+        return now.length === 3;
+      }, 90_000, 200);
+      expect(refilled).toBe(true);
+    } finally {
+      await Promise.all(sessions.map((s) => s.close()));
+    }
+    expect(most).toBeLessThanOrEqual(3);
+    // Still three a moment later: no late second refill.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(members(name).filter((m) => /-pool-[0-9a-f]{12}$/.test(m.name))).toHaveLength(3);
+    expect(await warm(w, ['--stop'])).toContain('removed 3 idle');
+    expect(await eventually(() => members(name).length === 0, 20_000)).toBe(true);
+  });
+
+  test('a session that ends before the client falls quiet (a health check) still has its member replaced', async () => {
+    const name = 'h9-warm-short';
+    profiles.push(name);
+    const w = world(name, 'warm: { pool: 1, idleTimeout: 5m }\n');
+    expect(await warm(w)).toContain('1 idle pooled sandbox');
+    const [member] = idle(name);
+    const session = await connect(w.file, { env: w.env, runArgs: ['-v'] });
+    expect(session.stderr()).toContain('claimed warm sandbox');
+    await session.close();
+    expect(await eventually(() => idle(name).some((m) => m.id !== member!.id), 60_000, 250)).toBe(true);
+    expect(await warm(w, ['--stop'])).toContain('removed 1 idle');
+    expect(await eventually(() => members(name).length === 0, 20_000)).toBe(true);
   });
 
   test('two launchers racing for a pool of one: exactly one claims, the other starts cold, both work', async () => {
@@ -159,11 +209,30 @@ describeEngine('warm start', () => {
   test('the reaper removes an unclaimed pool after its idle timeout with no launcher around', async () => {
     const name = 'h9-warm-reaper';
     profiles.push(name);
-    const w = world(name, 'warm: { pool: 2, idleTimeout: 3s }\n');
+    // Long enough that `warm` and `ps` finish first on a loaded machine, short for the test.
+    const w = world(name, 'warm: { pool: 2, idleTimeout: 8s }\n');
     expect(await warm(w)).toContain('2 idle pooled sandboxes');
     expect(idle(name)).toHaveLength(2);
     const ps = await runCli(['ps'], { env: w.env });
     expect(ps.stdout).toMatch(/h9-warm-reaper\s+running \(pool idle\)/);
     expect(await eventually(() => members(name).length === 0, 30_000, 250)).toBe(true);
+  });
+
+  test('a refiller ended by SIGTERM (warm --stop) leaves no lock file behind', async () => {
+    const dir = tempDir('h9-warm-term-');
+    const order = {
+      endpoint: { kind: 'unix', socketPath: '/var/run/docker.sock', source: 'default socket' },
+      fill: [],
+      refill: { fill: { profile: 'h9-warm-term', body: {}, count: 1 }, hash: 'H', idleTimeout: 60, lockFile: path.join(dir, 'refill.pid') },
+      lockFile: path.join(dir, 'reaper.pid'),
+    };
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'watchdog.js'), '--pool-reaper'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    child.stdin.end(`${JSON.stringify(order)}\n`);
+    // It holds the lock while it waits for claims to be quiet (1 s), before any engine call.
+    expect(await eventually(() => existsSync(order.refill.lockFile), 10_000, 20)).toBe(true);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(existsSync(order.refill.lockFile)).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 /** Warm start with the fake engine: the pool hash, the claim decision, the claim itself, expiry and the reaper. */
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { prepareSandbox } from '../../../src/compile/prepare.js';
@@ -11,6 +12,7 @@ import { runSession } from '../../../src/run/session.js';
 import { claimWarm, fillOrder, fillPool } from '../../../src/run/warm.js';
 import { poolHash, pooledBody } from '../../../src/run/warm-hash.js';
 import { reap } from '../../../src/run/warm-reaper.js';
+import { refill, refillLockFile, stopRefillers } from '../../../src/run/warm-refill.js';
 import { claimedName, decidePool, poolName, poolState } from '../../../src/sandboxes/pool.js';
 import { collectOrphans, describeSandbox } from '../../../src/sandboxes/sandboxes.js';
 import { FakeContainer, FakeEngine } from './fake-engine.js';
@@ -233,9 +235,187 @@ describe('fill and reaper', () => {
       sleep: async (ms) => {
         sleeps.push(ms);
         now += ms;
+        return false;
       },
     });
     expect(sleeps).toEqual([30_000]);
     expect(engine.removed.sort()).toEqual(['a', 'gone']);
+  });
+});
+
+/** An engine whose pool is what was created: create lists a member (created), start runs it; in-flight creates are counted. */
+class FillEngine extends FakeEngine {
+  members: ContainerSummary[] = [];
+  inFlight = 0;
+  /** The most idle + starting + in-flight members seen at any create. */
+  peak = 0;
+  peakInFlight = 0;
+  createdAt: number[] = [];
+  constructor(private readonly clock: () => number, behaviour: ConstructorParameters<typeof FakeEngine>[0] = {}) {
+    super(behaviour);
+  }
+  override async createContainer(b: import('../../../src/compile/engine-body.js').CreateBody, name?: string): Promise<{ id: string; warnings: string[] }> {
+    this.inFlight += 1;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+    this.peak = Math.max(this.peak, this.members.filter((m) => /-pool-/.test(m.Names?.[0] ?? '')).length + this.inFlight);
+    this.createdAt.push(this.clock());
+    try {
+      await new Promise((resolve) => setImmediate(resolve));
+      const { id } = await super.createContainer(b);
+      const unique = `${id}-${this.members.length}`;
+      this.members.push({ Id: unique, Names: [`/${name}`], Image: 'x', Labels: b.Labels, State: 'created', Status: '', Created: this.clock() / 1000 });
+      return { id: unique, warnings: [] };
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+  override async start(id?: string): Promise<void> {
+    this.calls.push('start');
+    const m = this.members.find((c) => c.Id === id);
+    if (m) m.State = 'running';
+  }
+  override async listContainers(filters: { labels?: string[] } = {}): Promise<ContainerSummary[]> {
+    this.calls.push('list');
+    return this.members.filter((m) => (filters.labels ?? []).every((l) => m.Labels?.[l.slice(0, l.indexOf('='))] === l.slice(l.indexOf('=') + 1)));
+  }
+  /** A launcher claims one: renamed away from the idle name. */
+  claim(): void {
+    const m = this.members.find((c) => c.State === 'running' && /-pool-/.test(c.Names?.[0] ?? ''));
+    if (m) m.Names = [(m.Names?.[0] ?? '').replace('-pool-', '-claimed-')];
+  }
+}
+
+/** A process that looks like a pool reaper to the lock (its argv has --pool-reaper) and handles no signal; resolved once it runs (exec'd). */
+async function fakeReaper(): Promise<ReturnType<typeof spawn>> {
+  const child = spawn(process.execPath, ['-e', 'process.stdout.write("up"); setTimeout(() => undefined, 30000)', '--', '--pool-reaper'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve) => child.stdout?.once('data', resolve));
+  return child;
+}
+
+describe('refill', () => {
+  const lockDir = (): string => mkdtempSync(path.join(tmpdir(), 'h9-refill-'));
+  const N = 10;
+  const refillOrder = (lockFile: string, hash = 'H') => ({ fill: fillOrder('test-secret', body(), hash, 60, N, NOW), hash, idleTimeout: 60, lockFile });
+  const idleCount = (engine: FillEngine): number => engine.members.filter((m) => m.State === 'running' && /-pool-/.test(m.Names?.[0] ?? '')).length;
+
+  test('ten claims while the refiller waits cost one fill, after claims went quiet: the pool is back to N, never more than N + in flight', async () => {
+    let now = NOW;
+    const engine = new FillEngine(() => now);
+    await fillPool(engine, fillOrder('test-secret', body(), 'H', 60, N, NOW));
+    expect(idleCount(engine)).toBe(N);
+    engine.peak = 0;
+    engine.peakInFlight = 0;
+    engine.createdAt = [];
+    // The first claim starts the refiller; nine more arrive (each a wake) during its first sleeps.
+    engine.claim();
+    let wakes = 9;
+    const sleeps: number[] = [];
+    const lockFile = path.join(lockDir(), 'refill.pid');
+    await refill(engine, refillOrder(lockFile), {
+      now: () => now,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        if (wakes > 0) {
+          wakes -= 1;
+          engine.claim();
+          now += 100;
+          return true;
+        }
+        now += ms;
+        return false;
+      },
+      quietMs: 1000,
+      concurrency: 2,
+    });
+    expect(idleCount(engine)).toBe(N);
+    expect(engine.members.filter((m) => /-claimed-/.test(m.Names?.[0] ?? ''))).toHaveLength(N);
+    expect(engine.createdAt).toHaveLength(N);
+    // Nothing was created before the last claim plus the quiet period.
+    expect(Math.min(...engine.createdAt)).toBe(NOW + 9 * 100 + 1000);
+    expect(engine.peak).toBeLessThanOrEqual(N);
+    expect(engine.peakInFlight).toBe(2);
+    expect(existsSync(lockFile)).toBe(false);
+    // New members expire idleTimeout after they were made, not after the order.
+    expect(engine.members.at(-1)?.Labels[LABELS.poolExpires]).toBe(String(Math.floor((NOW + 1900) / 1000 + 60)));
+  });
+
+  test('claims that keep coming delay the fill by at most maxDelayMs', async () => {
+    let now = NOW;
+    const engine = new FillEngine(() => now);
+    await refill(engine, refillOrder(path.join(lockDir(), 'refill.pid')), {
+      now: () => now,
+      sleep: async () => {
+        now += 200;
+        return true;
+      },
+      quietMs: 1000,
+      maxDelayMs: 5000,
+    });
+    expect(engine.createdAt[0]).toBe(NOW + 5000);
+    expect(idleCount(engine)).toBe(N);
+  });
+
+  test('a pool that is full, or of another hash, gets nothing; an engine that refuses is not retried in a loop', async () => {
+    let now = NOW;
+    const full = new FillEngine(() => now);
+    await fillPool(full, fillOrder('test-secret', body(), 'H', 60, N, NOW));
+    const sleep = async (ms: number) => ((now += ms), false);
+    await refill(full, refillOrder(path.join(lockDir(), 'l')), { now: () => now, sleep });
+    expect(full.members).toHaveLength(N);
+    await refill(full, refillOrder(path.join(lockDir(), 'l'), 'OTHER'), { now: () => now, sleep });
+    expect(full.members.filter((m) => m.Labels[LABELS.poolHash] === 'OTHER')).toHaveLength(N);
+    const refusing = new FillEngine(() => now, { createErrors: Array.from({ length: 100 }, () => new Error('no memory')) });
+    await refill(refusing, refillOrder(path.join(lockDir(), 'l')), { now: () => now, sleep });
+    expect(refusing.calls.filter((c) => c === 'create')).toHaveLength(2);
+  });
+
+  test('with a live refiller holding the lock, another one creates nothing and wakes it (SIGUSR2)', async () => {
+    const holder = await fakeReaper();
+    const lockFile = path.join(lockDir(), 'refill.pid');
+    writeFileSync(lockFile, String(holder.pid));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => holder.on('exit', (_code, signal) => resolve(signal)));
+    const engine = new FillEngine(() => NOW);
+    await refill(engine, refillOrder(lockFile), { sleep: async () => false });
+    expect(engine.calls).toEqual([]);
+    // It has no handler: the wake signal's default action ends it, which proves it was sent.
+    expect(await exited).toBe('SIGUSR2');
+    // A lock whose holder is gone is taken over.
+    await refill(engine, refillOrder(lockFile), { now: () => NOW, sleep: async () => false });
+    expect(idleCount(engine)).toBe(N);
+  });
+
+  test('warm --stop ends the profile\'s refillers (SIGTERM) and no other profile\'s', async () => {
+    const endpoint = new FakeEngine().endpoint;
+    const ours = await fakeReaper();
+    const theirs = await fakeReaper();
+    const files = [refillLockFile(endpoint, 'h9-stop-ours', 'H'), refillLockFile(endpoint, 'h9-stop-theirs', 'H')];
+    writeFileSync(files[0]!, String(ours.pid));
+    writeFileSync(files[1]!, String(theirs.pid));
+    try {
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => ours.on('exit', (_code, signal) => resolve(signal)));
+      expect(stopRefillers(endpoint, 'h9-stop-ours')).toBe(1);
+      expect(await exited).toBe('SIGTERM');
+      expect(theirs.exitCode).toBeNull();
+      expect(theirs.signalCode).toBeNull();
+    } finally {
+      theirs.kill();
+      for (const file of files) rmSync(file, { force: true });
+    }
+  });
+
+  test('a lock naming a live process that is no pool reaper (a reused pid) is taken over, and that process is not signalled', async () => {
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 30000)'], { stdio: 'ignore' });
+    const lockFile = path.join(lockDir(), 'refill.pid');
+    writeFileSync(lockFile, String(other.pid));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const engine = new FillEngine(() => NOW);
+      await refill(engine, refillOrder(lockFile), { now: () => NOW, sleep: async () => false });
+      expect(idleCount(engine)).toBe(N);
+      expect(other.exitCode).toBeNull();
+      expect(other.signalCode).toBeNull();
+    } finally {
+      other.kill();
+    }
   });
 });
