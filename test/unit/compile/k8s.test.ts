@@ -323,7 +323,7 @@ describe('--serve', () => {
     const data = (m[0]!.object as unknown as { data: Record<string, string> }).data;
     expect(data['profile.yaml']).toBe('version: 1\nname: t\n');
     expect(data['sandbox-pod.yaml']).toContain('runtimeClassName: gvisor');
-    expect(comments(m)).toMatch(/depends on `mcp-sandbox serve`/);
+    expect(comments(m)).toMatch(/needs the Kubernetes sandbox backend of `mcp-sandbox serve`/);
   });
 });
 
