@@ -29,7 +29,7 @@ export interface EgressStartInput {
 
 /** A started (or starting) egress set. */
 export interface RunEgress {
-  /** Resolves once the resolver runs and the firewall is in place: the server may start then, not before. */
+  /** Resolves once the holder has set the firewall and its resolver runs: the server may start then, not before. */
   confined: Promise<void>;
   /** Resolves once the proxy is up as well. */
   ready: Promise<EgressSession>;

@@ -252,6 +252,28 @@ describeEngine('egress allowlist (real engine, server under runsc)', () => {
     expect(stillClosed?.result).toBe('timeout');
   });
 
+  test('the holder keeps no capability once it runs: every process in it is nobody with empty capability sets', () => {
+    const holder = (session as EgressSession).holderId;
+    // Read inside, with shell builtins only, so the reading shell is the one process to leave out.
+    const script = [
+      'self=$$',
+      'for d in /proc/[0-9]*; do',
+      '  p=${d#/proc/}; [ "$p" = "$self" ] && continue; line="pid:$p"',
+      '  while read -r k v rest; do case $k in Name:|PPid:|Uid:|CapInh:|CapPrm:|CapEff:|CapBnd:|CapAmb:) line="$line $k$v";; esac; done <"$d/status"',
+      '  echo "$line"',
+      'done',
+    ].join('\n');
+    const out = docker('exec', '--user', '65534:65534', holder, 'sh', '-c', script);
+    const processes = out.split('\n').filter(Boolean).map((line) => Object.fromEntries(line.split(' ').map((f) => f.split(':') as [string, string])));
+    // dnsmasq, the entrypoint (pid 1, after setpriv) and its stdin watcher.
+    expect(processes.map((p) => p.Name).sort()).toEqual(expect.arrayContaining(['cat', 'dnsmasq', 'entry.sh']));
+    expect(processes.find((p) => p.pid === '1')?.Name).toBe('entry.sh');
+    const zero = '0000000000000000';
+    for (const p of processes) expect(p).toMatchObject({ Uid: '65534', CapInh: zero, CapPrm: zero, CapEff: zero, CapBnd: zero, CapAmb: zero });
+    // The container was given NET_ADMIN: the sets are empty because the entrypoint gave it up.
+    expect(docker('inspect', '-f', '{{.HostConfig.CapAdd}}', holder)).toContain('NET_ADMIN');
+  });
+
   test('an allowed name resolving to a private or link-local address is refused by the proxy, unless mapped in egress.hosts', async () => {
     const [priv, meta, mapped] = probe(sandbox(), [
       { op: 'fetch', url: 'https://private.test/' },
@@ -335,7 +357,7 @@ describeEngine('egress allowlist (real engine, server under runsc)', () => {
 
   test('stop() leaves nothing behind; a SIGKILLed launcher leaves only a network the sweep removes', async () => {
     const mine = (): string[] => spawnSync('docker', ['ps', '-aq', '--filter', `label=${LABELS.egressSession}=${RUN}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-    expect(mine().length).toBe(2); // holder and proxy; the firewall helper is gone
+    expect(mine().length).toBe(2); // holder and proxy, nothing else
     await session?.stop();
     session = undefined;
     expect(mine()).toEqual([]);

@@ -1,5 +1,5 @@
 docker network create --internal --subnet 198.19.0.0/28 --ip-range 198.19.0.8/29 --gateway 198.19.0.1 --label mcp-sandbox.egress-session=postgres --label mcp-sandbox.egress=network mcp-sandbox-egress-postgres
-docker run -d --name mcp-sandbox-egress-postgres-dns --runtime runc --network mcp-sandbox-egress-postgres --read-only --user 65534:65534 --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp:rw,noexec,nosuid,nodev,size=4m --memory 67108864 --memory-swap 67108864 --pids-limit 32 --rm --label mcp-sandbox.egress-session=postgres --label mcp-sandbox.egress=dns -e 'EGRESS_CONFIG=no-resolv
+docker run -d --name mcp-sandbox-egress-postgres-dns --runtime runc --network mcp-sandbox-egress-postgres --read-only --user 0:0 --cap-drop ALL --cap-add NET_ADMIN --cap-add SETGID --cap-add SETUID --cap-add SETPCAP --security-opt no-new-privileges --tmpfs /tmp:rw,noexec,nosuid,nodev,size=4m --memory 67108864 --memory-swap 67108864 --pids-limit 32 --rm --label mcp-sandbox.egress-session=postgres --label mcp-sandbox.egress=dns -e 'EGRESS_CONFIG=no-resolv
 no-hosts
 no-poll
 pid-file=
@@ -11,8 +11,7 @@ log-queries
 log-facility=-
 host-record=db.example.com,198.18.0.2
 address=/#/
-' mcp-sandbox/egress:local /egress/entry.sh dns
-docker run --rm --name mcp-sandbox-egress-postgres-firewall --runtime runc --network container:mcp-sandbox-egress-postgres-dns --read-only --user 0:0 --cap-drop ALL --cap-add NET_ADMIN --security-opt no-new-privileges --tmpfs /tmp:rw,noexec,nosuid,nodev,size=4m --memory 67108864 --memory-swap 67108864 --pids-limit 32 --label mcp-sandbox.egress-session=postgres --label mcp-sandbox.egress=firewall -e 'EGRESS_RULES4=*nat
+' -e 'EGRESS_RULES4=*nat
 :PREROUTING ACCEPT [0:0]
 :INPUT ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
@@ -41,7 +40,7 @@ COMMIT
 -A INPUT -i lo -j ACCEPT
 -A OUTPUT -o lo -j ACCEPT
 COMMIT
-' -e EGRESS_ROUTES=198.18.0.0/24 mcp-sandbox/egress:local /egress/entry.sh firewall
+' -e EGRESS_ROUTES=198.18.0.0/24 mcp-sandbox/egress:local /egress/entry.sh dns
 docker create --ip 198.19.0.2 --name mcp-sandbox-egress-postgres-proxy --runtime runsc-net --network mcp-sandbox-egress-postgres --read-only --user 65534:65534 --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp:rw,noexec,nosuid,nodev,size=4m --memory 67108864 --memory-swap 67108864 --pids-limit 128 --rm --label mcp-sandbox.egress-session=postgres --label mcp-sandbox.egress=proxy -e 'EGRESS_CONFIG=global
   log stdout format raw local0
   maxconn 1024
