@@ -4,8 +4,10 @@
 #                      (SETUID, SETGID, SETPCAP to give everything up) it puts the routes in
 #                      $EGRESS_ROUTES on eth0 and loads $EGRESS_RULES4 / $EGRESS_RULES6 with
 #                      iptables-restore, then drops to nobody with no capability left in any set
-#                      (setpriv) and runs dnsmasq with the config in $EGRESS_CONFIG (the
-#                      sandbox's only resolver). Nothing joins the namespace before dnsmasq runs.
+#                      (setpriv) and runs tinyproxy with $EGRESS_CONNECT_CONFIG and the filter
+#                      $EGRESS_CONNECT_FILTER (CONNECT for HTTPS_PROXY clients), then dnsmasq
+#                      with the config in $EGRESS_CONFIG (the sandbox's only resolver). Nothing
+#                      joins the namespace before dnsmasq runs.
 #   entry.sh proxy     haproxy with the config in $EGRESS_CONFIG (forwards by SNI, Host, port)
 # With EGRESS_TIE_STDIN=1 a long-running role ends when its stdin reaches EOF: the launcher
 # keeps stdin attached, so the container (AutoRemove) goes when the launcher does, SIGKILL too.
@@ -38,6 +40,12 @@ dns)
     # that runs from here on can change the rules or regain a capability.
     # The full path: busybox sh prefers its own setpriv applet, which cannot change ids.
     exec /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- /egress/entry.sh dns
+  fi
+  if [ -n "${EGRESS_CONNECT_CONFIG:-}" ]; then
+    printf '%s' "$EGRESS_CONNECT_FILTER" >/tmp/egress-connect.filter
+    printf '%s' "$EGRESS_CONNECT_CONFIG" >/tmp/egress-connect.conf
+    # Ends with the container: pid 1 (this shell) exits when dnsmasq does.
+    tinyproxy -d -c /tmp/egress-connect.conf </dev/null &
   fi
   printf '%s\n' "$EGRESS_CONFIG" >"$conf"
   serve dnsmasq --keep-in-foreground --conf-file="$conf"

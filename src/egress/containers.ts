@@ -58,8 +58,9 @@ export function helperBody(options: HelperOptions): CreateBody {
       Memory: 64 * 1024 * 1024,
       MemorySwap: 64 * 1024 * 1024,
       NanoCpus: 1_000_000_000,
-      // gVisor counts its own threads against the pids limit (docs/engine.md).
-      PidsLimit: options.runtime.startsWith('runsc') ? 128 : 32,
+      // gVisor counts its own threads against the pids limit (docs/engine.md); the holder's
+      // tinyproxy runs a thread per client (configs.ts: MaxClients 32).
+      PidsLimit: options.runtime.startsWith('runsc') ? 128 : holder ? 64 : 32,
       CapDrop: ['ALL'],
       CapAdd: holder ? [...HOLDER_CAPABILITIES] : [],
       SecurityOpt: ['no-new-privileges'],

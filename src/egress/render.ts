@@ -12,7 +12,7 @@ import type { CreateBody } from '../compile/engine-body.js';
 import { egressHolderName } from '../compile/spec.js';
 import type { NetworkCreateBody } from '../engine/client.js';
 import { LABELS } from '../labels.js';
-import { dnsmasqConfig, firewallRules, haproxyConfig } from './configs.js';
+import { connectProxyConfig, dnsmasqConfig, firewallRules, haproxyConfig } from './configs.js';
 import { EGRESS_IMAGE, helperBody, type EgressRole } from './containers.js';
 import type { EgressPlan } from './plan.js';
 
@@ -72,6 +72,7 @@ export function egressBodies(plan: EgressPlan, options: RenderOptions, block: nu
   const labels = { ...(options.labels ?? {}), [LABELS.egressSession]: options.sessionId };
   const common = { image: options.image ?? EGRESS_IMAGE, labels, tieStdin: true, networkMode: base };
   const rules = firewallRules(plan, addresses.proxy);
+  const connect = connectProxyConfig(plan);
   const proxy = helperBody({
     ...common,
     role: 'proxy',
@@ -89,7 +90,14 @@ export function egressBodies(plan: EgressPlan, options: RenderOptions, block: nu
       ...common,
       role: 'dns',
       runtime: options.dnsRuntime ?? 'runc',
-      env: { EGRESS_CONFIG: dnsmasqConfig(plan), EGRESS_RULES4: rules.rules4, EGRESS_RULES6: rules.rules6, EGRESS_ROUTES: rules.routes.join(' ') },
+      env: {
+        EGRESS_CONFIG: dnsmasqConfig(plan),
+        EGRESS_CONNECT_CONFIG: connect.config,
+        EGRESS_CONNECT_FILTER: connect.filter,
+        EGRESS_RULES4: rules.rules4,
+        EGRESS_RULES6: rules.rules6,
+        EGRESS_ROUTES: rules.routes.join(' '),
+      },
     }),
     proxy: {
       ...proxy,

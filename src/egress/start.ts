@@ -17,8 +17,9 @@ import { Demuxer, type Sink } from '../engine/demux.js';
 import { SandboxError } from '../errors.js';
 import { LABELS } from '../labels.js';
 import type { CreateBody } from '../compile/engine-body.js';
-import { lineSplitter, parseDnsLine, parseProxyLine, type EgressSink } from './events.js';
+import { connectLineParser, lineSplitter, parseDnsLine, parseProxyLine, type EgressEvent, type EgressSink } from './events.js';
 import type { EgressPlan } from './plan.js';
+import { PROXY_ENV } from './proxy-env.js';
 import { EGRESS_IMAGE } from './containers.js';
 import { SUBNET_BLOCKS, egressBodies, type EgressBodies, type RenderOptions } from './render.js';
 
@@ -51,7 +52,7 @@ export interface EgressTimings {
 export interface EgressSession {
   /** For the server's create body: its HostConfig.NetworkMode (no Dns settings: it uses ours). */
   networkMode: string;
-  /** Environment for the server: none (the path is transparent; no proxy variables needed). */
+  /** Proxy variables for the server (proxy-env.ts): clients that honour them use the CONNECT proxy. */
   env: string[];
   networkId: string;
   holderId: string;
@@ -98,7 +99,7 @@ export async function startEgress(options: EgressOptions): Promise<EgressSession
     const [proxyAt] = await proxy.ready;
     return {
       networkMode: `container:${holder.id}`,
-      env: [],
+      env: Object.entries(PROXY_ENV).map(([key, value]) => `${key}=${value}`),
       networkId: created.network as string,
       holderId: holder.id,
       proxyId: proxy.id,
@@ -175,7 +176,9 @@ async function startHelper(
   // A reset attach (engine restart, container gone) ends the log stream, never the launcher.
   stream.on('error', () => undefined);
   created.containers.push({ id, stream });
-  const parse = proxy ? parseProxyLine : (line: string) => parseDnsLine(line);
+  // The holder's log carries dnsmasq's and its CONNECT proxy's lines.
+  const connect = connectLineParser();
+  const parse = proxy ? parseProxyLine : (line: string): EgressEvent | undefined => parseDnsLine(line) ?? connect(line);
   const log: string[] = [];
   const readyAt = new Promise<number[]>((resolve, reject) => {
     const seen: Array<number | undefined> = marks.map(() => undefined);

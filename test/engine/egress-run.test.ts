@@ -111,8 +111,10 @@ describeEngine('run with an egress allowlist (real engine, server under runsc)',
     const session = await connect(profile, { env, runArgs: ['--verbose'] });
     const pid = session.pid() as number;
     try {
-      expect(docker('inspect', '-f', '{{.HostConfig.Runtime}} {{.HostConfig.NetworkMode}}', docker('ps', '-q', '--filter', `label=${LABELS.profile}=egress-run-${RUN}`, '--filter', `label=${LABELS.launcherPid}=${pid}`)))
-        .toMatch(/^runsc-net container:/);
+      const server = docker('ps', '-q', '--filter', `label=${LABELS.profile}=egress-run-${RUN}`, '--filter', `label=${LABELS.launcherPid}=${pid}`);
+      expect(docker('inspect', '-f', '{{.HostConfig.Runtime}} {{.HostConfig.NetworkMode}}', server)).toMatch(/^runsc-net container:/);
+      // Clients that honour proxy variables are pointed at the sandbox's CONNECT proxy.
+      expect(docker('inspect', '-f', '{{json .Config.Env}}', server)).toContain('"HTTPS_PROXY=http://127.0.0.11:3128"');
       const fetchUrl = async (url: string): Promise<string> => textOf(await session.client.callTool({ name: 'fetch', arguments: { url } }));
       expect(await fetchUrl(`https://${ALLOWED}/`)).toBe(`200 target allowed host=${ALLOWED}`);
       // Not listed: the name does not resolve in the sandbox.

@@ -187,6 +187,31 @@ describeEngine('egress allowlist (real engine, server under runsc)', () => {
     expect(allowed?.kind === 'connection' && allowed.bytesIn > 0 && allowed.bytesOut > 0).toBe(true);
   });
 
+  test('a client that honours HTTPS_PROXY reaches an allowed name through the CONNECT proxy; a denied one gets 403, recorded', async () => {
+    const env = (session as EgressSession).env;
+    expect(env).toContain('HTTPS_PROXY=http://127.0.0.11:3128');
+    const [allowed, sub, denied, priv] = probe(
+      sandbox(),
+      [
+        { op: 'proxyFetch', url: 'https://api.allowed.test/' },
+        { op: 'proxyFetch', url: 'https://x.cdn.test/' },
+        { op: 'proxyFetch', url: 'https://denied.test/' },
+        // Allowed by name, but it resolves to a private address: the proxy behind still refuses it.
+        { op: 'proxyFetch', url: 'https://private.test/' },
+      ],
+      env.flatMap((e) => ['-e', e]),
+    );
+    expect(allowed).toEqual({ status: 200, body: 'target up host=api.allowed.test' });
+    expect(sub).toEqual({ status: 200, body: 'target up host=x.cdn.test' });
+    expect(denied).toEqual({ proxyStatus: 403 });
+    expect(priv?.status).toBeUndefined();
+    const refusedConnect = (e: EgressEvent): boolean => e.kind === 'connection' && e.via === 'connect' && e.name === 'denied.test';
+    expect(await eventually(() => events.some(refusedConnect), 5_000)).toBe(true);
+    expect(events.find(refusedConnect)).toMatchObject({ verdict: 'refused-name', port: 443 });
+    // The upstream DNS server never saw the denied name: tinyproxy refused before resolving.
+    expect(logsOf(`${RUN}-dns`)).not.toMatch(/denied\.test/);
+  });
+
   test('a denied name does not resolve and the query never reaches the upstream DNS server', async () => {
     const [denied, exfil, allowedHere, fetched] = probe(sandbox(), [
       { op: 'lookup', name: 'denied.test' },
