@@ -118,10 +118,10 @@ export function haproxyConfig(plan: EgressPlan): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Fields of EgressEvent (events.ts); %U bytes from the client, %B bytes to it. */
+/** Fields of EgressEvent (events.ts); %U bytes from the client, %B bytes to it; %Ts%ms the accept time in ms. */
 const LOG_FORMAT =
   '{"event":"connection","name":"%[var(sess.name),json(utf8s)]","port":%[var(sess.port)],"upstream":"%si:%sp",' +
-  '"verdict":"%[var(sess.verdict)]","bytesOut":%U,"bytesIn":%B,"durationMs":%Tt,"termination":"%ts","start":%Ts}';
+  '"verdict":"%[var(sess.verdict)]","bytesOut":%U,"bytesIn":%B,"durationMs":%Tt,"termination":"%ts","startMs":%Ts%ms}';
 
 function frontend(listener: Listener, hosts: ReadonlyMap<string, string>): string[] {
   const http = listener.route === 'http';

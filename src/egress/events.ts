@@ -56,7 +56,7 @@ export function parseProxyLine(line: string): EgressEvent | undefined {
     bytesIn: Number(raw.bytesIn) || 0,
     durationMs: Number(raw.durationMs) || 0,
     termination: String(raw.termination ?? ''),
-    time: (Number(raw.start) || 0) * 1000,
+    time: Number(raw.startMs) || 0,
   };
 }
 

@@ -14,6 +14,7 @@ import { sweepEgressNetworks } from '../egress/sweep.js';
 import { SandboxError } from '../errors.js';
 import { LABELS } from '../labels.js';
 import { VERSION } from '../version.js';
+import type { ToolCallRef } from './tool-calls.js';
 import type { UserConfig } from './user-config.js';
 
 export interface EgressStartInput {
@@ -24,6 +25,8 @@ export interface EgressStartInput {
   session: string;
   /** Receives each connection and refused name (the audit log). */
   record?: (entry: Record<string, unknown>) => void;
+  /** The tools/call calls in flight during [from, to] (the gate's timeline), named in each record. */
+  callsDuring?: (from: number, to: number) => ToolCallRef[];
   debug(message: string): void;
 }
 
@@ -64,7 +67,7 @@ export function beginEgress(input: EgressStartInput): RunEgress {
     sessionId: input.session,
     ...(config.egress?.network ? { upstreamNetwork: config.egress.network } : {}),
     labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname(), [LABELS.version]: VERSION },
-    sink: (event) => input.record?.(egressRecord(event)),
+    sink: (event) => input.record?.(egressRecord(event, input.callsDuring)),
     onConfined: () => onConfined(),
   });
   // A start that fails before the firewall is in place rejects `confined` too.
@@ -85,8 +88,16 @@ export function beginEgress(input: EgressStartInput): RunEgress {
   };
 }
 
-/** An egress event as an audit record; `time` becomes the record's `at` (the log has its own `ts`). */
-export function egressRecord(event: EgressEvent): Record<string, unknown> {
+/** The proxy's clock (under gVisor) and the launcher's may differ by a few ms. */
+const CLOCK_SLACK_MS = 10;
+
+/**
+ * An egress event as an audit record; `time` becomes the record's `at` (the log has its own
+ * `ts`), and `toolCalls` names the calls in flight when the connection was opened (or the name
+ * refused): the call that caused it. A kept-alive connection that later calls reuse stays with
+ * the call that opened it.
+ */
+export function egressRecord(event: EgressEvent, callsDuring?: (from: number, to: number) => ToolCallRef[]): Record<string, unknown> {
   const { kind, time, ...rest } = event;
-  return { type: 'egress', event: kind, ...rest, at: new Date(time).toISOString() };
+  return { type: 'egress', event: kind, ...rest, at: new Date(time).toISOString(), ...(callsDuring ? { toolCalls: callsDuring(time - CLOCK_SLACK_MS, time + CLOCK_SLACK_MS) } : {}) };
 }

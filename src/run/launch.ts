@@ -291,7 +291,7 @@ async function egressFor(context: RunContext, engine: EngineClient, session: str
     engine,
     config: context.config,
     session,
-    ...(gate ? { record: (entry: Record<string, unknown>) => gate.audit.record(entry) } : {}),
+    ...(gate ? { record: (entry: Record<string, unknown>) => gate.audit.record(entry), callsDuring: (from: number, to: number) => gate.calls.during(from, to) } : {}),
     debug: context.debug,
   });
 }

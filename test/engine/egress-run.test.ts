@@ -137,7 +137,11 @@ describeEngine('run with an egress allowlist (real engine, server under runsc)',
       .flatMap((f) => readFileSync(path.join(auditDir, f), 'utf8').split('\n').filter(Boolean))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     const egress = records.filter((r) => r.type === 'egress');
-    expect(egress).toEqual(expect.arrayContaining([expect.objectContaining({ event: 'connection', name: ALLOWED, port: 443, verdict: 'allowed', upstream: `${targetIp}:443` })]));
+    // Each record names the tool call in flight: the connection was made by the fetch call.
+    const allowed = egress.find((r) => r.event === 'connection' && r.name === ALLOWED);
+    expect(allowed).toMatchObject({ port: 443, verdict: 'allowed', upstream: `${targetIp}:443`, toolCalls: [{ tool: 'fetch', id: expect.anything() }] });
+    const call = records.find((r) => r.type === 'call' && r.tool === 'fetch' && r.id === (allowed?.toolCalls as Array<{ id: unknown }>)[0]?.id);
+    expect(call).toBeDefined();
     expect(egress.every((r) => typeof r.session === 'string' && r.session === records.find((x) => x.type === 'session-start')?.session)).toBe(true);
   });
 

@@ -77,7 +77,7 @@ defaults
   timeout server 1h
   timeout tunnel 1h
   timeout http-request 30s
-  log-format '\''{"event":"connection","name":"%[var(sess.name),json(utf8s)]","port":%[var(sess.port)],"upstream":"%si:%sp","verdict":"%[var(sess.verdict)]","bytesOut":%U,"bytesIn":%B,"durationMs":%Tt,"termination":"%ts","start":%Ts}'\''
+  log-format '\''{"event":"connection","name":"%[var(sess.name),json(utf8s)]","port":%[var(sess.port)],"upstream":"%si:%sp","verdict":"%[var(sess.verdict)]","bytesOut":%U,"bytesIn":%B,"durationMs":%Tt,"termination":"%ts","startMs":%Ts%ms}'\''
 backend upstream_tcp
   mode tcp
   server upstream 0.0.0.0:0

@@ -114,14 +114,14 @@ describe('firewallRules', () => {
 describe('events', () => {
   test('a proxy log line becomes a connection event', () => {
     const line =
-      '{"event":"connection","name":"api.github.com","port":443,"upstream":"140.82.1.1:443","verdict":"allowed","bytesOut":517,"bytesIn":4242,"durationMs":88,"termination":"--","start":1764633600}';
+      '{"event":"connection","name":"api.github.com","port":443,"upstream":"140.82.1.1:443","verdict":"allowed","bytesOut":517,"bytesIn":4242,"durationMs":88,"termination":"--","startMs":1764633600123}';
     expect(parseProxyLine(line)).toEqual({
       kind: 'connection', name: 'api.github.com', port: 443, upstream: '140.82.1.1:443', verdict: 'allowed',
-      bytesOut: 517, bytesIn: 4242, durationMs: 88, termination: '--', time: 1764633600000,
+      bytesOut: 517, bytesIn: 4242, durationMs: 88, termination: '--', time: 1764633600123,
     });
   });
   test('a refused connection has no upstream', () => {
-    const line = '{"event":"connection","name":"evil.test","port":443,"upstream":"-:-","verdict":"refused-name","bytesOut":0,"bytesIn":0,"durationMs":3,"termination":"PR","start":1}';
+    const line = '{"event":"connection","name":"evil.test","port":443,"upstream":"-:-","verdict":"refused-name","bytesOut":0,"bytesIn":0,"durationMs":3,"termination":"PR","startMs":1000}';
     expect(parseProxyLine(line)).toMatchObject({ verdict: 'refused-name', upstream: '' });
     expect(parseProxyLine('[NOTICE]   (1) : Loading success.')).toBeUndefined();
   });

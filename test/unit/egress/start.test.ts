@@ -65,7 +65,7 @@ class EgressFake extends FakeEngine {
     if (id.endsWith('-dns')) out.write(frame(`${this.holderLog}dnsmasq[7]: started, version 2.90\ndnsmasq[7]: config evil.test is NXDOMAIN\n`));
     if (id.endsWith('-proxy')) {
       out.write(frame('[NOTICE] (1) : Loading success.\n'));
-      out.write(frame('{"event":"connection","name":"evil.test","port":443,"upstream":"-:-","verdict":"refused-name","bytesOut":0,"bytesIn":0,"durationMs":1,"termination":"PR","start":1}\n'));
+      out.write(frame('{"event":"connection","name":"evil.test","port":443,"upstream":"-:-","verdict":"refused-name","bytesOut":0,"bytesIn":0,"durationMs":1,"termination":"PR","startMs":1000}\n'));
     }
   }
   override async wait(): Promise<WaitHandle> {

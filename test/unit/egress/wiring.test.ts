@@ -13,6 +13,7 @@ import { SandboxError } from '../../../src/errors.js';
 import { lintProfile } from '../../../src/lint/engine.js';
 import { loadProfile } from '../../../src/profile/load.js';
 import { egressRecord } from '../../../src/run/egress-session.js';
+import { ToolCallTimeline } from '../../../src/run/tool-calls.js';
 import { mapRuntime, userConfigFromText } from '../../../src/run/user-config.js';
 import { parse } from 'yaml';
 
@@ -94,6 +95,23 @@ describe('user config egress and runtime mapping', () => {
     const own = userConfigFromText('c.yaml', 'runtimes: { runsc: { bridge: runsc-net, allow: runsc-egress } }\n', parse);
     expect(mapRuntime(own, 'runsc', 'allow')).toBe('runsc-egress');
   });
+});
+
+test('an egress record names the tools/call calls in flight when the connection was opened', () => {
+  const calls = new ToolCallTimeline();
+  calls.note({ id: 1, tool: 'early', phase: 'start', at: 100 });
+  calls.note({ id: 1, tool: 'early', phase: 'end', at: 900 });
+  calls.note({ id: 2, tool: 'fetch', phase: 'start', at: 950 });
+  calls.note({ id: '3', tool: 'slow', phase: 'start', at: 990 });
+  calls.note({ id: 2, tool: 'fetch', phase: 'end', at: 1200 });
+  const event = { kind: 'connection', name: 'api.example.com', port: 443, upstream: '', verdict: 'allowed', bytesOut: 0, bytesIn: 0, durationMs: 5000, termination: '--', time: 960 } as const;
+  // Not "slow": it started after the connection was opened, even though the connection outlived it.
+  expect(egressRecord(event, (from, to) => calls.during(from, to)).toolCalls).toEqual([{ id: 2, tool: 'fetch' }]);
+  expect(calls.during(1000, 1100)).toEqual([{ id: 2, tool: 'fetch' }, { id: '3', tool: 'slow' }]);
+  // A connection after every call had ended names none; one still open later names the open call.
+  expect(calls.during(1300, 1400)).toEqual([{ id: '3', tool: 'slow' }]);
+  calls.note({ id: '3', tool: 'slow', phase: 'end', at: 1250 });
+  expect(calls.during(1300, 1400)).toEqual([]);
 });
 
 test('an egress event becomes an audit record of type egress', () => {
