@@ -177,13 +177,15 @@ async function dryRun(context: RunContext, engine: EngineClient, own: boolean): 
   } finally {
     if (own) engine.close();
   }
+  const session = `${spec.name}-<pid>-<random>`;
   const plan = {
     engine: describeEndpoint(context.endpoint),
-    name: `mcp-sandbox-${spec.name}-<pid>-<random>`,
+    name: `mcp-sandbox-${session}`,
     // Names and where they would come from; values are never printed.
     secrets: secretSources(spec.secrets, { env: context.env }),
     stopGrace: config.stopGrace,
-    create: launchBody(spec, runtime, {}),
+    create: launchBody(spec, runtime, {}, spec.network === 'allow' ? session : undefined),
+    ...(spec.network === 'allow' ? { egress: await egressPlanBodies(spec, config, session) } : {}),
   };
   context.io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
   return 0;
@@ -281,6 +283,13 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
     guard?.disarm();
     await sweeper.settle();
   }
+}
+
+/** The egress set's create bodies as `run` would send them (subnet block 0 stands in for the random one). */
+async function egressPlanBodies(spec: SandboxSpec, config: UserConfig, session: string): Promise<unknown> {
+  const [{ planEgress }, { egressBodies }] = await Promise.all([import('../egress/plan.js'), import('../egress/render.js')]);
+  const plan = planEgress(spec.egress?.entries ?? [], config.egress?.hosts ?? new Map());
+  return egressBodies(plan, { sessionId: session, ...(config.egress?.network ? { upstreamNetwork: config.egress.network } : {}) }, 0);
 }
 
 /** The session's egress set (./egress-session.ts), loaded only for an allowlisted profile. */

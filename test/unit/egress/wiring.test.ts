@@ -72,10 +72,14 @@ describe('network: { allow } in a profile', () => {
     expect(lines[lines.length - 1]).toMatch(/^# afterwards: docker rm -f /);
   });
 
-  test('lint: no MS201 for an allowlist, MS203 for "*" and a bare TLD, MS201 names the allowlist for bridge', () => {
+  test('lint: no MS201 for an allowlist, MS203 for "*", a bare TLD and a public suffix, MS201 names the allowlist for bridge', () => {
     const allow = lintProfile(load('network:\n  allow: ["*:443", "*.com:443", "*.example.com:443"]\n')).findings;
     expect(allow.filter((f) => f.rule === 'MS201')).toEqual([]);
     expect(allow.filter((f) => f.rule === 'MS203').map((f) => f.path)).toEqual(['/network/allow/0', '/network/allow/1']);
+    // Public suffixes of more than one label count as bare TLDs; a registrable domain under one does not.
+    const suffixes = lintProfile(load('network:\n  allow: ["*.co.uk:443", "*.github.io:443", "*.example.co.uk:443", "*.uk.example.com:443"]\n')).findings.filter((f) => f.rule === 'MS203');
+    expect(suffixes.map((f) => f.path)).toEqual(['/network/allow/0', '/network/allow/1']);
+    expect(suffixes[0]?.message).toMatch(/public suffix co\.uk/);
     const bridge = lintProfile(load('network: bridge\n')).findings.find((f) => f.rule === 'MS201');
     expect(bridge?.message).toMatch(/network: \{ allow:/);
   });
