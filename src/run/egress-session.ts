@@ -5,6 +5,7 @@
  * id). Loaded only for a profile with `network: { allow: [...] }`, so other starts pay nothing.
  */
 import { hostname } from 'node:os';
+import { Transform, type Readable } from 'node:stream';
 import type { SandboxSpec } from '../compile/spec.js';
 import type { EngineClient, NetworkEngineClient } from '../engine/client.js';
 import type { EgressEvent } from '../egress/events.js';
@@ -38,6 +39,8 @@ export interface RunEgress {
   ready: Promise<EgressSession>;
   /** Removes the set (waiting for a start still under way); never throws. */
   stop(): Promise<void>;
+  /** The client's input, its messages after the first held until the proxy is up (holdAfterFirstLine). */
+  holdInput(input: Readable): Readable;
 }
 
 function networkEngine(engine: EngineClient): NetworkEngineClient {
@@ -80,6 +83,7 @@ export function beginEgress(input: EgressStartInput): RunEgress {
   return {
     confined,
     ready,
+    holdInput: (stdin) => holdAfterFirstLine(stdin, ready),
     stop: async () => {
       const session = await ready.catch(() => undefined);
       await session?.stop().catch((error: unknown) => debug(`egress stop failed: ${(error as Error).message} (gc removes it)`));
@@ -100,4 +104,39 @@ const CLOCK_SLACK_MS = 10;
 export function egressRecord(event: EgressEvent, callsDuring?: (from: number, to: number) => ToolCallRef[]): Record<string, unknown> {
   const { kind, time, ...rest } = event;
   return { type: 'egress', event: kind, ...rest, at: new Date(time).toISOString(), ...(callsDuring ? { toolCalls: callsDuring(time - CLOCK_SLACK_MS, time + CLOCK_SLACK_MS) } : {}) };
+}
+
+/**
+ * The client's input with everything after its first line (`initialize`) held until the egress
+ * proxy is up (or failed): the server starts once its namespace is confined, before the proxy
+ * listens, and a connection it made for an early tool call would be refused. `initialize` is not
+ * delayed; what follows waits at most for the rest of the proxy's start.
+ */
+export function holdAfterFirstLine(input: Readable, until: Promise<unknown>): Readable {
+  let released = false;
+  let firstLineDone = false;
+  const release = until.then(
+    () => undefined,
+    () => undefined,
+  );
+  const held = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (released) return done(null, chunk);
+      let rest = chunk;
+      if (!firstLineDone) {
+        const newline = chunk.indexOf(0x0a);
+        if (newline < 0) return done(null, chunk);
+        firstLineDone = true;
+        this.push(chunk.subarray(0, newline + 1));
+        rest = chunk.subarray(newline + 1);
+      }
+      // Not calling done() until then keeps the rest (and later chunks) back: backpressure.
+      void release.then(() => {
+        released = true;
+        done(null, rest.length > 0 ? rest : undefined);
+      });
+    },
+  });
+  input.on('error', (error) => held.destroy(error));
+  return input.pipe(held);
 }

@@ -248,7 +248,7 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
       ...(warm?.claimed ? { claimed: warm.claimed } : {}),
       pull: spec.pull,
       stopGrace: context.config.stopGrace,
-      io: guard ? armOnSignal(io, guard) : io,
+      io: egressIo(guard ? armOnSignal(io, guard) : io, egress),
       stage: extra.stage,
       debug,
       warn: context.warn,
@@ -303,6 +303,11 @@ async function egressFor(context: RunContext, engine: EngineClient, session: str
     ...(gate ? { record: (entry: Record<string, unknown>) => gate.audit.record(entry), callsDuring: (from: number, to: number) => gate.calls.during(from, to) } : {}),
     debug: context.debug,
   });
+}
+
+/** With an egress set, the client's messages after `initialize` wait for its proxy (egress-session.ts). */
+function egressIo(io: SessionIo, egress: RunEgress | undefined): SessionIo {
+  return egress ? { ...io, stdin: egress.holdInput(io.stdin) } : io;
 }
 
 /** Arms the watchdog once no client bytes have arrived for `quietMs`, so its spawn delays no request. */

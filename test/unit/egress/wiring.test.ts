@@ -2,6 +2,7 @@
  * The allowlist wired into the product: schema and normalize (positions, ${VAR}), the spec and
  * both emitters, the user config's egress section, the runtime mapping, audit records, lint.
  */
+import { PassThrough } from 'node:stream';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { renderSetShell } from '../../../src/egress/render-set.js';
 import { SandboxError } from '../../../src/errors.js';
 import { lintProfile } from '../../../src/lint/engine.js';
 import { loadProfile } from '../../../src/profile/load.js';
-import { egressRecord } from '../../../src/run/egress-session.js';
+import { egressRecord, holdAfterFirstLine } from '../../../src/run/egress-session.js';
 import { ToolCallTimeline } from '../../../src/run/tool-calls.js';
 import { mapRuntime, userConfigFromText } from '../../../src/run/user-config.js';
 import { parse } from 'yaml';
@@ -116,6 +117,32 @@ test('an egress record names the tools/call calls in flight when the connection 
   expect(calls.during(1300, 1400)).toEqual([{ id: '3', tool: 'slow' }]);
   calls.note({ id: '3', tool: 'slow', phase: 'end', at: 1250 });
   expect(calls.during(1300, 1400)).toEqual([]);
+});
+
+test('holdAfterFirstLine: initialize passes at once, the rest waits for the proxy, nothing is lost or reordered', async () => {
+  const input = new PassThrough();
+  let ready = (): void => undefined;
+  const held = holdAfterFirstLine(input, new Promise<void>((resolve) => (ready = resolve)));
+  const got: string[] = [];
+  held.on('data', (d: Buffer) => got.push(d.toString()));
+  input.write('{"id":1,"method":"initialize"}\n{"method":"notifications/initialized"}\n');
+  input.write('{"id":2,"method":"tools/call"}\n');
+  await new Promise((r) => setTimeout(r, 20));
+  expect(got.join('')).toBe('{"id":1,"method":"initialize"}\n');
+  ready();
+  input.end('{"id":3}\n');
+  await new Promise((r) => held.on('end', r));
+  expect(got.join('')).toBe('{"id":1,"method":"initialize"}\n{"method":"notifications/initialized"}\n{"id":2,"method":"tools/call"}\n{"id":3}\n');
+});
+
+test('holdAfterFirstLine: a proxy that failed to start releases the input too (the namespace stays closed)', async () => {
+  const input = new PassThrough();
+  const held = holdAfterFirstLine(input, Promise.reject(new Error('proxy failed')));
+  const got: string[] = [];
+  held.on('data', (d: Buffer) => got.push(d.toString()));
+  input.end('a\nb\n');
+  await new Promise((r) => held.on('end', r));
+  expect(got.join('')).toBe('a\nb\n');
 });
 
 test('an egress event becomes an audit record of type egress', () => {
