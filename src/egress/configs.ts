@@ -88,8 +88,9 @@ export function haproxyConfig(plan: EgressPlan): string {
     'global',
     '  log stdout format raw local0',
     '  maxconn 1024',
-    // gVisor counts each thread against the pids limit: do not scale with the host's CPUs.
-    '  nbthread 2',
+    // One thread: the event loop carries every connection; a second one made 10 MB downloads
+    // slower under gVisor on 2 cores (docs/egress.md), and gVisor counts threads as pids.
+    '  nbthread 1',
     'resolvers upstream',
     '  parse-resolv-conf',
     '  accepted_payload_size 1232',

@@ -61,7 +61,7 @@ COMMIT
 docker create --ip 198.19.0.2 --name mcp-sandbox-egress-github-proxy --runtime runsc-net --network mcp-sandbox-egress-github --read-only --user 65534:65534 --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp:rw,noexec,nosuid,nodev,size=4m --memory 67108864 --memory-swap 67108864 --pids-limit 128 --rm --label mcp-sandbox.egress-session=github --label mcp-sandbox.egress=proxy -e 'EGRESS_CONFIG=global
   log stdout format raw local0
   maxconn 1024
-  nbthread 2
+  nbthread 1
 resolvers upstream
   parse-resolv-conf
   accepted_payload_size 1232

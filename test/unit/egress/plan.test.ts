@@ -62,7 +62,7 @@ describe('haproxyConfig', () => {
   const text = haproxyConfig(plan(ALLOW, { 'db.test': '10.9.9.9' }));
   test('SNI on TLS ports, Host on 80, fixed upstreams for /tcp and addresses', () => {
     expect(text).toContain('  parse-resolv-conf');
-    expect(text).toContain('  nbthread 2');
+    expect(text).toContain('  nbthread 1');
     expect(text).toMatch(/frontend listen_10001\n  bind :10001\n  mode tcp/);
     expect(text).toContain('set-var(sess.name) req.ssl_sni,lower');
     expect(text).toContain('reject unless { var(sess.name) -m str api.github.com } || { var(sess.name) -m end .githubusercontent.com }');
