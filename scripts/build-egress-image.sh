@@ -2,7 +2,9 @@
 # Build, offline, the image of the egress allowlist's helper containers (docs/egress.md):
 #
 #   mcp-sandbox/egress:local   busybox-static, dnsmasq (names), haproxy (forwarding by SNI,
-#                              Host and port) and iptables-nft (the sandbox firewall), each
+#                              Host and port), iptables-nft (the sandbox firewall) and
+#                              util-linux's setpriv (the holder's capability drop) and
+#                              tinyproxy (CONNECT for HTTPS_PROXY clients), each
 #                              with the libraries ldd lists, from Debian's packages; plus the
 #                              entrypoints in images/egress/.
 #
@@ -17,8 +19,8 @@ ROOTFS_PROG=build-egress-image
 # shellcheck source=scripts/lib/rootfs.sh
 source "$ROOT/scripts/lib/rootfs.sh"
 IMAGE=${MCP_SANDBOX_EGRESS_IMAGE:-mcp-sandbox/egress:local}
-PACKAGES=(haproxy dnsmasq-base iptables busybox-static)
-BINARIES=(/usr/sbin/haproxy /usr/sbin/dnsmasq /usr/sbin/xtables-nft-multi)
+PACKAGES=(haproxy dnsmasq-base iptables util-linux tinyproxy busybox-static)
+BINARIES=(/usr/sbin/haproxy /usr/sbin/dnsmasq /usr/sbin/xtables-nft-multi /usr/bin/setpriv /usr/bin/tinyproxy)
 LAYOUT_VERSION=1
 
 require_engine_root

@@ -12,7 +12,7 @@ export const LABELS = {
   version: 'mcp-sandbox.version',
   /** Marks doctor's short-lived probe containers. */
   doctor: 'mcp-sandbox.doctor',
-  /** The egress allowlist's part: `network`, `dns` (holds the namespace), `proxy`, `firewall`. */
+  /** The egress allowlist's part: `network`, `dns` (holds the namespace and sets its firewall), `proxy`. */
   egress: 'mcp-sandbox.egress',
   /** The egress session id, shared by the network and the containers of one sandbox. */
   egressSession: 'mcp-sandbox.egress-session',

@@ -1,9 +1,14 @@
 #!/bin/sh
 # Entrypoint of mcp-sandbox/egress (docs/egress.md). One role per container:
-#   entry.sh dns       dnsmasq with the config in $EGRESS_CONFIG (the sandbox's only resolver)
+#   entry.sh dns       the holder of the sandbox's network namespace: as root with NET_ADMIN
+#                      (SETUID, SETGID, SETPCAP to give everything up) it puts the routes in
+#                      $EGRESS_ROUTES on eth0 and loads $EGRESS_RULES4 / $EGRESS_RULES6 with
+#                      iptables-restore, then drops to nobody with no capability left in any set
+#                      (setpriv) and runs tinyproxy with $EGRESS_CONNECT_CONFIG and the filter
+#                      $EGRESS_CONNECT_FILTER (CONNECT for HTTPS_PROXY clients), then dnsmasq
+#                      with the config in $EGRESS_CONFIG (the sandbox's only resolver). Nothing
+#                      joins the namespace before dnsmasq runs.
 #   entry.sh proxy     haproxy with the config in $EGRESS_CONFIG (forwards by SNI, Host, port)
-#   entry.sh firewall  iptables-restore of $EGRESS_RULES4 / $EGRESS_RULES6, routes in
-#                      $EGRESS_ROUTES (CIDRs put on eth0), then exits
 # With EGRESS_TIE_STDIN=1 a long-running role ends when its stdin reaches EOF: the launcher
 # keeps stdin attached, so the container (AutoRemove) goes when the launcher does, SIGKILL too.
 set -eu
@@ -24,6 +29,24 @@ serve() { # COMMAND...: run it; with EGRESS_TIE_STDIN=1 stop it at stdin EOF
 
 case $role in
 dns)
+  if [ -n "${EGRESS_RULES4:-}" ]; then
+    for cidr in ${EGRESS_ROUTES:-}; do ip route replace "$cidr" dev eth0; done
+    printf '%s\n' "$EGRESS_RULES4" | iptables-restore
+    printf '%s\n' "$EGRESS_RULES6" | ip6tables-restore
+    # On stderr, the stream dnsmasq logs to (the launcher waits for both lines).
+    echo "egress firewall set" >&2
+    unset EGRESS_RULES4 EGRESS_RULES6 EGRESS_ROUTES
+    # nobody, no groups, and every capability set emptied (bounding and ambient too): nothing
+    # that runs from here on can change the rules or regain a capability.
+    # The full path: busybox sh prefers its own setpriv applet, which cannot change ids.
+    exec /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- /egress/entry.sh dns
+  fi
+  if [ -n "${EGRESS_CONNECT_CONFIG:-}" ]; then
+    printf '%s' "$EGRESS_CONNECT_FILTER" >/tmp/egress-connect.filter
+    printf '%s' "$EGRESS_CONNECT_CONFIG" >/tmp/egress-connect.conf
+    # Ends with the container: pid 1 (this shell) exits when dnsmasq does.
+    tinyproxy -d -c /tmp/egress-connect.conf </dev/null &
+  fi
   printf '%s\n' "$EGRESS_CONFIG" >"$conf"
   serve dnsmasq --keep-in-foreground --conf-file="$conf"
   ;;
@@ -33,13 +56,15 @@ proxy)
   serve haproxy -W -db -f "$conf"
   ;;
 firewall)
+  # The separate firewall helper of earlier versions: kept while other checkouts share this
+  # image tag on one engine (remove once every branch has the holder setting the rules).
   for cidr in ${EGRESS_ROUTES:-}; do ip route replace "$cidr" dev eth0; done
   printf '%s\n' "$EGRESS_RULES4" | iptables-restore
   printf '%s\n' "$EGRESS_RULES6" | ip6tables-restore
   echo "egress firewall set"
   ;;
 *)
-  echo "usage: entry.sh dns|proxy|firewall" >&2
+  echo "usage: entry.sh dns|proxy" >&2
   exit 64
   ;;
 esac

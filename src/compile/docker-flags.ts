@@ -12,7 +12,7 @@ import type { MountEntry, NamespaceMode, NetworkMode, PullPolicy, TmpfsEntry } f
 import { formatSize } from '../profile/units.js';
 import { parseEnv, parseLabel, parseMount, parseNetwork, parseSecurityOpt, parseVolume } from './docker-flag-parse.js';
 import { csvField, parseBool, parseTmpfs, toProfileSize } from './docker-flag-values.js';
-import { networkModeOf, type SandboxSpec } from './spec.js';
+import { containerEnv, networkModeOf, type SandboxSpec } from './spec.js';
 
 type Namespace = 'pid' | 'ipc' | 'uts' | 'userns';
 
@@ -246,7 +246,7 @@ const MAPPED: readonly DockerFlag[] = [
     parse: parseMount,
   },
   { name: 'volume', short: 'v', takesValue: true, pointer: '/filesystem/mounts', parse: parseVolume },
-  { name: 'env', short: 'e', takesValue: true, pointer: '/env', emit: (spec) => [...spec.env.map((e) => `--env=${e.name}=${e.value}`), ...spec.secrets.map((name) => `--env=${name}`)], parse: parseEnv },
+  { name: 'env', short: 'e', takesValue: true, pointer: '/env', emit: (spec) => [...containerEnv(spec).map((e) => `--env=${e.name}=${e.value}`), ...spec.secrets.map((name) => `--env=${name}`)], parse: parseEnv },
   { name: 'label', short: 'l', takesValue: true, pointer: '/labels', emit: (spec) => Object.entries(spec.labels).map(([k, v]) => `--label=${k}=${v}`), parse: parseLabel },
   stringRow('name', undefined, undefined),
 ];

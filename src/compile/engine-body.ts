@@ -2,7 +2,7 @@
  * Emitter 2: the Docker Engine API `POST /containers/create` body for a SandboxSpec, the same
  * container the docker CLI would create from `toDockerArgv(spec)`.
  */
-import { networkModeOf, type SandboxSpec } from './spec.js';
+import { containerEnv, networkModeOf, type SandboxSpec } from './spec.js';
 
 /** The subset of the Engine API create body that mcp-sandbox sets (API 1.41). */
 export interface CreateBody {
@@ -71,7 +71,7 @@ export function toCreateBody(spec: SandboxSpec, options: BodyOptions = {}): Crea
     ...(spec.entrypoint === undefined ? {} : { Entrypoint: [spec.entrypoint] }),
     ...(spec.workdir === undefined ? {} : { WorkingDir: spec.workdir }),
     ...(spec.user === undefined ? {} : { User: spec.user }),
-    Env: [...spec.env.map((e) => `${e.name}=${e.value}`), ...secretEnv],
+    Env: [...containerEnv(spec).map((e) => `${e.name}=${e.value}`), ...secretEnv],
     Labels: { ...spec.labels, ...(options.labels ?? {}) },
     AttachStdin: true,
     AttachStdout: true,

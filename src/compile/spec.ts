@@ -3,6 +3,7 @@
  * engine's vocabulary (nano-CPUs, tmpfs option strings, a single entrypoint executable), so the
  * docker argv and the Engine API body cannot drift apart: they are two spellings of this object.
  */
+import { PROXY_ENV } from '../egress/proxy-env.js';
 import { LABELS } from '../labels.js';
 import type { EgressAllow, GateConfig, ServeConfig, WarmConfig, NamespaceMode, NetworkMode, NormalizedMount, NormalizedProfile, NormalizedSeccomp, PullPolicy } from '../profile/types.js';
 import { effectiveCapabilities } from '../profile/capabilities.js';
@@ -116,6 +117,17 @@ export function compileSpec(profile: NormalizedProfile, options: CompileOptions 
     warm: profile.warm,
     serve: profile.serve,
   };
+}
+
+/**
+ * The server's environment as the Docker emitters write it: an allowlisted server also gets the
+ * egress set's CONNECT proxy in the proxy variables (docs/egress.md), for clients that honour
+ * them; a profile's own value of one of them (or a secret of that name) wins.
+ */
+export function containerEnv(spec: SandboxSpec): SandboxSpec['env'] {
+  if (spec.network !== 'allow') return spec.env;
+  const taken = new Set([...spec.env.map((e) => e.name), ...spec.secrets]);
+  return [...spec.env, ...Object.entries(PROXY_ENV).flatMap(([name, value]) => (taken.has(name) ? [] : [{ name, value }]))];
 }
 
 /** The egress set's network-namespace holder for a session: the container an allowlisted server joins. */

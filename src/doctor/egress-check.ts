@@ -104,6 +104,6 @@ function verdict(out: string, runtime: string, events: readonly EgressEvent[]): 
   const reached = out.includes('doctor-target');
   const leaked = out.includes('host-service');
   if (reached && !leaked) return { status: 'ok', id: ID, message: `egress allowlist: a sandbox under ${runtime} reaches its allowed target and not the host` };
-  if (leaked) return { status: 'fail', id: ID, message: `egress allowlist: a sandbox under ${runtime} reached a service on the host`, hint: 'the firewall helper did not confine the namespace; see docs/egress.md' };
+  if (leaked) return { status: 'fail', id: ID, message: `egress allowlist: a sandbox under ${runtime} reached a service on the host`, hint: 'the egress holder did not confine the namespace; see docs/egress.md' };
   return { status: 'fail', id: ID, message: `egress allowlist: a sandbox under ${runtime} could not reach its allowed target (${out.trim().replace(/\s+/g, ' ').slice(0, 120) || 'no output'}; ${proxySaw(events)})`, hint: 'map allowlisted profiles to a networked runtime (runtimes: { runsc: { bridge: runsc-net } })' };
 }

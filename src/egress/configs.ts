@@ -1,14 +1,18 @@
 /**
- * The three configurations of an egress set, as text (docs/egress.md): dnsmasq's (the
- * sandbox's only resolver), haproxy's (the proxy) and the iptables-restore rules of the
- * sandbox's network namespace. Pure functions of the plan, so `render` can print them.
+ * The configurations of an egress set, as text (docs/egress.md): dnsmasq's (the sandbox's only
+ * resolver), tinyproxy's (CONNECT for clients that honour HTTPS_PROXY), haproxy's (the proxy)
+ * and the iptables-restore rules of the sandbox's network namespace. Pure functions of the
+ * plan, so `render` can print them.
  */
 import type { EgressPlan, Listener, NameEntry } from './plan.js';
+import { CONNECT_PORT, SANDBOX_SERVICE_ADDRESS } from './proxy-env.js';
 import { REFUSED_RANGES } from './ranges.js';
 
-/** Where the sandbox's resolver listens; Docker's resolv.conf names 127.0.0.11. */
-export const DNS_ADDRESS = '127.0.0.11';
+/** Where the sandbox's resolver (and its CONNECT proxy) listen; Docker's resolv.conf names 127.0.0.11. */
+export const DNS_ADDRESS = SANDBOX_SERVICE_ADDRESS;
 export const DNS_PORT = 5353;
+/** Where the holder's entrypoint writes the CONNECT filter (images/egress/entry.sh). */
+const CONNECT_FILTER = '/tmp/egress-connect.filter';
 
 /**
  * dnsmasq answering the allowed names with their virtual addresses and NXDOMAIN to every
@@ -41,6 +45,41 @@ export function dnsmasqConfig(plan: EgressPlan, listenAddress: string | null = D
 }
 
 /**
+ * tinyproxy in the holder: CONNECT (and plain HTTP) from the sandbox's loopback only, to the
+ * allowed names (fnmatch patterns, default deny: 403 "Filtered") on the allowed ports. What it
+ * lets through it resolves with the sandbox's resolver and connects to through the sandbox's
+ * firewall, so the proxy's own checks apply as to any other process; this is a first refusal
+ * that answers 403 and says so in the log, not a second policy.
+ */
+export function connectProxyConfig(plan: EgressPlan): { config: string; filter: string } {
+  const patterns = new Set<string>();
+  for (const listener of plan.listeners) {
+    if (listener.route === 'tcp') patterns.add(listener.name);
+    else if (listener.route === 'address') patterns.add(listener.address);
+    else for (const n of listener.names) patterns.add(n.wildcard === 'any' ? '*' : n.wildcard === 'subdomains' ? `*.${n.name}` : n.name);
+  }
+  const ports = [...new Set(plan.listeners.map((l) => l.port))].sort((a, b) => a - b);
+  const config = [
+    `Port ${CONNECT_PORT}`,
+    `Listen ${DNS_ADDRESS}`,
+    'Allow 127.0.0.0/8',
+    'Timeout 600',
+    // One thread per client, counted against the holder's pids limit.
+    'MaxClients 32',
+    'DisableViaHeader Yes',
+    'XTinyproxy No',
+    `Filter "${CONNECT_FILTER}"`,
+    'FilterType fnmatch',
+    'FilterDefaultDeny Yes',
+    'FilterCaseSensitive No',
+    ...ports.map((port) => `ConnectPort ${port}`),
+    // Request lines and refusals (events.ts), not every byte.
+    'LogLevel Connect',
+  ];
+  return { config: `${config.join('\n')}\n`, filter: `${[...patterns].join('\n')}\n` };
+}
+
+/**
  * haproxy: one frontend per listener; the log line of every connection is one JSON object.
  * It resolves through its container's resolv.conf: Docker's embedded DNS, which forwards to the
  * container's `Dns` servers or the host's (the proxy is on a non-internal network).
@@ -50,8 +89,9 @@ export function haproxyConfig(plan: EgressPlan): string {
     'global',
     '  log stdout format raw local0',
     '  maxconn 1024',
-    // gVisor counts each thread against the pids limit: do not scale with the host's CPUs.
-    '  nbthread 2',
+    // One thread: the event loop carries every connection; a second one made 10 MB downloads
+    // slower under gVisor on 2 cores (docs/egress.md), and gVisor counts threads as pids.
+    '  nbthread 1',
     'resolvers upstream',
     '  parse-resolv-conf',
     '  accepted_payload_size 1232',
@@ -80,10 +120,10 @@ export function haproxyConfig(plan: EgressPlan): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Fields of EgressEvent (events.ts); %U bytes from the client, %B bytes to it. */
+/** Fields of EgressEvent (events.ts); %U bytes from the client, %B bytes to it; %Ts%ms the accept time in ms. */
 const LOG_FORMAT =
   '{"event":"connection","name":"%[var(sess.name),json(utf8s)]","port":%[var(sess.port)],"upstream":"%si:%sp",' +
-  '"verdict":"%[var(sess.verdict)]","bytesOut":%U,"bytesIn":%B,"durationMs":%Tt,"termination":"%ts","start":%Ts}';
+  '"verdict":"%[var(sess.verdict)]","bytesOut":%U,"bytesIn":%B,"durationMs":%Tt,"termination":"%ts","startMs":%Ts%ms}';
 
 function frontend(listener: Listener, hosts: ReadonlyMap<string, string>): string[] {
   const http = listener.route === 'http';
@@ -161,6 +201,7 @@ export function firewallRules(plan: EgressPlan, proxyAddress: string): FirewallR
     '-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT',
     `-A OUTPUT -o lo -d ${DNS_ADDRESS}/32 -p udp --dport ${DNS_PORT} -j ACCEPT`,
     `-A OUTPUT -o lo -d ${DNS_ADDRESS}/32 -p tcp --dport ${DNS_PORT} -j ACCEPT`,
+    `-A OUTPUT -o lo -d ${DNS_ADDRESS}/32 -p tcp --dport ${CONNECT_PORT} -j ACCEPT`,
     `-A OUTPUT -o lo -d ${DNS_ADDRESS}/32 -j DROP`,
     '-A OUTPUT -o lo -j ACCEPT',
     '-A OUTPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT',

@@ -1,8 +1,8 @@
 /**
  * The egress set as commands someone can run by hand (`render --format shell`), and as the
  * Engine API bodies `startEgress` sends (`render --format engine`). Same configs, same order:
- * network, dns holder (then the firewall helper in its namespace) and proxy, the proxy's
- * upstream network; the server then runs with `--network container:<holder>`.
+ * network, dns holder (which sets the firewall of its namespace before dnsmasq starts) and
+ * proxy, the proxy's upstream network; the server then runs with `--network container:<holder>`.
  *
  * Each session network gets a /28 of 198.19.0.0/16 (half of RFC 2544's benchmarking range:
  * not used by LANs, refused as an upstream by the proxy) so the proxy's address is known before
@@ -12,7 +12,7 @@ import type { CreateBody } from '../compile/engine-body.js';
 import { egressHolderName } from '../compile/spec.js';
 import type { NetworkCreateBody } from '../engine/client.js';
 import { LABELS } from '../labels.js';
-import { dnsmasqConfig, firewallRules, haproxyConfig } from './configs.js';
+import { connectProxyConfig, dnsmasqConfig, firewallRules, haproxyConfig } from './configs.js';
 import { EGRESS_IMAGE, helperBody, type EgressRole } from './containers.js';
 import type { EgressPlan } from './plan.js';
 
@@ -60,7 +60,6 @@ export interface EgressBodies {
   network: NetworkCreateBody;
   dns: CreateBody;
   proxy: HelperCreateBody;
-  firewall: CreateBody;
   names: Record<'network' | EgressRole, string>;
   addresses: SessionSubnet;
 }
@@ -68,11 +67,12 @@ export interface EgressBodies {
 /** The create bodies of an egress set on subnet block `block` (see sessionSubnet). */
 export function egressBodies(plan: EgressPlan, options: RenderOptions, block: number): EgressBodies {
   const base = `mcp-sandbox-egress-${options.sessionId}`;
-  const names = { network: base, dns: egressHolderName(options.sessionId), proxy: `${base}-proxy`, firewall: `${base}-firewall` };
+  const names = { network: base, dns: egressHolderName(options.sessionId), proxy: `${base}-proxy` };
   const addresses = sessionSubnet(block);
   const labels = { ...(options.labels ?? {}), [LABELS.egressSession]: options.sessionId };
   const common = { image: options.image ?? EGRESS_IMAGE, labels, tieStdin: true, networkMode: base };
   const rules = firewallRules(plan, addresses.proxy);
+  const connect = connectProxyConfig(plan);
   const proxy = helperBody({
     ...common,
     role: 'proxy',
@@ -86,20 +86,24 @@ export function egressBodies(plan: EgressPlan, options: RenderOptions, block: nu
       Labels: { ...labels, [LABELS.egress]: 'network' },
       IPAM: { Config: [{ Subnet: addresses.subnet, IPRange: addresses.ipRange, Gateway: addresses.gateway }] },
     },
-    dns: helperBody({ ...common, role: 'dns', runtime: options.dnsRuntime ?? 'runc', env: { EGRESS_CONFIG: dnsmasqConfig(plan) } }),
+    dns: helperBody({
+      ...common,
+      role: 'dns',
+      runtime: options.dnsRuntime ?? 'runc',
+      env: {
+        EGRESS_CONFIG: dnsmasqConfig(plan),
+        EGRESS_CONNECT_CONFIG: connect.config,
+        EGRESS_CONNECT_FILTER: connect.filter,
+        EGRESS_RULES4: rules.rules4,
+        EGRESS_RULES6: rules.rules6,
+        EGRESS_ROUTES: rules.routes.join(' '),
+      },
+    }),
     proxy: {
       ...proxy,
       HostConfig: { ...proxy.HostConfig, ...(options.upstreamDns ? { Dns: [...options.upstreamDns] } : {}) },
       NetworkingConfig: { EndpointsConfig: { [base]: { IPAMConfig: { IPv4Address: addresses.proxy } } } },
     },
-    firewall: helperBody({
-      ...common,
-      tieStdin: false,
-      role: 'firewall',
-      runtime: 'runc',
-      networkMode: `container:${names.dns}`,
-      env: { EGRESS_RULES4: rules.rules4, EGRESS_RULES6: rules.rules6, EGRESS_ROUTES: rules.routes.join(' ') },
-    }),
     names,
     addresses,
   };
@@ -111,7 +115,7 @@ function quote(text: string): string {
 }
 
 /** `docker run`/`create` flags equivalent to a helper body (the subset helperBody sets). */
-function runFlags(body: CreateBody, name: string, verb: 'run -d' | 'run --rm' | 'create'): string[] {
+function runFlags(body: CreateBody, name: string, verb: 'run -d' | 'create'): string[] {
   const h = body.HostConfig;
   const flags = ['docker', ...verb.split(' '), '--name', name, '--runtime', h.Runtime, '--network', h.NetworkMode];
   flags.push('--read-only', '--user', body.User ?? '0:0', '--cap-drop', 'ALL');
@@ -119,7 +123,7 @@ function runFlags(body: CreateBody, name: string, verb: 'run -d' | 'run --rm' | 
   for (const opt of h.SecurityOpt) flags.push('--security-opt', opt);
   for (const [path, opts] of Object.entries(h.Tmpfs)) flags.push('--tmpfs', `${path}:${opts}`);
   flags.push('--memory', String(h.Memory), '--memory-swap', String(h.MemorySwap), '--pids-limit', String(h.PidsLimit));
-  if (h.AutoRemove && verb !== 'run --rm') flags.push('--rm');
+  if (h.AutoRemove) flags.push('--rm');
   for (const server of (h as { Dns?: string[] }).Dns ?? []) flags.push('--dns', server);
   for (const [key, value] of Object.entries(body.Labels)) flags.push('--label', `${key}=${value}`);
   // Run by hand nothing holds stdin open, so the helpers are not tied to it.
@@ -139,7 +143,6 @@ export function egressShellCommands(plan: EgressPlan, options: RenderOptions, bl
   return [
     ['docker', 'network', 'create', '--internal', '--subnet', addresses.subnet, '--ip-range', addresses.ipRange, '--gateway', addresses.gateway, ...labels, names.network].join(' '),
     runFlags(b.dns, names.dns, 'run -d').join(' '),
-    runFlags(b.firewall, names.firewall, 'run --rm').join(' '),
     [...proxy.slice(0, 2), '--ip', addresses.proxy, ...proxy.slice(2)].join(' '),
     ['docker', 'network', 'connect', quote(options.upstreamNetwork ?? 'bridge'), names.proxy].join(' '),
     `docker start ${names.proxy}`,

@@ -2,24 +2,24 @@
  * Starts and stops the egress set of one sandbox (docs/egress.md):
  *
  *   server ──(shares the namespace of)──> dns holder ── internal network ──> proxy ──> upstream network
- *            firewall set in that namespace by a short-lived NET_ADMIN helper
  *
- * The holder (dnsmasq) owns the sandbox's network namespace on a per-session `--internal`
- * network; the firewall helper joins it, sets the rules and exits; the server joins it with
- * `NetworkMode: container:<holder>` and every capability dropped, so it cannot change them.
- * The holder and the proxy keep stdin attached to this process: when it goes (SIGKILL too) the
- * engine closes their stdin, they exit and AutoRemove deletes them; the empty network is
- * removed by `stop()`, or else by `sweepEgressNetworks` (the next start, or `gc`).
+ * The holder owns the sandbox's network namespace on a per-session `--internal` network; its
+ * entrypoint sets the namespace's firewall (NET_ADMIN), drops to nobody with every capability
+ * set empty, then runs dnsmasq. The server joins with `NetworkMode: container:<holder>` and
+ * every capability dropped, so it cannot change the rules. The holder and the proxy keep stdin
+ * attached to this process: when it goes (SIGKILL too) the engine closes their stdin, they exit
+ * and AutoRemove deletes them; the empty network is removed by `stop()`, or else by
+ * `sweepEgressNetworks` (the next start, or `gc`).
  */
 import type { Duplex } from 'node:stream';
 import { EngineApiError, type NetworkEngineClient } from '../engine/client.js';
 import { Demuxer, type Sink } from '../engine/demux.js';
-import { runToExit } from '../engine/run-to-exit.js';
 import { SandboxError } from '../errors.js';
 import { LABELS } from '../labels.js';
 import type { CreateBody } from '../compile/engine-body.js';
-import { lineSplitter, parseDnsLine, parseProxyLine, type EgressSink } from './events.js';
+import { connectLineParser, lineSplitter, parseDnsLine, parseProxyLine, type EgressEvent, type EgressSink } from './events.js';
 import type { EgressPlan } from './plan.js';
+import { PROXY_ENV } from './proxy-env.js';
 import { EGRESS_IMAGE } from './containers.js';
 import { SUBNET_BLOCKS, egressBodies, type EgressBodies, type RenderOptions } from './render.js';
 
@@ -29,7 +29,7 @@ export interface EgressOptions extends RenderOptions {
   plan: EgressPlan;
   sink?: EgressSink;
   /**
-   * Called once the holder runs and the firewall is in place, before the proxy may be ready: from
+   * Called once the holder has set the firewall and its resolver runs, before the proxy may be ready: from
    * then on a container in the namespace is confined (a connection before the proxy listens is
    * refused, never let out), so a launcher may start the server there and overlap the proxy's start.
    */
@@ -41,16 +41,18 @@ export interface EgressOptions extends RenderOptions {
 /** Milliseconds from the start of `startEgress` to each part being ready. */
 export interface EgressTimings {
   network: number;
+  /** The holder's rules are in place (it logged so). */
+  firewall: number;
+  /** The holder's resolver answers: the namespace is confined (onConfined). */
   dns: number;
   proxy: number;
-  firewall: number;
   total: number;
 }
 
 export interface EgressSession {
   /** For the server's create body: its HostConfig.NetworkMode (no Dns settings: it uses ours). */
   networkMode: string;
-  /** Environment for the server: none (the path is transparent; no proxy variables needed). */
+  /** Proxy variables for the server (proxy-env.ts): clients that honour them use the CONNECT proxy. */
   env: string[];
   networkId: string;
   holderId: string;
@@ -67,7 +69,7 @@ interface Started {
   stream: Duplex;
 }
 
-/** Creates network, holder, proxy and firewall; on any failure removes what it created. */
+/** Creates network, holder (with the firewall) and proxy; on any failure removes what it created. */
 export async function startEgress(options: EgressOptions): Promise<EgressSession> {
   const t0 = Date.now();
   const { engine } = options;
@@ -76,28 +78,33 @@ export async function startEgress(options: EgressOptions): Promise<EgressSession
   try {
     const bodies = await createNetwork(options, created);
     const networkMs = Date.now() - t0;
-    // The proxy's address is fixed by the subnet: the firewall goes in as soon as the holder
-    // runs, while the proxy is still starting.
-    const holderThenFirewall = startHelper(options, created, bodies.dns, bodies.names.dns, /started, version/).then(async (holder) => {
-      await runFirewall(options, bodies);
-      // The holder's resolver must answer too before anything joins.
-      await holder.ready;
-      options.onConfined?.();
-      return { holder, firewallAt: Date.now() };
+    // Both created at once (the proxy's address is fixed by the subnet, so the holder's rules do
+    // not wait for it), but the proxy is started only once the holder's start has returned: the
+    // engine's network set-up of two starts at once slows the holder's, which the server waits for.
+    let holderRunning = (): void => undefined;
+    const afterHolder = new Promise<void>((resolve) => {
+      holderRunning = resolve;
     });
-    const proxyStarted = startHelper(options, created, bodies.proxy, bodies.names.proxy, /Loading success/);
+    const holderStarted = startHelper(options, created, bodies.dns, bodies.names.dns, { marks: [/^egress firewall set$/, /started, version/], onStarted: holderRunning }).then(async (holder) => {
+      const [firewallAt, dnsAt] = await holder.ready;
+      options.onConfined?.();
+      return { holder, firewallAt: firewallAt as number, dnsAt: dnsAt as number };
+    });
+    // A failed holder start settles `afterHolder` too, so the proxy is never left waiting.
+    holderStarted.catch(holderRunning);
+    const proxyStarted = startHelper(options, created, bodies.proxy, bodies.names.proxy, { marks: [/Loading success/], startAfter: afterHolder });
     // Both settle before any cleanup, so nothing is created after stop() has run.
-    await Promise.allSettled([holderThenFirewall, proxyStarted]);
-    const [{ holder, firewallAt }, proxy] = await Promise.all([holderThenFirewall, proxyStarted]);
-    const [dnsAt, proxyAt] = await Promise.all([holder.ready, proxy.ready]);
+    await Promise.allSettled([holderStarted, proxyStarted]);
+    const [{ holder, firewallAt, dnsAt }, proxy] = await Promise.all([holderStarted, proxyStarted]);
+    const [proxyAt] = await proxy.ready;
     return {
       networkMode: `container:${holder.id}`,
-      env: [],
+      env: Object.entries(PROXY_ENV).map(([key, value]) => `${key}=${value}`),
       networkId: created.network as string,
       holderId: holder.id,
       proxyId: proxy.id,
       proxyAddress: bodies.addresses.proxy,
-      timings: { network: networkMs, dns: dnsAt - t0, proxy: proxyAt - t0, firewall: firewallAt - t0, total: Date.now() - t0 },
+      timings: { network: networkMs, firewall: firewallAt - t0, dns: dnsAt - t0, proxy: (proxyAt as number) - t0, total: Date.now() - t0 },
       stop,
     };
   } catch (error) {
@@ -142,27 +149,45 @@ async function createNetwork(options: EgressOptions, created: { network?: string
   }
 }
 
-/** Creates, attaches and starts one long-running helper; `ready` settles when `ready` is logged. */
+interface HelperStart {
+  /** Log lines that together mean ready. */
+  marks: readonly RegExp[];
+  /** Called once the engine's start call has returned (or failed). */
+  onStarted?: () => void;
+  /** Awaited before the start call (after create and attach). */
+  startAfter?: Promise<void>;
+}
+
+/**
+ * Creates, attaches and starts one long-running helper; `ready` settles once each of `marks`
+ * has matched a log line, with the times they did (in the order of `marks`).
+ */
 async function startHelper(
   options: EgressOptions,
   created: { containers: Started[] },
   body: CreateBody,
   name: string,
-  ready: RegExp,
-): Promise<Started & { ready: Promise<number> }> {
+  { marks, onStarted, startAfter }: HelperStart,
+): Promise<Started & { ready: Promise<number[]> }> {
   const { engine } = options;
   const proxy = body.Labels[LABELS.egress] === 'proxy';
   const { id } = await engine.createContainer(body, name);
-  const stream = await engine.attach(id);
+  const [stream] = await Promise.all([engine.attach(id), proxy ? engine.connectNetwork(options.upstreamNetwork ?? 'bridge', id) : undefined]);
   // A reset attach (engine restart, container gone) ends the log stream, never the launcher.
   stream.on('error', () => undefined);
   created.containers.push({ id, stream });
-  if (proxy) await engine.connectNetwork(options.upstreamNetwork ?? 'bridge', id);
-  const parse = proxy ? parseProxyLine : (line: string) => parseDnsLine(line);
+  // The holder's log carries dnsmasq's and its CONNECT proxy's lines.
+  const connect = connectLineParser();
+  const parse = proxy ? parseProxyLine : (line: string): EgressEvent | undefined => parseDnsLine(line) ?? connect(line);
   const log: string[] = [];
-  const readyAt = new Promise<number>((resolve, reject) => {
+  const readyAt = new Promise<number[]>((resolve, reject) => {
+    const seen: Array<number | undefined> = marks.map(() => undefined);
     const onLine = (line: string): void => {
-      if (ready.test(line)) resolve(Date.now());
+      const mark = marks.findIndex((m, i) => seen[i] === undefined && m.test(line));
+      if (mark >= 0) {
+        seen[mark] = Date.now();
+        if (seen.every((at) => at !== undefined)) resolve(seen as number[]);
+      }
       if (log.length < 20) log.push(line);
       const event = parse(line);
       if (event) options.sink?.(event);
@@ -177,19 +202,16 @@ async function startHelper(
   });
   // If start fails, nobody awaits readiness: the closing stream must not be an unhandled rejection.
   readyAt.catch(() => undefined);
-  await engine.start(id);
+  await startAfter;
+  try {
+    await engine.start(id);
+  } finally {
+    onStarted?.();
+  }
   const readyBy = withTimeout(readyAt, options.timeoutMs ?? 20_000, `the egress container ${name} was not ready`);
-  // Awaited by the caller after the firewall has started; a failure before that is not unhandled.
+  // Awaited by the caller once both helpers have started; a failure before that is not unhandled.
   readyBy.catch(() => undefined);
   return { id, stream, ready: readyBy };
-}
-
-/** Runs the firewall helper in the holder's namespace to completion; its exit code must be 0. */
-async function runFirewall(options: EgressOptions, bodies: EgressBodies): Promise<void> {
-  const { engine } = options;
-  const { id } = await engine.createContainer(bodies.firewall, bodies.names.firewall);
-  const { exit, output } = await runToExit(engine, id, { timeoutMs: options.timeoutMs ?? 20_000, timeoutMessage: 'the egress firewall helper did not finish' });
-  if (exit.StatusCode !== 0) throw new Error(`the firewall helper failed (exit ${exit.StatusCode}): ${output.trim().split('\n').slice(-3).join(' | ')}`);
 }
 
 /** Closes the attaches (the containers then exit), removes them, then the network. */

@@ -60,7 +60,7 @@ export async function sweepEgressNetworks(engine: NetworkEngineClient, options: 
 export interface EgressSetSummary {
   session: string;
   network: string;
-  /** Role (`dns`, `proxy`, `firewall`) -> container id, for the containers still there. */
+  /** Role (`dns`, `proxy`) -> container id, for the containers still there. */
   containers: Record<string, string>;
   labels: Record<string, string>;
 }

@@ -1,6 +1,5 @@
 /**
- * A short-lived helper container run to its exit with its output collected: egress's firewall
- * helper and doctor's probes. Attach and wait are registered before start (a fast exit is not
+ * A short-lived helper container run to its exit with its output collected: doctor's probes. Attach and wait are registered before start (a fast exit is not
  * missed); the container is removed on every path.
  */
 import type { EngineClient, WaitResult } from './client.js';
@@ -17,9 +16,8 @@ export interface RunToExitOptions {
   timeoutMessage: string;
   /**
    * How long after the exit to wait for the stream's close, for output that trails it. Under
-   * runsc on a loaded engine that can be more than 100 ms (doctor's probe lost its last lines);
-   * callers that read the output as a verdict wait longer, the egress firewall (output only on
-   * failure, on the start path) does not.
+   * runsc on a loaded engine that can be more than 100 ms (doctor's probe lost its last lines):
+   * callers that read the output as a verdict wait longer.
    */
   trailMs?: number;
 }

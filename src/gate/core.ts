@@ -152,6 +152,7 @@ export class GateCore {
     } else {
       const cursor = isObject(message.params) && message.params.cursor !== undefined;
       this.pending.set(idKey(message.id), { id: message.id, method, tool, arguments: args, cursor, started: this.now(), bytesIn: bytes, admitted: method === 'tools/call' });
+      if (method === 'tools/call') this.context.onToolCall?.({ id: message.id, tool, phase: 'start', at: this.now() });
     }
     return outcome;
   }
@@ -453,6 +454,7 @@ export class GateCore {
   // --- audit ------------------------------------------------------------------------------
 
   private recordCall(entry: Pending, answer: Buffer | undefined, decision: 'allow' | 'deny', rule?: string, response?: JsonRpcMessage, bytesOut?: number): void {
+    if (entry.admitted) this.context.onToolCall?.({ id: entry.id, tool: entry.tool, phase: 'end', at: this.now() });
     let isError = answer !== undefined || rule === 'cancelled' || rule === 'unanswered';
     if (response) isError = response.error !== undefined || (isObject(response.result) && response.result.isError === true);
     const record: Record<string, unknown> = {

@@ -5,6 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { AuditSink, PinningCheck } from './ports.js';
+import type { JsonRpcId } from './jsonrpc.js';
 
 export type { AuditArgumentsMode, DriftMode, GateConfig, NamePolicy, RootsMode, SecretScanMode } from '../profile/types.js';
 
@@ -26,6 +27,8 @@ export interface GateContext {
   log?: (message: string) => void;
   /** The client's `initialize` (for the session-start audit record): name, version, protocol. */
   onInitialize?: (client: { name?: string; version?: string; protocolVersion?: string }) => void;
+  /** A tools/call forwarded to the server (`start`) and its end, however it ended: the egress audit names the calls in flight. */
+  onToolCall?: (call: { id: JsonRpcId; tool: string | undefined; phase: 'start' | 'end'; at: number }) => void;
 }
 
 /** Same shape as the session's MessageStage (src/run/stage.ts). */

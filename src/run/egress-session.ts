@@ -5,6 +5,7 @@
  * id). Loaded only for a profile with `network: { allow: [...] }`, so other starts pay nothing.
  */
 import { hostname } from 'node:os';
+import { Transform, type Readable } from 'node:stream';
 import type { SandboxSpec } from '../compile/spec.js';
 import type { EngineClient, NetworkEngineClient } from '../engine/client.js';
 import type { EgressEvent } from '../egress/events.js';
@@ -14,6 +15,7 @@ import { sweepEgressNetworks } from '../egress/sweep.js';
 import { SandboxError } from '../errors.js';
 import { LABELS } from '../labels.js';
 import { VERSION } from '../version.js';
+import type { ToolCallRef } from './tool-calls.js';
 import type { UserConfig } from './user-config.js';
 
 export interface EgressStartInput {
@@ -24,17 +26,21 @@ export interface EgressStartInput {
   session: string;
   /** Receives each connection and refused name (the audit log). */
   record?: (entry: Record<string, unknown>) => void;
+  /** The tools/call calls in flight during [from, to] (the gate's timeline), named in each record. */
+  callsDuring?: (from: number, to: number) => ToolCallRef[];
   debug(message: string): void;
 }
 
 /** A started (or starting) egress set. */
 export interface RunEgress {
-  /** Resolves once the resolver runs and the firewall is in place: the server may start then, not before. */
+  /** Resolves once the holder has set the firewall and its resolver runs: the server may start then, not before. */
   confined: Promise<void>;
   /** Resolves once the proxy is up as well. */
   ready: Promise<EgressSession>;
   /** Removes the set (waiting for a start still under way); never throws. */
   stop(): Promise<void>;
+  /** The client's input, its messages after the first held until the proxy is up (holdAfterFirstLine). */
+  holdInput(input: Readable): Readable;
 }
 
 function networkEngine(engine: EngineClient): NetworkEngineClient {
@@ -64,7 +70,7 @@ export function beginEgress(input: EgressStartInput): RunEgress {
     sessionId: input.session,
     ...(config.egress?.network ? { upstreamNetwork: config.egress.network } : {}),
     labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname(), [LABELS.version]: VERSION },
-    sink: (event) => input.record?.(egressRecord(event)),
+    sink: (event) => input.record?.(egressRecord(event, input.callsDuring)),
     onConfined: () => onConfined(),
   });
   // A start that fails before the firewall is in place rejects `confined` too.
@@ -77,6 +83,7 @@ export function beginEgress(input: EgressStartInput): RunEgress {
   return {
     confined,
     ready,
+    holdInput: (stdin) => holdAfterFirstLine(stdin, ready),
     stop: async () => {
       const session = await ready.catch(() => undefined);
       await session?.stop().catch((error: unknown) => debug(`egress stop failed: ${(error as Error).message} (gc removes it)`));
@@ -85,8 +92,51 @@ export function beginEgress(input: EgressStartInput): RunEgress {
   };
 }
 
-/** An egress event as an audit record; `time` becomes the record's `at` (the log has its own `ts`). */
-export function egressRecord(event: EgressEvent): Record<string, unknown> {
+/** The proxy's clock (under gVisor) and the launcher's may differ by a few ms. */
+const CLOCK_SLACK_MS = 10;
+
+/**
+ * An egress event as an audit record; `time` becomes the record's `at` (the log has its own
+ * `ts`), and `toolCalls` names the calls in flight when the connection was opened (or the name
+ * refused): the call that caused it. A kept-alive connection that later calls reuse stays with
+ * the call that opened it.
+ */
+export function egressRecord(event: EgressEvent, callsDuring?: (from: number, to: number) => ToolCallRef[]): Record<string, unknown> {
   const { kind, time, ...rest } = event;
-  return { type: 'egress', event: kind, ...rest, at: new Date(time).toISOString() };
+  return { type: 'egress', event: kind, ...rest, at: new Date(time).toISOString(), ...(callsDuring ? { toolCalls: callsDuring(time - CLOCK_SLACK_MS, time + CLOCK_SLACK_MS) } : {}) };
+}
+
+/**
+ * The client's input with everything after its first line (`initialize`) held until the egress
+ * proxy is up (or failed): the server starts once its namespace is confined, before the proxy
+ * listens, and a connection it made for an early tool call would be refused. `initialize` is not
+ * delayed; what follows waits at most for the rest of the proxy's start.
+ */
+export function holdAfterFirstLine(input: Readable, until: Promise<unknown>): Readable {
+  let released = false;
+  let firstLineDone = false;
+  const release = until.then(
+    () => undefined,
+    () => undefined,
+  );
+  const held = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (released) return done(null, chunk);
+      let rest = chunk;
+      if (!firstLineDone) {
+        const newline = chunk.indexOf(0x0a);
+        if (newline < 0) return done(null, chunk);
+        firstLineDone = true;
+        this.push(chunk.subarray(0, newline + 1));
+        rest = chunk.subarray(newline + 1);
+      }
+      // Not calling done() until then keeps the rest (and later chunks) back: backpressure.
+      void release.then(() => {
+        released = true;
+        done(null, rest.length > 0 ? rest : undefined);
+      });
+    },
+  });
+  input.on('error', (error) => held.destroy(error));
+  return input.pipe(held);
 }

@@ -3,6 +3,7 @@
  * The gate's protocol core, validator and token patterns load on the first message; the audit
  * file opens on the first record; so building the stage adds nothing before the server starts.
  */
+import { ToolCallTimeline } from './tool-calls.js';
 import type { SandboxSpec } from '../compile/spec.js';
 import type { EngineClient } from '../engine/client.js';
 import { openAuditLog, type AuditLog, type AuditPrincipal } from '../gate/audit/log.js';
@@ -28,6 +29,8 @@ export interface GateStageInput {
 export interface GateSession {
   stage: MessageStage;
   audit: AuditLog;
+  /** The tools/call calls of the session, for the egress records. */
+  calls: ToolCallTimeline;
   /** Called once the container runs. */
   started(containerId: string): void;
   /** Records the end, closes the gate and flushes the log. */
@@ -55,6 +58,7 @@ export function openGateSession(input: GateStageInput): GateSession {
     const record = (extra: { imageDigest?: string | undefined }): void =>
       audit.record({ type: 'session-start', profile: spec.name, container, image: spec.image, ...extra, launcherPid: process.pid, client });
   };
+  const calls = new ToolCallTimeline();
   const gate = createGate(spec.gate, {
     secrets: input.secretValues,
     mounts: spec.mounts.map((m) => ({ target: m.target, readOnly: m.readOnly })),
@@ -62,10 +66,12 @@ export function openGateSession(input: GateStageInput): GateSession {
     pinning,
     log: input.debug,
     onInitialize: announce,
+    onToolCall: (call) => calls.note(call),
   });
   return {
     stage: gate,
     audit,
+    calls,
     started: (id) => {
       container = id;
     },

@@ -194,13 +194,15 @@ async function dryRun(context: RunContext, engine: EngineClient, own: boolean): 
   } finally {
     if (own) engine.close();
   }
+  const session = `${spec.name}-<pid>-<random>`;
   const plan = {
     engine: describeEndpoint(context.endpoint),
-    name: `mcp-sandbox-${spec.name}-<pid>-<random>`,
+    name: `mcp-sandbox-${session}`,
     // Names and where they would come from; values are never printed.
     secrets: secretSources(spec.secrets, { env: context.env }),
     stopGrace: config.stopGrace,
-    create: launchBody(spec, runtime, {}),
+    create: launchBody(spec, runtime, {}, spec.network === 'allow' ? session : undefined),
+    ...(spec.network === 'allow' ? { egress: await egressPlanBodies(spec, config, session) } : {}),
   };
   context.io.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
   return 0;
@@ -266,7 +268,7 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
       ...(warm?.claimed ? { claimed: warm.claimed } : {}),
       pull: spec.pull,
       stopGrace: context.config.stopGrace,
-      io: guard ? armOnSignal(io, guard) : io,
+      io: egressIo(guard ? armOnSignal(io, guard) : io, egress),
       stage: extra.stage,
       debug,
       warn: context.warn,
@@ -305,6 +307,13 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
   }
 }
 
+/** The egress set's create bodies as `run` would send them (subnet block 0 stands in for the random one). */
+async function egressPlanBodies(spec: SandboxSpec, config: UserConfig, session: string): Promise<unknown> {
+  const [{ planEgress }, { egressBodies }] = await Promise.all([import('../egress/plan.js'), import('../egress/render.js')]);
+  const plan = planEgress(spec.egress?.entries ?? [], config.egress?.hosts ?? new Map());
+  return egressBodies(plan, { sessionId: session, ...(config.egress?.network ? { upstreamNetwork: config.egress.network } : {}) }, 0);
+}
+
 /** The session's egress set (./egress-session.ts), loaded only for an allowlisted profile. */
 async function egressFor(context: RunContext, engine: EngineClient, session: string, gate: GateSession | undefined): Promise<RunEgress> {
   const { beginEgress } = await import('./egress-session.js');
@@ -313,9 +322,14 @@ async function egressFor(context: RunContext, engine: EngineClient, session: str
     engine,
     config: context.config,
     session,
-    ...(gate ? { record: (entry: Record<string, unknown>) => gate.audit.record(entry) } : {}),
+    ...(gate ? { record: (entry: Record<string, unknown>) => gate.audit.record(entry), callsDuring: (from: number, to: number) => gate.calls.during(from, to) } : {}),
     debug: context.debug,
   });
+}
+
+/** With an egress set, the client's messages after `initialize` wait for its proxy (egress-session.ts). */
+function egressIo(io: SessionIo, egress: RunEgress | undefined): SessionIo {
+  return egress ? { ...io, stdin: egress.holdInput(io.stdin) } : io;
 }
 
 /** After a claim: how long the client must be quiet before the watchdog's and the refill's spawn, and the latest moment (ms). */

@@ -111,8 +111,10 @@ describeEngine('run with an egress allowlist (real engine, server under runsc)',
     const session = await connect(profile, { env, runArgs: ['--verbose'] });
     const pid = session.pid() as number;
     try {
-      expect(docker('inspect', '-f', '{{.HostConfig.Runtime}} {{.HostConfig.NetworkMode}}', docker('ps', '-q', '--filter', `label=${LABELS.profile}=egress-run-${RUN}`, '--filter', `label=${LABELS.launcherPid}=${pid}`)))
-        .toMatch(/^runsc-net container:/);
+      const server = docker('ps', '-q', '--filter', `label=${LABELS.profile}=egress-run-${RUN}`, '--filter', `label=${LABELS.launcherPid}=${pid}`);
+      expect(docker('inspect', '-f', '{{.HostConfig.Runtime}} {{.HostConfig.NetworkMode}}', server)).toMatch(/^runsc-net container:/);
+      // Clients that honour proxy variables are pointed at the sandbox's CONNECT proxy.
+      expect(docker('inspect', '-f', '{{json .Config.Env}}', server)).toContain('"HTTPS_PROXY=http://127.0.0.11:3128"');
       const fetchUrl = async (url: string): Promise<string> => textOf(await session.client.callTool({ name: 'fetch', arguments: { url } }));
       expect(await fetchUrl(`https://${ALLOWED}/`)).toBe(`200 target allowed host=${ALLOWED}`);
       // Not listed: the name does not resolve in the sandbox.
@@ -135,7 +137,11 @@ describeEngine('run with an egress allowlist (real engine, server under runsc)',
       .flatMap((f) => readFileSync(path.join(auditDir, f), 'utf8').split('\n').filter(Boolean))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     const egress = records.filter((r) => r.type === 'egress');
-    expect(egress).toEqual(expect.arrayContaining([expect.objectContaining({ event: 'connection', name: ALLOWED, port: 443, verdict: 'allowed', upstream: `${targetIp}:443` })]));
+    // Each record names the tool call in flight: the connection was made by the fetch call.
+    const allowed = egress.find((r) => r.event === 'connection' && r.name === ALLOWED);
+    expect(allowed).toMatchObject({ port: 443, verdict: 'allowed', upstream: `${targetIp}:443`, toolCalls: [{ tool: 'fetch', id: expect.anything() }] });
+    const call = records.find((r) => r.type === 'call' && r.tool === 'fetch' && r.id === (allowed?.toolCalls as Array<{ id: unknown }>)[0]?.id);
+    expect(call).toBeDefined();
     expect(egress.every((r) => typeof r.session === 'string' && r.session === records.find((x) => x.type === 'session-start')?.session)).toBe(true);
   });
 

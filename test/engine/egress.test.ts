@@ -187,6 +187,31 @@ describeEngine('egress allowlist (real engine, server under runsc)', () => {
     expect(allowed?.kind === 'connection' && allowed.bytesIn > 0 && allowed.bytesOut > 0).toBe(true);
   });
 
+  test('a client that honours HTTPS_PROXY reaches an allowed name through the CONNECT proxy; a denied one gets 403, recorded', async () => {
+    const env = (session as EgressSession).env;
+    expect(env).toContain('HTTPS_PROXY=http://127.0.0.11:3128');
+    const [allowed, sub, denied, priv] = probe(
+      sandbox(),
+      [
+        { op: 'proxyFetch', url: 'https://api.allowed.test/' },
+        { op: 'proxyFetch', url: 'https://x.cdn.test/' },
+        { op: 'proxyFetch', url: 'https://denied.test/' },
+        // Allowed by name, but it resolves to a private address: the proxy behind still refuses it.
+        { op: 'proxyFetch', url: 'https://private.test/' },
+      ],
+      env.flatMap((e) => ['-e', e]),
+    );
+    expect(allowed).toEqual({ status: 200, body: 'target up host=api.allowed.test' });
+    expect(sub).toEqual({ status: 200, body: 'target up host=x.cdn.test' });
+    expect(denied).toEqual({ proxyStatus: 403 });
+    expect(priv?.status).toBeUndefined();
+    const refusedConnect = (e: EgressEvent): boolean => e.kind === 'connection' && e.via === 'connect' && e.name === 'denied.test';
+    expect(await eventually(() => events.some(refusedConnect), 5_000)).toBe(true);
+    expect(events.find(refusedConnect)).toMatchObject({ verdict: 'refused-name', port: 443 });
+    // The upstream DNS server never saw the denied name: tinyproxy refused before resolving.
+    expect(logsOf(`${RUN}-dns`)).not.toMatch(/denied\.test/);
+  });
+
   test('a denied name does not resolve and the query never reaches the upstream DNS server', async () => {
     const [denied, exfil, allowedHere, fetched] = probe(sandbox(), [
       { op: 'lookup', name: 'denied.test' },
@@ -250,6 +275,28 @@ describeEngine('egress allowlist (real engine, server under runsc)', () => {
     expect(attempt.stderr).toMatch(/Permission denied|Operation not permitted/);
     const [stillClosed] = probe(sandbox(), [{ op: 'connect', host: gatewayOf(`mcp-sandbox-egress-${RUN}`), port: hostPort }]);
     expect(stillClosed?.result).toBe('timeout');
+  });
+
+  test('the holder keeps no capability once it runs: every process in it is nobody with empty capability sets', () => {
+    const holder = (session as EgressSession).holderId;
+    // Read inside, with shell builtins only, so the reading shell is the one process to leave out.
+    const script = [
+      'self=$$',
+      'for d in /proc/[0-9]*; do',
+      '  p=${d#/proc/}; [ "$p" = "$self" ] && continue; line="pid:$p"',
+      '  while read -r k v rest; do case $k in Name:|PPid:|Uid:|CapInh:|CapPrm:|CapEff:|CapBnd:|CapAmb:) line="$line $k$v";; esac; done <"$d/status"',
+      '  echo "$line"',
+      'done',
+    ].join('\n');
+    const out = docker('exec', '--user', '65534:65534', holder, 'sh', '-c', script);
+    const processes = out.split('\n').filter(Boolean).map((line) => Object.fromEntries(line.split(' ').map((f) => f.split(':') as [string, string])));
+    // dnsmasq, the entrypoint (pid 1, after setpriv) and its stdin watcher.
+    expect(processes.map((p) => p.Name).sort()).toEqual(expect.arrayContaining(['cat', 'dnsmasq', 'entry.sh']));
+    expect(processes.find((p) => p.pid === '1')?.Name).toBe('entry.sh');
+    const zero = '0000000000000000';
+    for (const p of processes) expect(p).toMatchObject({ Uid: '65534', CapInh: zero, CapPrm: zero, CapEff: zero, CapBnd: zero, CapAmb: zero });
+    // The container was given NET_ADMIN: the sets are empty because the entrypoint gave it up.
+    expect(docker('inspect', '-f', '{{.HostConfig.CapAdd}}', holder)).toContain('NET_ADMIN');
   });
 
   test('an allowed name resolving to a private or link-local address is refused by the proxy, unless mapped in egress.hosts', async () => {
@@ -335,7 +382,7 @@ describeEngine('egress allowlist (real engine, server under runsc)', () => {
 
   test('stop() leaves nothing behind; a SIGKILLed launcher leaves only a network the sweep removes', async () => {
     const mine = (): string[] => spawnSync('docker', ['ps', '-aq', '--filter', `label=${LABELS.egressSession}=${RUN}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-    expect(mine().length).toBe(2); // holder and proxy; the firewall helper is gone
+    expect(mine().length).toBe(2); // holder and proxy, nothing else
     await session?.stop();
     session = undefined;
     expect(mine()).toEqual([]);

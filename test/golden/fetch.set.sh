@@ -1,5 +1,5 @@
 docker network create --internal --subnet 198.19.0.0/28 --ip-range 198.19.0.8/29 --gateway 198.19.0.1 --label mcp-sandbox.egress-session=fetch --label mcp-sandbox.egress=network mcp-sandbox-egress-fetch
-docker run -d --name mcp-sandbox-egress-fetch-dns --runtime runc --network mcp-sandbox-egress-fetch --read-only --user 65534:65534 --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp:rw,noexec,nosuid,nodev,size=4m --memory 67108864 --memory-swap 67108864 --pids-limit 32 --rm --label mcp-sandbox.egress-session=fetch --label mcp-sandbox.egress=dns -e 'EGRESS_CONFIG=no-resolv
+docker run -d --name mcp-sandbox-egress-fetch-dns --runtime runc --network mcp-sandbox-egress-fetch --read-only --user 0:0 --cap-drop ALL --cap-add NET_ADMIN --cap-add SETGID --cap-add SETUID --cap-add SETPCAP --security-opt no-new-privileges --tmpfs /tmp:rw,noexec,nosuid,nodev,size=4m --memory 67108864 --memory-swap 67108864 --pids-limit 64 --rm --label mcp-sandbox.egress-session=fetch --label mcp-sandbox.egress=dns -e 'EGRESS_CONFIG=no-resolv
 no-hosts
 no-poll
 pid-file=
@@ -10,8 +10,22 @@ port=5353
 log-queries
 log-facility=-
 address=/#/198.18.0.1
-' mcp-sandbox/egress:local /egress/entry.sh dns
-docker run --rm --name mcp-sandbox-egress-fetch-firewall --runtime runc --network container:mcp-sandbox-egress-fetch-dns --read-only --user 0:0 --cap-drop ALL --cap-add NET_ADMIN --security-opt no-new-privileges --tmpfs /tmp:rw,noexec,nosuid,nodev,size=4m --memory 67108864 --memory-swap 67108864 --pids-limit 32 --label mcp-sandbox.egress-session=fetch --label mcp-sandbox.egress=firewall -e 'EGRESS_RULES4=*nat
+' -e 'EGRESS_CONNECT_CONFIG=Port 3128
+Listen 127.0.0.11
+Allow 127.0.0.0/8
+Timeout 600
+MaxClients 32
+DisableViaHeader Yes
+XTinyproxy No
+Filter "/tmp/egress-connect.filter"
+FilterType fnmatch
+FilterDefaultDeny Yes
+FilterCaseSensitive No
+ConnectPort 80
+ConnectPort 443
+LogLevel Connect
+' -e 'EGRESS_CONNECT_FILTER=*
+' -e 'EGRESS_RULES4=*nat
 :PREROUTING ACCEPT [0:0]
 :INPUT ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
@@ -29,6 +43,7 @@ COMMIT
 -A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT
 -A OUTPUT -o lo -d 127.0.0.11/32 -p udp --dport 5353 -j ACCEPT
 -A OUTPUT -o lo -d 127.0.0.11/32 -p tcp --dport 5353 -j ACCEPT
+-A OUTPUT -o lo -d 127.0.0.11/32 -p tcp --dport 3128 -j ACCEPT
 -A OUTPUT -o lo -d 127.0.0.11/32 -j DROP
 -A OUTPUT -o lo -j ACCEPT
 -A OUTPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT
@@ -42,11 +57,11 @@ COMMIT
 -A INPUT -i lo -j ACCEPT
 -A OUTPUT -o lo -j ACCEPT
 COMMIT
-' -e EGRESS_ROUTES=198.18.0.0/24 mcp-sandbox/egress:local /egress/entry.sh firewall
+' -e EGRESS_ROUTES=198.18.0.0/24 mcp-sandbox/egress:local /egress/entry.sh dns
 docker create --ip 198.19.0.2 --name mcp-sandbox-egress-fetch-proxy --runtime runsc-net --network mcp-sandbox-egress-fetch --read-only --user 65534:65534 --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp:rw,noexec,nosuid,nodev,size=4m --memory 67108864 --memory-swap 67108864 --pids-limit 128 --rm --label mcp-sandbox.egress-session=fetch --label mcp-sandbox.egress=proxy -e 'EGRESS_CONFIG=global
   log stdout format raw local0
   maxconn 1024
-  nbthread 2
+  nbthread 1
 resolvers upstream
   parse-resolv-conf
   accepted_payload_size 1232
@@ -62,7 +77,7 @@ defaults
   timeout server 1h
   timeout tunnel 1h
   timeout http-request 30s
-  log-format '\''{"event":"connection","name":"%[var(sess.name),json(utf8s)]","port":%[var(sess.port)],"upstream":"%si:%sp","verdict":"%[var(sess.verdict)]","bytesOut":%U,"bytesIn":%B,"durationMs":%Tt,"termination":"%ts","start":%Ts}'\''
+  log-format '\''{"event":"connection","name":"%[var(sess.name),json(utf8s)]","port":%[var(sess.port)],"upstream":"%si:%sp","verdict":"%[var(sess.verdict)]","bytesOut":%U,"bytesIn":%B,"durationMs":%Tt,"termination":"%ts","startMs":%Ts%ms}'\''
 backend upstream_tcp
   mode tcp
   server upstream 0.0.0.0:0
@@ -111,5 +126,5 @@ frontend listen_10001
 ' mcp-sandbox/egress:local /egress/entry.sh proxy
 docker network connect bridge mcp-sandbox-egress-fetch-proxy
 docker start mcp-sandbox-egress-fetch-proxy
-docker run --rm -i --pull=never --runtime=runsc --network=container:mcp-sandbox-egress-fetch-dns --read-only --tmpfs=/tmp:rw,noexec,nosuid,nodev,size=64m --memory=384m --memory-swap=384m --cpus=1 --pids-limit=512 --cap-drop=ALL --security-opt=no-new-privileges --init --user=10001:10001 --label=mcp-sandbox.profile=fetch mcp-sandbox/fetch:2026.8.18 python3 -m mcp_server_fetch
+docker run --rm -i --pull=never --runtime=runsc --network=container:mcp-sandbox-egress-fetch-dns --read-only --tmpfs=/tmp:rw,noexec,nosuid,nodev,size=64m --memory=384m --memory-swap=384m --cpus=1 --pids-limit=512 --cap-drop=ALL --security-opt=no-new-privileges --init --user=10001:10001 --env=HTTPS_PROXY=http://127.0.0.11:3128 --env=https_proxy=http://127.0.0.11:3128 --env=HTTP_PROXY=http://127.0.0.11:3128 --env=http_proxy=http://127.0.0.11:3128 --env=NO_PROXY=localhost,127.0.0.1,::1 --env=no_proxy=localhost,127.0.0.1,::1 --label=mcp-sandbox.profile=fetch mcp-sandbox/fetch:2026.8.18 python3 -m mcp_server_fetch
 # afterwards: docker rm -f mcp-sandbox-egress-fetch-dns mcp-sandbox-egress-fetch-proxy && docker network rm mcp-sandbox-egress-fetch

@@ -1,5 +1,5 @@
 docker network create --internal --subnet 198.19.0.0/28 --ip-range 198.19.0.8/29 --gateway 198.19.0.1 --label mcp-sandbox.egress-session=postgres --label mcp-sandbox.egress=network mcp-sandbox-egress-postgres
-docker run -d --name mcp-sandbox-egress-postgres-dns --runtime runc --network mcp-sandbox-egress-postgres --read-only --user 65534:65534 --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp:rw,noexec,nosuid,nodev,size=4m --memory 67108864 --memory-swap 67108864 --pids-limit 32 --rm --label mcp-sandbox.egress-session=postgres --label mcp-sandbox.egress=dns -e 'EGRESS_CONFIG=no-resolv
+docker run -d --name mcp-sandbox-egress-postgres-dns --runtime runc --network mcp-sandbox-egress-postgres --read-only --user 0:0 --cap-drop ALL --cap-add NET_ADMIN --cap-add SETGID --cap-add SETUID --cap-add SETPCAP --security-opt no-new-privileges --tmpfs /tmp:rw,noexec,nosuid,nodev,size=4m --memory 67108864 --memory-swap 67108864 --pids-limit 64 --rm --label mcp-sandbox.egress-session=postgres --label mcp-sandbox.egress=dns -e 'EGRESS_CONFIG=no-resolv
 no-hosts
 no-poll
 pid-file=
@@ -11,8 +11,21 @@ log-queries
 log-facility=-
 host-record=db.example.com,198.18.0.2
 address=/#/
-' mcp-sandbox/egress:local /egress/entry.sh dns
-docker run --rm --name mcp-sandbox-egress-postgres-firewall --runtime runc --network container:mcp-sandbox-egress-postgres-dns --read-only --user 0:0 --cap-drop ALL --cap-add NET_ADMIN --security-opt no-new-privileges --tmpfs /tmp:rw,noexec,nosuid,nodev,size=4m --memory 67108864 --memory-swap 67108864 --pids-limit 32 --label mcp-sandbox.egress-session=postgres --label mcp-sandbox.egress=firewall -e 'EGRESS_RULES4=*nat
+' -e 'EGRESS_CONNECT_CONFIG=Port 3128
+Listen 127.0.0.11
+Allow 127.0.0.0/8
+Timeout 600
+MaxClients 32
+DisableViaHeader Yes
+XTinyproxy No
+Filter "/tmp/egress-connect.filter"
+FilterType fnmatch
+FilterDefaultDeny Yes
+FilterCaseSensitive No
+ConnectPort 5432
+LogLevel Connect
+' -e 'EGRESS_CONNECT_FILTER=db.example.com
+' -e 'EGRESS_RULES4=*nat
 :PREROUTING ACCEPT [0:0]
 :INPUT ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
@@ -29,6 +42,7 @@ COMMIT
 -A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT
 -A OUTPUT -o lo -d 127.0.0.11/32 -p udp --dport 5353 -j ACCEPT
 -A OUTPUT -o lo -d 127.0.0.11/32 -p tcp --dport 5353 -j ACCEPT
+-A OUTPUT -o lo -d 127.0.0.11/32 -p tcp --dport 3128 -j ACCEPT
 -A OUTPUT -o lo -d 127.0.0.11/32 -j DROP
 -A OUTPUT -o lo -j ACCEPT
 -A OUTPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT
@@ -41,11 +55,11 @@ COMMIT
 -A INPUT -i lo -j ACCEPT
 -A OUTPUT -o lo -j ACCEPT
 COMMIT
-' -e EGRESS_ROUTES=198.18.0.0/24 mcp-sandbox/egress:local /egress/entry.sh firewall
+' -e EGRESS_ROUTES=198.18.0.0/24 mcp-sandbox/egress:local /egress/entry.sh dns
 docker create --ip 198.19.0.2 --name mcp-sandbox-egress-postgres-proxy --runtime runsc-net --network mcp-sandbox-egress-postgres --read-only --user 65534:65534 --cap-drop ALL --security-opt no-new-privileges --tmpfs /tmp:rw,noexec,nosuid,nodev,size=4m --memory 67108864 --memory-swap 67108864 --pids-limit 128 --rm --label mcp-sandbox.egress-session=postgres --label mcp-sandbox.egress=proxy -e 'EGRESS_CONFIG=global
   log stdout format raw local0
   maxconn 1024
-  nbthread 2
+  nbthread 1
 resolvers upstream
   parse-resolv-conf
   accepted_payload_size 1232
@@ -61,7 +75,7 @@ defaults
   timeout server 1h
   timeout tunnel 1h
   timeout http-request 30s
-  log-format '\''{"event":"connection","name":"%[var(sess.name),json(utf8s)]","port":%[var(sess.port)],"upstream":"%si:%sp","verdict":"%[var(sess.verdict)]","bytesOut":%U,"bytesIn":%B,"durationMs":%Tt,"termination":"%ts","start":%Ts}'\''
+  log-format '\''{"event":"connection","name":"%[var(sess.name),json(utf8s)]","port":%[var(sess.port)],"upstream":"%si:%sp","verdict":"%[var(sess.verdict)]","bytesOut":%U,"bytesIn":%B,"durationMs":%Tt,"termination":"%ts","startMs":%Ts%ms}'\''
 backend upstream_tcp
   mode tcp
   server upstream 0.0.0.0:0
@@ -88,5 +102,5 @@ frontend listen_10000
 ' mcp-sandbox/egress:local /egress/entry.sh proxy
 docker network connect bridge mcp-sandbox-egress-postgres-proxy
 docker start mcp-sandbox-egress-postgres-proxy
-docker run --rm -i --pull=never --runtime=runsc --network=container:mcp-sandbox-egress-postgres-dns --read-only --tmpfs=/tmp:rw,noexec,nosuid,nodev,size=64m --memory=256m --memory-swap=256m --cpus=1 --pids-limit=512 --cap-drop=ALL --security-opt=no-new-privileges --init --user=10001:10001 --env=POSTGRES_URL --label=mcp-sandbox.profile=postgres mcp-sandbox/postgres:0.6.2 sh -c 'exec node /app/node_modules/@modelcontextprotocol/server-postgres/dist/index.js "$POSTGRES_URL"'
+docker run --rm -i --pull=never --runtime=runsc --network=container:mcp-sandbox-egress-postgres-dns --read-only --tmpfs=/tmp:rw,noexec,nosuid,nodev,size=64m --memory=256m --memory-swap=256m --cpus=1 --pids-limit=512 --cap-drop=ALL --security-opt=no-new-privileges --init --user=10001:10001 --env=HTTPS_PROXY=http://127.0.0.11:3128 --env=https_proxy=http://127.0.0.11:3128 --env=HTTP_PROXY=http://127.0.0.11:3128 --env=http_proxy=http://127.0.0.11:3128 --env=NO_PROXY=localhost,127.0.0.1,::1 --env=no_proxy=localhost,127.0.0.1,::1 --env=POSTGRES_URL --label=mcp-sandbox.profile=postgres mcp-sandbox/postgres:0.6.2 sh -c 'exec node /app/node_modules/@modelcontextprotocol/server-postgres/dist/index.js "$POSTGRES_URL"'
 # afterwards: docker rm -f mcp-sandbox-egress-postgres-dns mcp-sandbox-egress-postgres-proxy && docker network rm mcp-sandbox-egress-postgres

@@ -143,6 +143,22 @@ describe('run enforces the lint verdict', () => {
   });
 });
 
+describe('run --dry-run of an allowlisted profile', () => {
+  it('shows the egress set\'s bodies beside the server\'s, whose network mode names the set\'s holder', () => {
+    // The allowlist needs a runtime with a network stack (the engine's runsc has --network=none).
+    const config = path.join(home, 'egress-config.yaml');
+    writeFileSync(config, 'runtimes: { runsc: { none: runsc, bridge: runsc-net } }\n');
+    const r = cli(['run', 'profiles/fetch.yaml', '--dry-run'], { env: { MCP_SANDBOX_CONFIG: config } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout) as { create: { HostConfig: { NetworkMode: string }; Env: string[] }; egress: { names: Record<string, string>; dns: { Env: string[] }; proxy: { Env: string[] } } };
+    expect(plan.create.HostConfig.NetworkMode).toBe(`container:${plan.egress.names.dns}`);
+    expect(plan.create.Env).toContain('HTTPS_PROXY=http://127.0.0.11:3128');
+    expect(plan.egress.dns.Env.find((e) => e.startsWith('EGRESS_CONFIG='))).toContain('address=/#/198.18.0.1');
+    expect(plan.egress.proxy.Env.find((e) => e.startsWith('EGRESS_CONFIG='))).toContain('frontend listen_10000');
+  });
+});
+
 describe('desktop --install from parallel processes', () => {
   const PROFILE = (name: string): string =>
     `version: 1\nname: ${name}\nimage: mcp/fixture:1.0.0@sha256:${'ab'.repeat(32)}\nuser: "10001:10001"\n`;

@@ -1,6 +1,6 @@
 import { parseAllow } from '../../../src/egress/allow.js';
-import { dnsmasqConfig, firewallRules, haproxyConfig } from '../../../src/egress/configs.js';
-import { parseDnsLine, parseProxyLine, lineSplitter } from '../../../src/egress/events.js';
+import { connectProxyConfig, dnsmasqConfig, firewallRules, haproxyConfig } from '../../../src/egress/configs.js';
+import { connectLineParser, parseDnsLine, parseProxyLine, lineSplitter } from '../../../src/egress/events.js';
 import { planEgress } from '../../../src/egress/plan.js';
 
 const ALLOW = ['api.github.com:443', '*.githubusercontent.com:443', 'example.com:80', 'db.test:5432/tcp', '10.1.2.3:6379/tcp'];
@@ -62,7 +62,7 @@ describe('haproxyConfig', () => {
   const text = haproxyConfig(plan(ALLOW, { 'db.test': '10.9.9.9' }));
   test('SNI on TLS ports, Host on 80, fixed upstreams for /tcp and addresses', () => {
     expect(text).toContain('  parse-resolv-conf');
-    expect(text).toContain('  nbthread 2');
+    expect(text).toContain('  nbthread 1');
     expect(text).toMatch(/frontend listen_10001\n  bind :10001\n  mode tcp/);
     expect(text).toContain('set-var(sess.name) req.ssl_sni,lower');
     expect(text).toContain('reject unless { var(sess.name) -m str api.github.com } || { var(sess.name) -m end .githubusercontent.com }');
@@ -72,6 +72,23 @@ describe('haproxyConfig', () => {
   test('resolved addresses in refused ranges are rejected unless mapped in egress.hosts', () => {
     expect(text).toMatch(/reject if !\{ var\(sess.mapped\) -m found \} \{ var\(sess.dst\) -m ip 0\.0\.0\.0\/8 10\.0\.0\.0\/8 100\.64\.0\.0\/10 127\.0\.0\.0\/8 169\.254\.0\.0\/16 172\.16\.0\.0\/12/);
     expect(text).toContain('set-var(sess.mapped) ipv4(10.9.9.9) if { var(sess.name) -m str db.test }');
+  });
+});
+
+describe('connectProxyConfig', () => {
+  test('the allowed names, /tcp names and addresses as fnmatch patterns, default deny, the allowed ports only', () => {
+    const { config, filter } = connectProxyConfig(plan());
+    expect(filter.split('\n').filter(Boolean).sort()).toEqual(['*.githubusercontent.com', '10.1.2.3', 'api.github.com', 'db.test', 'example.com']);
+    expect(config).toContain('Listen 127.0.0.11\n');
+    expect(config).toContain('FilterDefaultDeny Yes\n');
+    expect(config.match(/^ConnectPort \d+$/gm)).toEqual(['ConnectPort 80', 'ConnectPort 443', 'ConnectPort 5432', 'ConnectPort 6379']);
+    expect(connectProxyConfig(plan(['*:443'])).filter).toBe('*\n');
+  });
+  test('the firewall lets the sandbox reach it on loopback, and nothing else on 127.0.0.11', () => {
+    const rules = firewallRules(plan(), '172.30.0.2').rules4.split('\n');
+    const accept = rules.indexOf('-A OUTPUT -o lo -d 127.0.0.11/32 -p tcp --dport 3128 -j ACCEPT');
+    expect(accept).toBeGreaterThan(0);
+    expect(accept).toBeLessThan(rules.indexOf('-A OUTPUT -o lo -d 127.0.0.11/32 -j DROP'));
   });
 });
 
@@ -97,20 +114,32 @@ describe('firewallRules', () => {
 describe('events', () => {
   test('a proxy log line becomes a connection event', () => {
     const line =
-      '{"event":"connection","name":"api.github.com","port":443,"upstream":"140.82.1.1:443","verdict":"allowed","bytesOut":517,"bytesIn":4242,"durationMs":88,"termination":"--","start":1764633600}';
+      '{"event":"connection","name":"api.github.com","port":443,"upstream":"140.82.1.1:443","verdict":"allowed","bytesOut":517,"bytesIn":4242,"durationMs":88,"termination":"--","startMs":1764633600123}';
     expect(parseProxyLine(line)).toEqual({
       kind: 'connection', name: 'api.github.com', port: 443, upstream: '140.82.1.1:443', verdict: 'allowed',
-      bytesOut: 517, bytesIn: 4242, durationMs: 88, termination: '--', time: 1764633600000,
+      bytesOut: 517, bytesIn: 4242, durationMs: 88, termination: '--', time: 1764633600123,
     });
   });
   test('a refused connection has no upstream', () => {
-    const line = '{"event":"connection","name":"evil.test","port":443,"upstream":"-:-","verdict":"refused-name","bytesOut":0,"bytesIn":0,"durationMs":3,"termination":"PR","start":1}';
+    const line = '{"event":"connection","name":"evil.test","port":443,"upstream":"-:-","verdict":"refused-name","bytesOut":0,"bytesIn":0,"durationMs":3,"termination":"PR","startMs":1000}';
     expect(parseProxyLine(line)).toMatchObject({ verdict: 'refused-name', upstream: '' });
     expect(parseProxyLine('[NOTICE]   (1) : Loading success.')).toBeUndefined();
   });
   test('dnsmasq NXDOMAIN lines become dns-refused events', () => {
     expect(parseDnsLine('dnsmasq[7]: config evil.test is NXDOMAIN', () => 5)).toEqual({ kind: 'dns-refused', name: 'evil.test', time: 5 });
     expect(parseDnsLine('dnsmasq[7]: query[A] evil.test from 127.0.0.1')).toBeUndefined();
+  });
+  test('tinyproxy refusals become connection events via connect, named from the request line before them', () => {
+    const parse = connectLineParser(() => 5);
+    expect(parse('CONNECT   Dec 02 06:27:30.420 [7]: Request (file descriptor 4): CONNECT Denied.test:443 HTTP/1.1')).toBeUndefined();
+    expect(parse('NOTICE    Dec 02 06:27:30.420 [7]: Proxying refused on filtered domain "denied.test"')).toEqual({
+      kind: 'connection', name: 'denied.test', port: 443, upstream: '', verdict: 'refused-name', bytesOut: 0, bytesIn: 0, durationMs: 0, termination: '', time: 5, via: 'connect',
+    });
+    parse('CONNECT   Dec 02 06:27:30.422 [7]: Request (file descriptor 4): CONNECT api.github.com:8443 HTTP/1.1');
+    expect(parse('INFO      Dec 02 06:27:30.422 [7]: Refused CONNECT method on port 8443')).toMatchObject({ name: 'api.github.com', port: 8443, verdict: 'refused-port' });
+    parse('CONNECT   Dec 02 06:27:30.423 [7]: Request (file descriptor 4): GET http://other.test/x HTTP/1.1');
+    expect(parse('NOTICE    Dec 02 06:27:30.423 [7]: Proxying refused on filtered domain "other.test"')).toMatchObject({ name: 'other.test', port: 80 });
+    expect(parse('NOTICE    Dec 02 06:27:19.202 [7]: Initializing tinyproxy ...')).toBeUndefined();
   });
   test('lineSplitter joins lines split across chunks', () => {
     const lines: string[] = [];

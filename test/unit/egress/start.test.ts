@@ -32,7 +32,8 @@ class EgressFake extends FakeEngine {
   log: string[] = [];
   helperBodies = new Map<string, CreateBody>();
   streams = new Map<string, PassThrough>();
-  firewallExit = 0;
+  /** What the holder's entrypoint prints before dnsmasq: the firewall line, or a failure. */
+  holderLog = 'egress firewall set\n';
   createdNetworks: NetworkCreateBody[] = [];
   overlapsLeft = 0;
   override async createNetwork(body: NetworkCreateBody): Promise<string> {
@@ -61,14 +62,14 @@ class EgressFake extends FakeEngine {
   override async start(id = ''): Promise<void> {
     this.log.push(`start ${id}`);
     const out = this.streams.get(id) as PassThrough;
-    if (id.endsWith('-dns')) out.write(frame('dnsmasq[7]: started, version 2.90\ndnsmasq[7]: config evil.test is NXDOMAIN\n'));
+    if (id.endsWith('-dns')) out.write(frame(`${this.holderLog}dnsmasq[7]: started, version 2.90\ndnsmasq[7]: config evil.test is NXDOMAIN\n`));
     if (id.endsWith('-proxy')) {
       out.write(frame('[NOTICE] (1) : Loading success.\n'));
-      out.write(frame('{"event":"connection","name":"evil.test","port":443,"upstream":"-:-","verdict":"refused-name","bytesOut":0,"bytesIn":0,"durationMs":1,"termination":"PR","start":1}\n'));
+      out.write(frame('{"event":"connection","name":"evil.test","port":443,"upstream":"-:-","verdict":"refused-name","bytesOut":0,"bytesIn":0,"durationMs":1,"termination":"PR","startMs":1000}\n'));
     }
   }
-  override async wait(id = ''): Promise<WaitHandle> {
-    const result: Promise<WaitResult> = new Promise((resolve) => setTimeout(() => resolve({ StatusCode: id.endsWith('-firewall') ? this.firewallExit : 0 }), 5));
+  override async wait(): Promise<WaitHandle> {
+    const result: Promise<WaitResult> = new Promise((resolve) => setTimeout(() => resolve({ StatusCode: 0 }), 5));
     return { result, cancel: () => undefined };
   }
   override async inspectContainer(id: string): Promise<ContainerInspect> {
@@ -85,39 +86,64 @@ class EgressFake extends FakeEngine {
 const parsed = parseAllow(['api.github.com:443']);
 const plan = planEgress(parsed.entries);
 
-test('startEgress: network, holder and proxy, then the firewall with the proxy address; events reach the sink', async () => {
+test('startEgress: network, then the holder (setting the firewall itself) and the proxy; events reach the sink', async () => {
   const engine = new EgressFake();
   const events: EgressEvent[] = [];
-  const session = await startEgress({ engine, plan, sessionId: 's1', upstreamNetwork: 'up', sink: (e) => events.push(e), labels: { 'mcp-sandbox.profile': 'p' } });
+  let confinedAt = -1;
+  const session = await startEgress({
+    engine, plan, sessionId: 's1', upstreamNetwork: 'up', sink: (e) => events.push(e), labels: { 'mcp-sandbox.profile': 'p' },
+    onConfined: () => (confinedAt = engine.log.length),
+  });
   expect(session.networkMode).toBe('container:mcp-sandbox-egress-s1-dns');
   expect(session.proxyAddress).toMatch(/^198\.19\.\d+\.\d+$/);
   expect(engine.log.slice(0, 1)).toEqual(['network-create mcp-sandbox-egress-s1 internal=true']);
   expect(engine.log).toContain('connect up mcp-sandbox-egress-s1-proxy');
-  // The firewall goes in right after the holder starts; it does not wait for the proxy.
-  expect(engine.log.indexOf('create mcp-sandbox-egress-s1-firewall')).toBeGreaterThan(engine.log.indexOf('start mcp-sandbox-egress-s1-dns'));
+  // No separate firewall container; the proxy starts after the holder's start has returned.
+  expect(engine.log.filter((l) => l.includes('firewall'))).toEqual([]);
+  expect(engine.log.indexOf('start mcp-sandbox-egress-s1-proxy')).toBeGreaterThan(engine.log.indexOf('start mcp-sandbox-egress-s1-dns'));
+  expect(confinedAt).toBeGreaterThan(engine.log.indexOf('start mcp-sandbox-egress-s1-dns'));
   const network = engine.createdNetworks[0];
   expect(network?.IPAM?.Config[0]?.Subnet).toMatch(/^198\.19\.\d+\.\d+\/28$/);
   const proxyBody = engine.helperBodies.get('mcp-sandbox-egress-s1-proxy') as CreateBody & { NetworkingConfig?: unknown };
   expect(proxyBody.NetworkingConfig).toEqual({ EndpointsConfig: { 'mcp-sandbox-egress-s1': { IPAMConfig: { IPv4Address: session.proxyAddress } } } });
-  const firewall = engine.helperBodies.get('mcp-sandbox-egress-s1-firewall') as CreateBody;
-  expect(firewall.HostConfig).toMatchObject({ NetworkMode: 'container:mcp-sandbox-egress-s1-dns', CapDrop: ['ALL'], CapAdd: ['NET_ADMIN'], Runtime: 'runc' });
-  expect(firewall.Env.find((e) => e.startsWith('EGRESS_RULES4='))).toContain(`--to-destination ${session.proxyAddress}:10000`);
+  const holder = engine.helperBodies.get('mcp-sandbox-egress-s1-dns') as CreateBody;
+  // Root with what setting the rules and dropping to nobody take; the entrypoint gives it all up.
+  expect(holder).toMatchObject({ User: '0:0', OpenStdin: true, StdinOnce: true });
+  expect(holder.HostConfig).toMatchObject({ NetworkMode: 'mcp-sandbox-egress-s1', CapDrop: ['ALL'], Runtime: 'runc', ReadonlyRootfs: true, SecurityOpt: ['no-new-privileges'] });
+  expect([...holder.HostConfig.CapAdd].sort()).toEqual(['NET_ADMIN', 'SETGID', 'SETPCAP', 'SETUID']);
+  expect(holder.Env.find((e) => e.startsWith('EGRESS_RULES4='))).toContain(`--to-destination ${session.proxyAddress}:10000`);
+  expect(holder.Env).toContain('EGRESS_ROUTES=198.18.0.0/24');
   const proxy = engine.helperBodies.get('mcp-sandbox-egress-s1-proxy') as CreateBody;
   expect(proxy).toMatchObject({ User: '65534:65534', OpenStdin: true, StdinOnce: true, Labels: { 'mcp-sandbox.profile': 'p', 'mcp-sandbox.egress': 'proxy' } });
   expect(proxy.HostConfig).toMatchObject({ Runtime: 'runsc-net', ReadonlyRootfs: true, CapDrop: ['ALL'], CapAdd: [], AutoRemove: true });
   expect(proxy.Env).toContain('EGRESS_TIE_STDIN=1');
+  expect(proxy.Env.some((e) => e.startsWith('EGRESS_RULES'))).toBe(false);
   expect(events.map((e) => `${e.kind} ${e.name}`)).toEqual(expect.arrayContaining(['dns-refused evil.test', 'connection evil.test']));
-  expect(engine.log).toContain('remove mcp-sandbox-egress-s1-firewall');
+  expect(session.timings.firewall).toBeLessThanOrEqual(session.timings.dns);
   await session.stop();
   expect(engine.log.slice(-3)).toEqual(expect.arrayContaining(['remove mcp-sandbox-egress-s1-dns', 'remove mcp-sandbox-egress-s1-proxy']));
   expect(engine.log[engine.log.length - 1]).toBe('network-remove net1');
 });
 
-test('startEgress: a failing firewall helper removes everything and names the failure', async () => {
+test('startEgress: a holder whose resolver runs without the firewall line is never taken as confined', async () => {
   const engine = new EgressFake();
-  engine.firewallExit = 1;
-  await expect(startEgress({ engine, plan, sessionId: 's1', upstreamNetwork: 'up' })).rejects.toThrow(/could not start the egress allowlist: the firewall helper failed \(exit 1\)/);
+  engine.holderLog = '';
+  let confined = false;
+  await expect(startEgress({ engine, plan, sessionId: 's1', upstreamNetwork: 'up', timeoutMs: 50, onConfined: () => (confined = true) })).rejects.toThrow(
+    /could not start the egress allowlist: the egress container mcp-sandbox-egress-s1-dns was not ready/,
+  );
+  expect(confined).toBe(false);
   expect(engine.log).toEqual(expect.arrayContaining(['remove mcp-sandbox-egress-s1-dns', 'remove mcp-sandbox-egress-s1-proxy', 'network-remove net1']));
+});
+
+test('startEgress: a holder that fails to set the rules ends the start and names what it printed', async () => {
+  const engine = new EgressFake();
+  engine.holderLog = 'iptables-restore: line 3 failed\n';
+  const start = startEgress({ engine, plan, sessionId: 's1', upstreamNetwork: 'up' });
+  // The entrypoint exits (set -e): the attach closes.
+  setTimeout(() => engine.streams.get('mcp-sandbox-egress-s1-dns')?.destroy(), 10);
+  await expect(start).rejects.toThrow(/ended before it was ready: iptables-restore: line 3 failed/);
+  expect(engine.log).toEqual(expect.arrayContaining(['remove mcp-sandbox-egress-s1-dns', 'network-remove net1']));
 });
 
 test('startEgress: a subnet already taken is skipped for another one', async () => {
@@ -129,15 +155,17 @@ test('startEgress: a subnet already taken is skipped for another one', async () 
   await session.stop();
 });
 
-test('egressShellCommands: the same set as commands, the firewall filled from the running proxy', () => {
+test('egressShellCommands: the same set as commands, the holder setting the firewall with the proxy address', () => {
   const lines = egressShellCommands(plan, { sessionId: 's1', upstreamNetwork: 'up', upstreamDns: ['192.0.2.53'] });
   expect(lines.find((l) => l.startsWith('docker create'))).toContain('--dns 192.0.2.53');
   expect(lines[0]).toMatch(/^docker network create --internal .* mcp-sandbox-egress-s1$/);
   expect(lines.find((l) => l.startsWith('docker network connect'))).toBe('docker network connect up mcp-sandbox-egress-s1-proxy');
-  const firewall = lines.find((l) => l.includes('--name mcp-sandbox-egress-s1-firewall')) as string;
-  expect(firewall).toContain('--network container:mcp-sandbox-egress-s1-dns');
-  expect(firewall).toContain('--cap-add NET_ADMIN');
-  expect(firewall).toContain('--to-destination 198.19.0.2:10000');
+  expect(lines.some((l) => l.includes('firewall'))).toBe(false);
+  const holder = lines.find((l) => l.includes('--name mcp-sandbox-egress-s1-dns')) as string;
+  expect(holder).toContain('--network mcp-sandbox-egress-s1');
+  expect(holder).toContain('--user 0:0');
+  expect(holder).toContain('--cap-drop ALL --cap-add NET_ADMIN');
+  expect(holder).toContain('--to-destination 198.19.0.2:10000');
   expect(lines.find((l) => l.startsWith('docker create'))).toContain('--ip 198.19.0.2');
   expect(lines[0]).toContain('--subnet 198.19.0.0/28 --ip-range 198.19.0.8/29 --gateway 198.19.0.1');
   expect(lines.join('\n')).not.toContain('EGRESS_TIE_STDIN');

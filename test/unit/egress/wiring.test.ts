@@ -2,6 +2,7 @@
  * The allowlist wired into the product: schema and normalize (positions, ${VAR}), the spec and
  * both emitters, the user config's egress section, the runtime mapping, audit records, lint.
  */
+import { PassThrough } from 'node:stream';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,8 @@ import { renderSetShell } from '../../../src/egress/render-set.js';
 import { SandboxError } from '../../../src/errors.js';
 import { lintProfile } from '../../../src/lint/engine.js';
 import { loadProfile } from '../../../src/profile/load.js';
-import { egressRecord } from '../../../src/run/egress-session.js';
+import { egressRecord, holdAfterFirstLine } from '../../../src/run/egress-session.js';
+import { ToolCallTimeline } from '../../../src/run/tool-calls.js';
 import { mapRuntime, userConfigFromText } from '../../../src/run/user-config.js';
 import { parse } from 'yaml';
 
@@ -71,10 +73,14 @@ describe('network: { allow } in a profile', () => {
     expect(lines[lines.length - 1]).toMatch(/^# afterwards: docker rm -f /);
   });
 
-  test('lint: no MS201 for an allowlist, MS203 for "*" and a bare TLD, MS201 names the allowlist for bridge', () => {
+  test('lint: no MS201 for an allowlist, MS203 for "*", a bare TLD and a public suffix, MS201 names the allowlist for bridge', () => {
     const allow = lintProfile(load('network:\n  allow: ["*:443", "*.com:443", "*.example.com:443"]\n')).findings;
     expect(allow.filter((f) => f.rule === 'MS201')).toEqual([]);
     expect(allow.filter((f) => f.rule === 'MS203').map((f) => f.path)).toEqual(['/network/allow/0', '/network/allow/1']);
+    // Public suffixes of more than one label count as bare TLDs; a registrable domain under one does not.
+    const suffixes = lintProfile(load('network:\n  allow: ["*.co.uk:443", "*.github.io:443", "*.example.co.uk:443", "*.uk.example.com:443"]\n')).findings.filter((f) => f.rule === 'MS203');
+    expect(suffixes.map((f) => f.path)).toEqual(['/network/allow/0', '/network/allow/1']);
+    expect(suffixes[0]?.message).toMatch(/public suffix co\.uk/);
     const bridge = lintProfile(load('network: bridge\n')).findings.find((f) => f.rule === 'MS201');
     expect(bridge?.message).toMatch(/network: \{ allow:/);
   });
@@ -94,6 +100,49 @@ describe('user config egress and runtime mapping', () => {
     const own = userConfigFromText('c.yaml', 'runtimes: { runsc: { bridge: runsc-net, allow: runsc-egress } }\n', parse);
     expect(mapRuntime(own, 'runsc', 'allow')).toBe('runsc-egress');
   });
+});
+
+test('an egress record names the tools/call calls in flight when the connection was opened', () => {
+  const calls = new ToolCallTimeline();
+  calls.note({ id: 1, tool: 'early', phase: 'start', at: 100 });
+  calls.note({ id: 1, tool: 'early', phase: 'end', at: 900 });
+  calls.note({ id: 2, tool: 'fetch', phase: 'start', at: 950 });
+  calls.note({ id: '3', tool: 'slow', phase: 'start', at: 990 });
+  calls.note({ id: 2, tool: 'fetch', phase: 'end', at: 1200 });
+  const event = { kind: 'connection', name: 'api.example.com', port: 443, upstream: '', verdict: 'allowed', bytesOut: 0, bytesIn: 0, durationMs: 5000, termination: '--', time: 960 } as const;
+  // Not "slow": it started after the connection was opened, even though the connection outlived it.
+  expect(egressRecord(event, (from, to) => calls.during(from, to)).toolCalls).toEqual([{ id: 2, tool: 'fetch' }]);
+  expect(calls.during(1000, 1100)).toEqual([{ id: 2, tool: 'fetch' }, { id: '3', tool: 'slow' }]);
+  // A connection after every call had ended names none; one still open later names the open call.
+  expect(calls.during(1300, 1400)).toEqual([{ id: '3', tool: 'slow' }]);
+  calls.note({ id: '3', tool: 'slow', phase: 'end', at: 1250 });
+  expect(calls.during(1300, 1400)).toEqual([]);
+});
+
+test('holdAfterFirstLine: initialize passes at once, the rest waits for the proxy, nothing is lost or reordered', async () => {
+  const input = new PassThrough();
+  let ready = (): void => undefined;
+  const held = holdAfterFirstLine(input, new Promise<void>((resolve) => (ready = resolve)));
+  const got: string[] = [];
+  held.on('data', (d: Buffer) => got.push(d.toString()));
+  input.write('{"id":1,"method":"initialize"}\n{"method":"notifications/initialized"}\n');
+  input.write('{"id":2,"method":"tools/call"}\n');
+  await new Promise((r) => setTimeout(r, 20));
+  expect(got.join('')).toBe('{"id":1,"method":"initialize"}\n');
+  ready();
+  input.end('{"id":3}\n');
+  await new Promise((r) => held.on('end', r));
+  expect(got.join('')).toBe('{"id":1,"method":"initialize"}\n{"method":"notifications/initialized"}\n{"id":2,"method":"tools/call"}\n{"id":3}\n');
+});
+
+test('holdAfterFirstLine: a proxy that failed to start releases the input too (the namespace stays closed)', async () => {
+  const input = new PassThrough();
+  const held = holdAfterFirstLine(input, Promise.reject(new Error('proxy failed')));
+  const got: string[] = [];
+  held.on('data', (d: Buffer) => got.push(d.toString()));
+  input.end('a\nb\n');
+  await new Promise((r) => held.on('end', r));
+  expect(got.join('')).toBe('a\nb\n');
 });
 
 test('an egress event becomes an audit record of type egress', () => {

@@ -33,6 +33,20 @@ describe('roots', () => {
     expect(seen).toEqual([{ name: 't', version: '1', protocolVersion: '2025-06-18' }]);
   });
 
+  test('onToolCall: a forwarded tools/call starts and ends (answered or cancelled); a refused one is never started', async () => {
+    const seen: string[] = [];
+    const h = harness({}, { onToolCall: (c) => seen.push(`${c.phase} ${c.id} ${c.tool}`) });
+    await listTools(h);
+    await h.client(call(7, 'echo', { message: 'a' }));
+    expect(seen).toEqual(['start 7 echo']);
+    await h.server({ jsonrpc: '2.0', id: 7, result: { content: [] } });
+    await h.client(call(8, 'echo', { message: 'b' }));
+    await h.client({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 8 } });
+    await h.client({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: {} });
+    expect((h.clientGot().at(-1) as Answer).error?.code).toBe(GATE_ERRORS.INVALID_ARGUMENTS);
+    expect(seen).toEqual(['start 7 echo', 'end 7 echo', 'start 8 echo', 'end 8 echo']);
+  });
+
   test('none: an empty list; client: passed through both ways', async () => {
     const none = harness({ roots: 'none' }, { mounts: MOUNTS });
     await none.server({ jsonrpc: '2.0', id: 2, method: 'roots/list' });
