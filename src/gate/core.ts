@@ -18,7 +18,6 @@ import { SecretScanner } from './secrets.js';
 import { loadTokenFinder } from './tokens.js';
 import { ToolState } from './tools.js';
 import type { GateConfig, GateContext } from './types.js';
-import { loadSchemaCompiler } from './validate.js';
 
 /** Where the gate's output goes: one buffer, or a line forwarded as the pieces it came in. */
 export interface GateOutput {
@@ -65,7 +64,6 @@ export class GateCore {
   private readonly reported = new Set<string>();
   private scannerReady: Promise<void> | undefined;
   private scannerSettled = false;
-  private validatorWarming = false;
 
   constructor(private readonly config: GateConfig, private readonly context: GateContext, private readonly out: GateOutput) {
     this.now = context.clock ?? Date.now;
@@ -276,17 +274,6 @@ export class GateCore {
       if (outcome.kind === 'answer') return this.out.toClient(outcome.line);
     }
     this.out.toClient(outcome.kind === 'replace' ? messageLine(outcome.message) : line.parts);
-    this.warmValidator();
-  }
-
-  /**
-   * Loads the validator once the server has answered for the first time: not while the
-   * container starts (its CPU), but before the first tools/call usually comes.
-   */
-  private warmValidator(): void {
-    if (this.validatorWarming) return;
-    this.validatorWarming = true;
-    setImmediate(() => void loadSchemaCompiler().catch(() => undefined));
   }
 
   /**
