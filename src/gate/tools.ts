@@ -7,7 +7,7 @@ import type { PinningCheck, ToolDescriptor } from './ports.js';
 import type { DriftMode, GateConfig } from './types.js';
 import { isObject } from './jsonrpc.js';
 import { quickCheckOf, type QuickCheck } from './quick-schema.js';
-import { compileSchema, warmCompiler, type Validator } from './validate.js';
+import { compileSchema, type Validator } from './validate.js';
 
 export interface DriftReport {
   added: string[];
@@ -64,7 +64,6 @@ export class ToolState {
       const descriptor = tool as unknown as ToolDescriptor;
       this.known.set(descriptor.name, descriptor);
       descriptors.push(descriptor);
-      if (descriptor.inputSchema !== undefined) this.entryFor(descriptor.name, descriptor);
     }
     if (this.config.onDrift === 'off') return undefined;
     const report = this.pinning.drifted(descriptors);
@@ -108,11 +107,7 @@ export class ToolState {
     if (entry?.tool === tool) return entry;
     const key = JSON.stringify(tool.inputSchema);
     if (entry?.key === key) entry = { ...entry, tool };
-    else {
-      entry = { tool, key, schema: tool.inputSchema, quick: quickCheckOf(tool.inputSchema) };
-      // ajv will be needed for this tool's calls: load it now, not when the first call waits.
-      if (!entry.quick) warmCompiler(tool.inputSchema);
-    }
+    else entry = { tool, key, schema: tool.inputSchema, quick: quickCheckOf(tool.inputSchema) };
     this.validators.set(name, entry);
     return entry;
   }

@@ -1,7 +1,9 @@
 /**
  * Argument validation with ajv, for what the quick check (./quick-schema.ts) cannot accept on its
  * own: a schema outside its subset, or arguments it does not pass (ajv then decides and words
- * the error). Loaded on demand, never at start, and only the dialect the schema declares:
+ * the error). Loaded by the first call that needs it (not ahead: most tools' arguments never
+ * need it, and a listed tool's schema says nothing about whether it will be called), and only
+ * the dialect the schema declares:
  * draft-07 (and older) with ajv's default class, 2019-09 and 2020-12 (also the default when
  * absent, as MCP specifies) with Ajv2020. Each class with its meta-schema costs several MB.
  */
@@ -42,13 +44,6 @@ export async function compileSchema(schema: unknown): Promise<Validator> {
   if (typeof schema !== 'object' || schema === null) throw new Error('the schema is not an object');
   const fn = (await ajvFor(dialectOf(schema))).compile(schema);
   return (data) => (fn(data) ? undefined : describeErrors(fn.errors ?? []));
-}
-
-/** Starts loading the ajv class `schema` needs, so that the call that needs it does not wait. */
-export function warmCompiler(schema: unknown): void {
-  if (typeof schema !== 'object' || schema === null) return;
-  const dialect = dialectOf(schema);
-  if (!instances.has(dialect)) setImmediate(() => void ajvFor(dialect).catch(() => undefined));
 }
 
 /**
