@@ -7,8 +7,11 @@
  * The check only ever says "valid" for data ajv accepts as well. Everything else (a failure, or a
  * schema using any keyword outside the subset, an unknown dialect, a property name Object's
  * prototype also has) goes to ajv (./validate.ts), which decides and words the error; so
- * messages and verdicts stay ajv's.
+ * messages and verdicts stay ajv's. A long string read as a skeleton (./skeleton.ts) is checked
+ * by its type and length; anything else about it (enum, const) is a false.
  */
+
+import { LongString } from './skeleton.js';
 
 /** true: the data is valid (ajv would say so too); false: ask ajv. */
 export type QuickCheck = (data: unknown) => boolean;
@@ -120,6 +123,8 @@ function hasType(data: unknown, type: string): boolean {
       return Number.isInteger(data);
     case 'null':
       return data === null;
+    case 'string':
+      return typeof data === 'string' || data instanceof LongString;
     default:
       return typeof data === type;
   }
@@ -169,7 +174,9 @@ function additionalCheck(value: unknown, properties: unknown): QuickCheck | unde
 function countCheck(key: string, limit: number): QuickCheck {
   const atLeast = key.startsWith('min');
   const ok = (count: number): boolean => (atLeast ? count >= limit : count <= limit);
-  if (key.endsWith('Length')) return (data) => typeof data !== 'string' || ok(lengthBound(data, limit, atLeast));
+  if (key.endsWith('Length')) {
+    return (data) => (data instanceof LongString ? ok(data.codePoints) : typeof data !== 'string' || ok(lengthBound(data, limit, atLeast)));
+  }
   if (key.endsWith('Items')) return (data) => !Array.isArray(data) || ok(data.length);
   return (data) => !isRecord(data) || ok(Object.keys(data).length);
 }
@@ -200,5 +207,5 @@ function isPlain(value: unknown): value is Plain {
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof LongString);
 }

@@ -7,6 +7,7 @@ import type { PinningCheck, ToolDescriptor } from './ports.js';
 import type { DriftMode, GateConfig } from './types.js';
 import { isObject } from './jsonrpc.js';
 import { quickCheckOf, type QuickCheck } from './quick-schema.js';
+import { NeedsWholeMessage, holdsLong } from './skeleton.js';
 import { compileSchema, type Validator } from './validate.js';
 
 export interface DriftReport {
@@ -81,6 +82,7 @@ export class ToolState {
     if (tool?.inputSchema !== undefined) {
       const entry = this.entryFor(name, tool);
       if (!entry.quick?.(data)) {
+        if (holdsLong(data)) throw new NeedsWholeMessage();
         const problem = (await this.full(entry)).validate?.(data);
         if (problem) return { problem: `${problem} (the tool's inputSchema)`, rule: 'tools.inputSchema' };
       }
@@ -93,6 +95,7 @@ export class ToolState {
         this.constrainValidators.set(name, entry);
       }
       if (entry.quick?.(data)) return undefined;
+      if (holdsLong(data)) throw new NeedsWholeMessage();
       const full = await this.full(entry);
       if (full.error !== undefined) return { problem: `${rule} is not a valid JSON Schema: ${full.error}`, rule };
       const problem = full.validate?.(data);
