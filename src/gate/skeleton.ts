@@ -8,8 +8,10 @@
  *
  * Anything it is not sure to read exactly as JSON.parse would (invalid JSON, invalid UTF-8
  * inside a long string, nesting deeper than MAX_DEPTH) gives undefined: the caller then parses
- * the line the ordinary way.
+ * the line the ordinary way. (One leniency: see StringCounter.)
  */
+
+import { isAscii } from 'node:buffer';
 
 /** A string too long to be made: what the gate needs to know of it. */
 export class LongString {
@@ -243,6 +245,9 @@ function shortString(raw: Buffer[], length: number): string {
  * Counts a long string's content as it streams by: UTF-16 units and code points, with the
  * JSON escapes decoded, and keeps its first HEAD_CHARS characters. Strict: invalid UTF-8 or an
  * invalid escape makes the line unreadable here (JSON.parse's replacement rules are not redone).
+ * Past the head, ASCII runs are not looked at byte by byte, so a raw control character there
+ * (which JSON.parse refuses) is counted as a character: the request is then decided by policy,
+ * where the ordinary path would have forwarded it unread.
  */
 class StringCounter {
   private units = 0;
@@ -261,32 +266,43 @@ class StringCounter {
   private headUnits = 0;
 
   feed(piece: Buffer, from: number, to: number): void {
-    for (let at = from; at < to; at += 1) {
+    let at = from;
+    while (at < to) {
       if (this.headDone && this.escape === 0 && this.continuation === 0) {
-        // A run of plain ASCII: one unit and one code point per byte.
-        const start = at;
-        while (at < to && isPlainAscii(piece[at] as number)) at += 1;
-        if (at > start) {
-          this.units += at - start;
-          this.points += at - start;
+        // Up to the next backslash, an ASCII run is one unit and one code point per byte:
+        // found natively (indexOf, isAscii), where a loop in JavaScript took ~4 ns a byte.
+        const slash = piece.indexOf(BACKSLASH, at);
+        const stop = slash === -1 || slash > to ? to : slash;
+        if (stop > at && isAscii(piece.subarray(at, stop))) {
+          this.units += stop - at;
+          this.points += stop - at;
           this.pendingHigh = false;
-          if (at === to) return;
+          at = stop;
+          continue;
         }
+        // Not all ASCII, or at the backslash: byte by byte up to it (and through it), so each
+        // byte is looked at once.
+        for (const end = Math.max(stop, at + 1); at < end; at += 1) this.byte(piece[at] as number);
+        continue;
       }
-      const byte = piece[at] as number;
-      if (!this.headDone) this.headBytes.push(byte);
-      if (this.escape > 0) this.escaped(byte);
-      else if (this.continuation > 0) {
-        if (byte < this.low || byte > this.high) fail();
-        this.low = 0x80;
-        this.high = 0xbf;
-        this.continuation -= 1;
-        if (this.continuation === 0) this.boundary();
-      } else if (byte === BACKSLASH) this.escape = 1;
-      else if (byte < 0x20) fail();
-      else if (byte < 0x80) this.unit(1, true);
-      else this.lead(byte);
+      this.byte(piece[at] as number);
+      at += 1;
     }
+  }
+
+  private byte(byte: number): void {
+    if (!this.headDone) this.headBytes.push(byte);
+    if (this.escape > 0) this.escaped(byte);
+    else if (this.continuation > 0) {
+      if (byte < this.low || byte > this.high) fail();
+      this.low = 0x80;
+      this.high = 0xbf;
+      this.continuation -= 1;
+      if (this.continuation === 0) this.boundary();
+    } else if (byte === BACKSLASH) this.escape = 1;
+    else if (byte < 0x20) fail();
+    else if (byte < 0x80) this.unit(1, true);
+    else this.lead(byte);
   }
 
   private lead(byte: number): void {
@@ -369,10 +385,6 @@ class StringCounter {
     }
     return new LongString(this.units, this.points, head);
   }
-}
-
-function isPlainAscii(byte: number): boolean {
-  return byte >= 0x20 && byte < 0x80 && byte !== BACKSLASH;
 }
 
 function hexValue(byte: number): number {

@@ -112,6 +112,17 @@ describe('readSkeleton: what it cannot read exactly is undefined', () => {
     expect(readSkeleton(cut(bytes, 5_000), 16 * 1024)).toBeUndefined();
   });
 
+  test('the one leniency: a raw control character past a long string\'s head is counted as a character', () => {
+    const bytes = Buffer.concat([Buffer.from('{"a":"'), Buffer.alloc(20_000, 0x61), Buffer.from([0x01]), Buffer.from('"}')]);
+    expect(plain(readSkeleton([bytes], 16 * 1024))).toEqual({ a: { length: 20_001, codePoints: 20_001, head: 'a'.repeat(HEAD_CHARS) } });
+  });
+
+  test('a mostly ASCII long string with non-ASCII far apart is counted exactly (and in linear time)', () => {
+    const value = `${'a'.repeat(100_000)}é${'b'.repeat(100_000)}😀`;
+    const bytes = Buffer.from(JSON.stringify({ v: value }));
+    expect(plain(readSkeleton([bytes], 16 * 1024))).toEqual({ v: { length: value.length, codePoints: value.length - 1, head: value.slice(0, HEAD_CHARS) } });
+  });
+
   test('invalid UTF-8 in a short string decodes as JSON.parse of the decoded line does', () => {
     const bytes = Buffer.concat([Buffer.from('{"a":"x'), Buffer.from([0xff]), Buffer.from('y"}')]);
     expect(readSkeleton([bytes], 1024)).toEqual(JSON.parse(bytes.toString('utf8')));
