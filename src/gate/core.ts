@@ -125,7 +125,8 @@ export class GateCore {
    */
   private async longClientMessage(line: Line): Promise<Outcome | undefined> {
     const skeleton = readSkeleton(line.parts, LONG_STRING_BYTES);
-    if (!isObject(skeleton) || skeleton.method !== 'tools/call' || !isId(skeleton.id) || !isObject(skeleton.params)) return undefined;
+    // Only what the ordinary reading would decide the same way: a tools/call whose id and name are plain values.
+    if (!isObject(skeleton) || skeleton.method !== 'tools/call' || !isId(skeleton.id) || !isObject(skeleton.params) || typeof skeleton.params.name !== 'string') return undefined;
     try {
       return await this.clientMessage(skeleton as JsonRpcMessage, line.length);
     } catch (error) {
