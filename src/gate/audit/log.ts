@@ -131,9 +131,12 @@ class ChainedLog implements AuditLog {
     }
   }
 
-  flush(): Promise<void> {
-    this.wake?.();
-    return this.draining ?? Promise.resolve();
+  async flush(): Promise<void> {
+    // A drain that ends with records queued starts the next one: wait for that one too.
+    while (this.draining) {
+      this.wake?.();
+      await this.draining;
+    }
   }
 
   async close(): Promise<void> {
@@ -159,21 +162,18 @@ class ChainedLog implements AuditLog {
     });
     this.wake = undefined;
     try {
-      // Records that arrive during any await here are picked up before the drain ends.
-      for (;;) {
-        if (this.queue.length > 0) {
-          const batch = this.queue;
-          this.queue = [];
-          await this.writeBatch(batch);
-        } else if (this.pendingHeads.size > 0 && Date.now() - this.headWrittenAt >= HEAD_EVERY_MS) {
-          await this.writeHeads();
-        } else {
-          break;
-        }
+      if (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        await this.writeBatch(batch);
       }
+      if (this.pendingHeads.size > 0 && Date.now() - this.headWrittenAt >= HEAD_EVERY_MS) await this.writeHeads();
     } finally {
       this.drainedAt = Date.now();
       this.draining = undefined;
+      // Records that came in during the write go in the next batch, BATCH_EVERY_MS after this one
+      // (writing them at once kept a flush running back to back under steady traffic).
+      if (this.queue.length > 0) this.draining = this.drainSoon().catch((error: unknown) => this.problem(error));
     }
   }
 
