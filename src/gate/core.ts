@@ -15,10 +15,10 @@ import { Prescan } from './prescan.js';
 import { redact } from './redact.js';
 import { rootsOfMounts } from './roots.js';
 import { SecretScanner } from './secrets.js';
+import { NeedsWholeMessage, readSkeleton } from './skeleton.js';
 import { loadTokenFinder } from './tokens.js';
 import { ToolState } from './tools.js';
 import type { GateConfig, GateContext } from './types.js';
-import { loadSchemaCompiler } from './validate.js';
 
 /** Where the gate's output goes: one buffer, or a line forwarded as the pieces it came in. */
 export interface GateOutput {
@@ -46,8 +46,13 @@ type Outcome = { kind: 'forward' } | { kind: 'replace'; message: unknown } | { k
 
 const FORWARD: Outcome = { kind: 'forward' };
 const DROP: Outcome = { kind: 'drop' };
-/** From this size a clean server response is booked from its ends instead of parsed (passLarge). */
+/**
+ * From this size a clean server response is booked from its ends instead of parsed (passLarge),
+ * and a client's tools/call is read as a skeleton (longClientMessage).
+ */
 const LARGE_LINE = 256 * 1024;
+/** In a skeleton, strings of this many bytes or more are counted, not made. */
+const LONG_STRING_BYTES = 16 * 1024;
 /** How long a tools/list the gate sends on its own may take. */
 const GATE_LIST_TIMEOUT_MS = 30_000;
 
@@ -65,7 +70,6 @@ export class GateCore {
   private readonly reported = new Set<string>();
   private scannerReady: Promise<void> | undefined;
   private scannerSettled = false;
-  private validatorWarming = false;
 
   constructor(private readonly config: GateConfig, private readonly context: GateContext, private readonly out: GateOutput) {
     this.now = context.clock ?? Date.now;
@@ -93,6 +97,10 @@ export class GateCore {
   // --- client -> server -----------------------------------------------------------------
 
   async fromClient(received: Line): Promise<void> {
+    if (received.length >= LARGE_LINE) {
+      const outcome = await this.longClientMessage(received);
+      if (outcome) return this.clientOutcome(outcome, received);
+    }
     // Every client message is parsed, so its text is made anyway: from one joined buffer (outside
     // the JS heap, freed once it is out) rather than from a JS string per piece, which would grow
     // the heap that V8 is slow to give back (BENCHMARKS.md, gate section).
@@ -101,9 +109,30 @@ export class GateCore {
     if (message === undefined) return this.out.toServer(line.parts);
     if (Array.isArray(message)) return this.clientBatch(line, message);
     const outcome = isObject(message) ? await this.clientMessage(message as JsonRpcMessage, line.length) : FORWARD;
+    this.clientOutcome(outcome, line);
+  }
+
+  private clientOutcome(outcome: Outcome, line: Line): void {
     if (outcome.kind === 'forward') this.out.toServer(line.parts);
     else if (outcome.kind === 'replace') this.out.toServer(messageLine(outcome.message));
     else if (outcome.kind === 'answer') this.out.toClient(outcome.line);
+  }
+
+  /**
+   * A long tools/call decided from its skeleton (./skeleton.ts: its long strings are never made)
+   * and forwarded as the pieces it came in. Undefined: read it the ordinary way (not a single
+   * tools/call, or a decision that needs a long string whole; nothing was booked then).
+   */
+  private async longClientMessage(line: Line): Promise<Outcome | undefined> {
+    const skeleton = readSkeleton(line.parts, LONG_STRING_BYTES);
+    // Only what the ordinary reading would decide the same way: a tools/call whose id and name are plain values.
+    if (!isObject(skeleton) || skeleton.method !== 'tools/call' || !isId(skeleton.id) || !isObject(skeleton.params) || typeof skeleton.params.name !== 'string') return undefined;
+    try {
+      return await this.clientMessage(skeleton as JsonRpcMessage, line.length);
+    } catch (error) {
+      if (error instanceof NeedsWholeMessage) return undefined;
+      throw error;
+    }
   }
 
   private async clientBatch(line: Line, batch: unknown[]): Promise<void> {
@@ -134,10 +163,11 @@ export class GateCore {
       return DROP;
     }
     let outcome: Outcome = FORWARD;
-    let tool: string | undefined;
+    const tool = method === 'tools/call' && isObject(message.params) && typeof message.params.name === 'string' ? message.params.name : undefined;
+    // Before the call is admitted: from a skeleton this may ask for the whole message (NeedsWholeMessage), and nothing may be counted yet.
+    const args = tool !== undefined && isObject(message.params) ? redact(message.params.arguments, this.config.auditArguments, this.context.secrets) : undefined;
     if (method === 'initialize') outcome = this.initialize(message);
     else if (method === 'tools/call') {
-      tool = isObject(message.params) && typeof message.params.name === 'string' ? message.params.name : undefined;
       outcome = await this.toolCall(message, tool);
     } else if (method === 'resources/read' || method === 'resources/subscribe' || method === 'resources/unsubscribe') {
       const uri = isObject(message.params) && typeof message.params.uri === 'string' ? message.params.uri : '';
@@ -146,7 +176,6 @@ export class GateCore {
       const name = isObject(message.params) && typeof message.params.name === 'string' ? message.params.name : '';
       outcome = this.byPolicy(message.id, 'prompts', name, `prompt "${name}"`);
     } else if (method === 'completion/complete') outcome = this.completion(message);
-    const args = tool !== undefined && isObject(message.params) ? redact(message.params.arguments, this.config.auditArguments, this.context.secrets) : undefined;
     if (outcome.kind === 'answer') {
       this.recordCall({ id: message.id, method, tool, arguments: args, cursor: false, started: this.now(), bytesIn: bytes, admitted: false }, outcome.line, 'deny');
     } else {
@@ -277,17 +306,6 @@ export class GateCore {
       if (outcome.kind === 'answer') return this.out.toClient(outcome.line);
     }
     this.out.toClient(outcome.kind === 'replace' ? messageLine(outcome.message) : line.parts);
-    this.warmValidator();
-  }
-
-  /**
-   * Loads the validator once the server has answered for the first time: not while the
-   * container starts (its CPU), but before the first tools/call usually comes.
-   */
-  private warmValidator(): void {
-    if (this.validatorWarming) return;
-    this.validatorWarming = true;
-    setImmediate(() => void loadSchemaCompiler().catch(() => undefined));
   }
 
   /**

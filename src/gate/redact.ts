@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditArgumentsMode } from './types.js';
 import { MIN_SECRET_LENGTH, secretForms } from './secrets.js';
+import { HEAD_CHARS, LongString, NeedsWholeMessage, holdsLong } from './skeleton.js';
 
 /** Key names whose values are credentials in practice (matched case-insensitively, - and _ alike). */
 const SENSITIVE_KEY = /password|passwd|passphrase|token|secret|api[-_]?key|authorization|credential|private[-_]?key|cookie|^(auth|pass|pwd)$/i;
@@ -68,8 +69,18 @@ export function redact(args: unknown, mode: AuditArgumentsMode, secrets: Readonl
     const cut = maskString(text.slice(0, REDACTED_STRING_CHARS + longest)).slice(0, REDACTED_STRING_CHARS);
     return detached(`${cut}…[${text.length} chars]`);
   };
+  // A long string read as a skeleton: its summary from its head; a hash or a full copy needs it whole.
+  const longSummary = (node: LongString, sensitive: boolean): string => {
+    if (mode !== 'redacted' || sensitive || REDACTED_STRING_CHARS + longest > HEAD_CHARS) throw new NeedsWholeMessage();
+    const cut = maskString(node.head.slice(0, REDACTED_STRING_CHARS + longest)).slice(0, REDACTED_STRING_CHARS);
+    return detached(`${cut}…[${node.length} chars]`);
+  };
   const walk = (node: unknown, sensitive: boolean): unknown => {
-    if (sensitive && mode === 'redacted' && node !== null && node !== undefined) return shortHash(node);
+    if (node instanceof LongString) return longSummary(node, sensitive);
+    if (sensitive && mode === 'redacted' && node !== null && node !== undefined) {
+      if (holdsLong(node)) throw new NeedsWholeMessage();
+      return shortHash(node);
+    }
     if (typeof node === 'string') return summary(node);
     if (Array.isArray(node)) return node.map((child) => walk(child, false));
     if (typeof node === 'object' && node !== null) {

@@ -6,19 +6,34 @@
 import type { PinningCheck, ToolDescriptor } from './ports.js';
 import type { DriftMode, GateConfig } from './types.js';
 import { isObject } from './jsonrpc.js';
-import { loadSchemaCompiler, type Validator } from './validate.js';
+import { quickCheckOf, type QuickCheck } from './quick-schema.js';
+import { NeedsWholeMessage, holdsLong } from './skeleton.js';
+import { compileSchema, type Validator } from './validate.js';
 
 export interface DriftReport {
   added: string[];
   changed: string[];
 }
 
+/** A schema's checks: the quick accept when it is in its subset, ajv's validator once needed. */
+interface SchemaEntry {
+  schema: unknown;
+  quick: QuickCheck | undefined;
+  validate?: Validator;
+  error?: string;
+}
+
+interface ToolValidator extends SchemaEntry {
+  tool: ToolDescriptor;
+  key: string;
+}
+
 export class ToolState {
   /** undefined until listed, and again after notifications/tools/list_changed. */
   private known: Map<string, ToolDescriptor> | undefined;
   private readonly drifted = new Set<string>();
-  private readonly validators = new Map<string, { tool: ToolDescriptor; schema: string; validate: Validator | undefined; error?: string }>();
-  private readonly constrainValidators = new Map<string, Validator | string>();
+  private readonly validators = new Map<string, ToolValidator>();
+  private readonly constrainValidators = new Map<string, SchemaEntry>();
 
   constructor(private readonly config: GateConfig['tools'], private readonly pinning: PinningCheck) {}
 
@@ -63,43 +78,53 @@ export class ToolState {
     const tool = this.known?.get(name);
     const constrain = this.config.constrain[name];
     if (tool?.inputSchema === undefined && constrain === undefined) return undefined;
-    const compiler = await loadSchemaCompiler();
     const data = args ?? {};
     if (tool?.inputSchema !== undefined) {
-      let entry = this.validators.get(name);
-      // Same definition object: same validator. A new list compares the schema text first.
-      if (entry?.tool !== tool) {
-        const key = JSON.stringify(tool.inputSchema);
-        if (entry?.schema === key) entry = { ...entry, tool };
-        else {
-          try {
-            entry = { tool, schema: key, validate: compiler.compile(tool.inputSchema) };
-          } catch (error) {
-            // A server's own broken schema cannot be checked against; constrain still applies.
-            entry = { tool, schema: key, validate: undefined, error: (error as Error).message };
-          }
-        }
-        this.validators.set(name, entry);
+      const entry = this.entryFor(name, tool);
+      if (!entry.quick?.(data)) {
+        if (holdsLong(data)) throw new NeedsWholeMessage();
+        const problem = (await this.full(entry)).validate?.(data);
+        if (problem) return { problem: `${problem} (the tool's inputSchema)`, rule: 'tools.inputSchema' };
       }
-      const problem = entry.validate?.(data);
-      if (problem) return { problem: `${problem} (the tool's inputSchema)`, rule: 'tools.inputSchema' };
     }
     if (constrain !== undefined) {
-      let validate = this.constrainValidators.get(name);
-      if (validate === undefined) {
-        try {
-          validate = compiler.compile(constrain);
-        } catch (error) {
-          validate = `tools.constrain.${name} is not a valid JSON Schema: ${(error as Error).message}`;
-        }
-        this.constrainValidators.set(name, validate);
-      }
       const rule = `tools.constrain.${name}`;
-      if (typeof validate === 'string') return { problem: validate, rule };
-      const problem = validate(data);
+      let entry = this.constrainValidators.get(name);
+      if (!entry) {
+        entry = { schema: constrain, quick: quickCheckOf(constrain) };
+        this.constrainValidators.set(name, entry);
+      }
+      if (entry.quick?.(data)) return undefined;
+      if (holdsLong(data)) throw new NeedsWholeMessage();
+      const full = await this.full(entry);
+      if (full.error !== undefined) return { problem: `${rule} is not a valid JSON Schema: ${full.error}`, rule };
+      const problem = full.validate?.(data);
       if (problem) return { problem: `${problem} (${rule})`, rule };
     }
     return undefined;
+  }
+
+  /** The tool's validator entry: same definition object, same entry; a new list compares the schema text first. */
+  private entryFor(name: string, tool: ToolDescriptor): ToolValidator {
+    let entry = this.validators.get(name);
+    if (entry?.tool === tool) return entry;
+    const key = JSON.stringify(tool.inputSchema);
+    if (entry?.key === key) entry = { ...entry, tool };
+    else entry = { tool, key, schema: tool.inputSchema, quick: quickCheckOf(tool.inputSchema) };
+    this.validators.set(name, entry);
+    return entry;
+  }
+
+  /** ajv's validator for an entry, compiled once (a server's own broken schema cannot be checked against). */
+  private async full(entry: SchemaEntry): Promise<SchemaEntry> {
+    if (entry.validate === undefined && entry.error === undefined) {
+      try {
+        entry.validate = await compileSchema(entry.schema);
+      } catch (error) {
+        entry.error = (error as Error).message;
+      }
+    }
+    return entry;
   }
 
   /** The broken-schema note for a tool, if its inputSchema could not be compiled. */

@@ -1,48 +1,49 @@
 /**
- * Argument validation with ajv, loaded on the first tools/call or tools/list (never at start).
- * The dialect follows the schema's `$schema`: draft-07 (and older) with ajv's default class,
- * 2019-09 and 2020-12 (also the default when absent, as MCP specifies) with Ajv2020.
+ * Argument validation with ajv, for what the quick check (./quick-schema.ts) cannot accept on its
+ * own: a schema outside its subset, or arguments it does not pass (ajv then decides and words
+ * the error). Loaded by the first call that needs it (not ahead: most tools' arguments never
+ * need it, and a listed tool's schema says nothing about whether it will be called), and only
+ * the dialect the schema declares:
+ * draft-07 (and older) with ajv's default class, 2019-09 and 2020-12 (also the default when
+ * absent, as MCP specifies) with Ajv2020. Each class with its meta-schema costs several MB.
  */
 
 /** An error text, or undefined when the data is valid. */
 export type Validator = (data: unknown) => string | undefined;
 
-export interface SchemaCompiler {
-  /** Throws when the schema itself is invalid (its message says why). */
-  compile(schema: unknown): Validator;
-}
-
 interface AjvError { instancePath: string; message?: string; params?: Record<string, unknown> }
 interface AjvFunction { (data: unknown): boolean; errors?: AjvError[] | null }
 interface AjvLike { compile(schema: object): AjvFunction }
 type AjvClass = new (options: Record<string, unknown>) => AjvLike;
+type Dialect = 'legacy' | 'modern';
 
-let loading: Promise<SchemaCompiler> | undefined;
+const instances = new Map<Dialect, Promise<AjvLike>>();
 
-export function loadSchemaCompiler(): Promise<SchemaCompiler> {
-  loading ??= (async (): Promise<SchemaCompiler> => {
-    const [draft07, draft2020, formats] = await Promise.all([import('ajv'), import('ajv/dist/2020.js'), import('ajv-formats')]);
-    const options = { strict: false, allErrors: true, logger: false, addUsedSchema: false, validateSchema: true };
-    const addFormats = pick<(ajv: AjvLike) => void>(formats, 'default');
-    const make = (cls: AjvClass): AjvLike => {
-      const ajv = new cls(options);
-      addFormats(ajv);
+function dialectOf(schema: object): Dialect {
+  const dialect = (schema as { $schema?: unknown }).$schema;
+  return typeof dialect === 'string' && /draft-0[4-7]/.test(dialect) ? 'legacy' : 'modern';
+}
+
+function ajvFor(dialect: Dialect): Promise<AjvLike> {
+  let instance = instances.get(dialect);
+  if (!instance) {
+    instance = (async (): Promise<AjvLike> => {
+      const [module, formats] = await Promise.all([dialect === 'legacy' ? import('ajv') : import('ajv/dist/2020.js'), import('ajv-formats')]);
+      const ajv = new (pick<AjvClass>(module, dialect === 'legacy' ? 'Ajv' : 'Ajv2020'))({ strict: false, allErrors: true, logger: false, addUsedSchema: false, validateSchema: true });
+      pick<(ajv: AjvLike) => void>(formats, 'default')(ajv);
       return ajv;
-    };
-    const legacy = make(pick<AjvClass>(draft07, 'Ajv'));
-    const modern = make(pick<AjvClass>(draft2020, 'Ajv2020'));
-    return {
-      compile(schema: unknown): Validator {
-        if (typeof schema === 'boolean') return schema ? () => undefined : () => 'no arguments are accepted';
-        if (typeof schema !== 'object' || schema === null) throw new Error('the schema is not an object');
-        const dialect = (schema as { $schema?: unknown }).$schema;
-        const ajv = typeof dialect === 'string' && /draft-0[4-7]/.test(dialect) ? legacy : modern;
-        const fn = ajv.compile(schema);
-        return (data) => (fn(data) ? undefined : describeErrors(fn.errors ?? []));
-      },
-    };
-  })();
-  return loading;
+    })();
+    instances.set(dialect, instance);
+  }
+  return instance;
+}
+
+/** Compiles `schema`; rejects when the schema itself is invalid (its message says why). */
+export async function compileSchema(schema: unknown): Promise<Validator> {
+  if (typeof schema === 'boolean') return schema ? () => undefined : () => 'no arguments are accepted';
+  if (typeof schema !== 'object' || schema === null) throw new Error('the schema is not an object');
+  const fn = (await ajvFor(dialectOf(schema))).compile(schema);
+  return (data) => (fn(data) ? undefined : describeErrors(fn.errors ?? []));
 }
 
 /**

@@ -23,7 +23,7 @@ import { collectOrphans } from '../sandboxes/sandboxes.js';
 import { resolveSecrets, secretSources } from './secrets.js';
 import { SHUTDOWN_SIGNALS, runSession, settleWithin, type SessionIo, type ShutdownSignal } from './session.js';
 import { checkRuntimeNetwork } from './runtime-network.js';
-import { openGateSession, type GateSession } from './gate-stage.js';
+import type { GateSession } from './gate-stage.js';
 import type { AuditPrincipal } from '../gate/audit/log.js';
 import type { RunEgress } from './egress-session.js';
 import type { MessageStage } from './stage.js';
@@ -162,10 +162,12 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
   const secretValues = resolveSecrets(spec.secrets, { env });
   checkMountSources(spec, endpoint);
   const engine = options.engine ?? connectEngine(env, endpoint);
+  // The gate's code loads only when it runs (MCP_SANDBOX_GATE=off carries none of it), beside the network check.
+  const gateModule = options.stage || env.MCP_SANDBOX_GATE === 'off' ? undefined : import('./gate-stage.js');
   try {
     await checkRuntimeNetwork(engine, { runtime, profileRuntime: spec.runtime, network: spec.network, profile: spec.name, configFile: config.file });
     debug(`engine ${describeEndpoint(endpoint)} (${endpoint.source}), image ${spec.image}, runtime ${runtime}, network ${spec.network}`);
-    const gate = options.stage ? undefined : gateFor(context, engine, secretValues, options.principal);
+    const gate = options.stage ? undefined : gateFor(context, engine, secretValues, await gateModule, options.principal);
     const stage = options.stage ?? gate?.stage;
     return await runProfile(context, engine, secretValues, { ...(stage ? { stage } : {}), ...(gate ? { gate } : {}), guard: !options.engine });
   } finally {
@@ -212,12 +214,12 @@ async function dryRun(context: RunContext, engine: EngineClient, own: boolean): 
  * The MCP gate for this session (./gate-stage.ts). `MCP_SANDBOX_GATE=off` carries bytes blind,
  * as before the gate existed: for benchmarks and diagnosis, and said on stderr every time.
  */
-function gateFor(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, principal?: AuditPrincipal): GateSession | undefined {
-  if (context.env.MCP_SANDBOX_GATE === 'off') {
+function gateFor(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, module: typeof import('./gate-stage.js') | undefined, principal?: AuditPrincipal): GateSession | undefined {
+  if (!module) {
     context.warn('the MCP gate is off (MCP_SANDBOX_GATE=off): no tool policy, secret masking or audit log for this session');
     return undefined;
   }
-  return openGateSession({ spec: context.spec, profileFile: context.profileFile, secretValues, env: context.env, engine, ...(principal ? { principal } : {}), debug: context.debug });
+  return module.openGateSession({ spec: context.spec, profileFile: context.profileFile, secretValues, env: context.env, engine, ...(principal ? { principal } : {}), debug: context.debug });
 }
 
 /** Local bind sources can be checked for free; on a remote engine the create call reports them. */

@@ -30,13 +30,25 @@ function gc(): GcFunction | null {
   return gcFunction;
 }
 
-/** Returns a counter: call it with each chunk's size; it collects after every `every` bytes. */
-export function reclaimer(every = 1024 * 1024): (bytes: number) => void {
+/**
+ * Returns a counter: call it with each chunk's size; it collects the young generation after
+ * every `every` bytes, and the whole heap after every `major` bytes. A message held while it
+ * arrives (the gate keeps a long line's pieces until its end; a pipe's queue while the peer is
+ * slow) outlives two scavenges, so its buffers move to the old generation and stay until a
+ * full collection, which a small heap rarely triggers: the next long message then came in
+ * beside the garbage of the last one (a 10 MB echo through the gate: 80 -> 71 MB peak; every 2
+ * or 4 MB measured no lower).
+ */
+export function reclaimer(every = 1024 * 1024, major = 8 * 1024 * 1024): (bytes: number) => void {
   let carried = 0;
+  let sinceMajor = 0;
   return (bytes) => {
     carried += bytes;
     if (carried < every) return;
+    sinceMajor += carried;
     carried = 0;
-    gc()?.({ type: 'minor', execution: 'async' });
+    const full = major > 0 && sinceMajor >= major;
+    if (full) sinceMajor = 0;
+    gc()?.({ type: full ? 'major' : 'minor', execution: 'async' });
   };
 }

@@ -19,7 +19,7 @@ import type { AuditSink } from '../ports.js';
 import { composeLine, genesisHash, lineHead, sha256Hex } from './chain.js';
 import { auditDir, dayStem, headFile, lockFile, segmentFile } from './paths.js';
 import { AuditPathError, ensureAuditDir, openForAppend } from './secure.js';
-import { withFileLock } from './file-lock.js';
+import { removeFile, withFileLock } from './file-lock.js';
 import { readTail } from './tail.js';
 import { Webhook } from './webhook.js';
 
@@ -32,8 +32,13 @@ const RESERVED = new Set(['seq', 'prev', 'ts', 'session', 'subject', 'clientId']
 const SECURITY_TYPES = new Set<unknown>(['security', 'event']);
 /** How often the day's head file is rewritten while records flow (and always at close). */
 const HEAD_EVERY_MS = 1000;
-/** The least time between two flushes while records keep coming (the first after a pause goes at once). */
-const BATCH_EVERY_MS = 20;
+/**
+ * The least time between two flushes while records keep coming (the first after a pause goes at
+ * once). One flush is about ten file-system calls through libuv's thread pool, each a wake-up
+ * and a callback on the launcher's thread: at 20 ms apart under a steady echo they cost the
+ * launcher more CPU than carrying the messages (BENCHMARKS.md, gate section).
+ */
+const BATCH_EVERY_MS = 100;
 
 export interface AuditLogOptions {
   /** The profile's `name`: the file stem. */
@@ -137,9 +142,12 @@ class ChainedLog implements AuditLog {
     }
   }
 
-  flush(): Promise<void> {
-    this.wake?.();
-    return this.draining ?? Promise.resolve();
+  async flush(): Promise<void> {
+    // A drain that ends with records queued starts the next one: wait for that one too.
+    while (this.draining) {
+      this.wake?.();
+      await this.draining;
+    }
   }
 
   async close(): Promise<void> {
@@ -165,21 +173,18 @@ class ChainedLog implements AuditLog {
     });
     this.wake = undefined;
     try {
-      // Records that arrive during any await here are picked up before the drain ends.
-      for (;;) {
-        if (this.queue.length > 0) {
-          const batch = this.queue;
-          this.queue = [];
-          await this.writeBatch(batch);
-        } else if (this.pendingHeads.size > 0 && Date.now() - this.headWrittenAt >= HEAD_EVERY_MS) {
-          await this.writeHeads();
-        } else {
-          break;
-        }
+      if (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        await this.writeBatch(batch);
       }
+      if (this.pendingHeads.size > 0 && Date.now() - this.headWrittenAt >= HEAD_EVERY_MS) await this.writeHeads();
     } finally {
       this.drainedAt = Date.now();
       this.draining = undefined;
+      // Records that came in during the write go in the next batch, BATCH_EVERY_MS after this one
+      // (writing them at once kept a flush running back to back under steady traffic).
+      if (this.queue.length > 0) this.draining = this.drainSoon().catch((error: unknown) => this.problem(error));
     }
   }
 
@@ -264,7 +269,7 @@ class ChainedLog implements AuditLog {
         await fs.writeFile(temp, `${JSON.stringify({ seq, hash })}\n`, { mode: 0o600, flag: 'wx' });
         await fs.rename(temp, target);
       } catch (error) {
-        await fs.rm(temp, { force: true });
+        await removeFile(temp).catch(() => undefined);
         this.problem(error);
       }
     }
@@ -273,9 +278,14 @@ class ChainedLog implements AuditLog {
   /** The segment to append to and the last line's seq and hash; a full segment moves on to the next. */
   private async chainHead(stem: string): Promise<ChainHead & { complete: boolean }> {
     let index = this.segments.get(stem) ?? 0;
-    while (await exists(path.join(this.dir, segmentFile(stem, index + 1)))) index += 1;
-    const file = path.join(this.dir, segmentFile(stem, index));
-    const size = await sizeOf(file);
+    let file = path.join(this.dir, segmentFile(stem, index));
+    let size = await sizeOf(file);
+    // Writers move on only from a full segment: while ours is not, nobody started the next one.
+    while (size >= this.maxBytes && (await exists(path.join(this.dir, segmentFile(stem, index + 1))))) {
+      index += 1;
+      file = path.join(this.dir, segmentFile(stem, index));
+      size = await sizeOf(file);
+    }
     if (size >= this.maxBytes) {
       const last = await this.headOf(file, size);
       index += 1;

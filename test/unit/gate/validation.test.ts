@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { GATE_ERRORS } from '../../../src/gate/jsonrpc.js';
 import { harness, INIT, listTools, TOOLS } from './harness.js';
 
@@ -116,5 +117,76 @@ describe('the gate lists on its own across pages', () => {
     await h.server({ jsonrpc: '2.0', id: 21, result: { content: [] } });
     const record = h.records.find((r) => r.type === 'call' && r.id === 21) as { arguments: { message: string } };
     expect(record.arguments.message).toBe(`${message.slice(0, 200)}…[${message.length} chars]`);
+  });
+
+  describe('a long tools/call is decided from its skeleton', () => {
+    const send = async (h: ReturnType<typeof harness>, line: Buffer): Promise<void> => {
+      for (let at = 0; at < line.length; at += 65536) await h.clientRaw(line.subarray(at, at + 65536));
+    };
+    const lineOf = (message: unknown): Buffer => Buffer.from(`${JSON.stringify(message)}\n`);
+
+    test('its long strings are never made: no JSON.parse sees the message, and it goes on byte for byte', async () => {
+      const h = harness({ audit: { arguments: 'redacted' } });
+      await listTools(h);
+      const line = lineOf(call(31, 'echo', { message: 'q'.repeat(2_000_000) }));
+      const parse = jest.spyOn(JSON, 'parse');
+      try {
+        const before = h.toServer.length;
+        await send(h, line);
+        expect(Buffer.concat(h.toServer.slice(before)).equals(line)).toBe(true);
+        expect(parse.mock.calls.filter(([text]) => typeof text === 'string' && text.length > 100_000)).toHaveLength(0);
+      } finally {
+        parse.mockRestore();
+      }
+      await h.server({ jsonrpc: '2.0', id: 31, result: { content: [] } });
+      const record = h.records.find((r) => r.type === 'call' && r.id === 31) as { arguments: { message: string }; bytesIn: number };
+      expect(record.arguments.message).toBe(`${'q'.repeat(200)}…[2000000 chars]`);
+      expect(record.bytesIn).toBe(line.length);
+    });
+
+    test('a denied tool with a long argument is refused and reaches nothing', async () => {
+      const h = harness({ tools: { deny: ['write_*'] } });
+      await listTools(h);
+      const before = h.toServer.length;
+      await send(h, lineOf(call(32, 'write_file', { path: '/x', content: 'c'.repeat(1_000_000) })));
+      expect(h.toServer.length).toBe(before);
+      expect((h.clientGot().at(-1) as Answer).error).toMatchObject({ code: GATE_ERRORS.DENIED });
+    });
+
+    test('a schema that needs the whole string (enum) is decided by ajv on the parsed message', async () => {
+      const big = 'e'.repeat(400_000);
+      const h = harness();
+      await listTools(h, 1, [...TOOLS, { name: 'pick', inputSchema: { type: 'object', properties: { choice: { enum: [big, 'small'] } } } }]);
+      const before = h.toServer.length;
+      const ok = lineOf(call(33, 'pick', { choice: big }));
+      await send(h, ok);
+      expect(Buffer.concat(h.toServer.slice(before)).equals(ok)).toBe(true);
+      await send(h, lineOf(call(34, 'pick', { choice: `${big}!` })));
+      expect((h.clientGot().at(-1) as Answer).error?.message).toContain('must be equal to one of the allowed values');
+      expect(Buffer.concat(h.toServer.slice(before)).equals(ok)).toBe(true);
+    });
+
+    test('audit modes that need the whole value (full, a sensitive key) read it whole, and nothing is counted twice', async () => {
+      const secret = 's3cr3t-value-0123456789';
+      const h = harness({ audit: { arguments: 'full' }, limits: { maxConcurrent: 1 } }, { secrets: { TOKEN: secret } });
+      await listTools(h);
+      const message = `${'f'.repeat(300_000)}${secret}`;
+      await send(h, lineOf(call(35, 'echo', { message })));
+      await h.server({ jsonrpc: '2.0', id: 35, result: { content: [] } });
+      const record = h.records.find((r) => r.type === 'call' && r.id === 35) as { arguments: { message: string } };
+      expect(record.arguments.message).toBe(`${'f'.repeat(300_000)}[masked:TOKEN]`);
+      // maxConcurrent 1: had the first reading admitted the call too, this one would be refused.
+      const before = h.toServer.length;
+      await send(h, lineOf(call(36, 'echo', { message: 'g'.repeat(300_000) })));
+      expect(h.toServer.length).toBeGreaterThan(before);
+
+      const r = harness({ audit: { arguments: 'redacted' } });
+      await listTools(r, 1, [...TOOLS, { name: 'login', inputSchema: { type: 'object', properties: { token: { type: 'string' } } } }]);
+      const token = 't'.repeat(300_000);
+      await send(r, lineOf(call(37, 'login', { token })));
+      await r.server({ jsonrpc: '2.0', id: 37, result: { content: [] } });
+      const hashed = r.records.find((x) => x.type === 'call' && x.id === 37) as { arguments: { token: string } };
+      expect(hashed.arguments.token).toMatch(/^sha256:[0-9a-f]{12}$/);
+    });
   });
 });
