@@ -130,7 +130,7 @@ export function watchdogMain(stdin: NodeJS.ReadableStream = process.stdin): void
  * Stops (TERM, KILL after the order's timeout) and removes the container, then removes it once
  * more: a create that was in flight when the launcher died lands after the first remove. Never throws.
  */
-export async function enforce(order: WatchdogOrder, engine: EngineClient, recheckMs = 1000): Promise<void> {
+export async function enforce(order: Omit<WatchdogOrder, 'endpoint'> & Partial<Pick<WatchdogOrder, 'endpoint'>>, engine: EngineClient, recheckMs = 1000): Promise<void> {
   try {
     await engine.stop(order.container, order.stopTimeout).catch(() => undefined);
     await engine.remove(order.container, { force: true }).catch(() => undefined);
