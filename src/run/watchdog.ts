@@ -7,7 +7,8 @@
  * It is started off the hot path (after the server's first answer, 1 s after start, or at the
  * first shutdown signal, whichever comes first) and is told the container's name, which exists
  * before the create call, so a launcher killed while its create is in flight is covered too.
- * Its cost is in BENCHMARKS.md.
+ * Its cost is in BENCHMARKS.md. A session on a claimed pool member is guarded by the pool's
+ * reaper instead (./warm-guard.ts, `enforce` below), and gets a watchdog only if that fails.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
