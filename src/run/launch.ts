@@ -239,7 +239,8 @@ function checkMountSources(spec: SandboxSpec, endpoint: EngineEndpoint): void {
  * the sweep of this profile's orphans and the watchdog (./watchdog.ts). While the server
  * starts, the engine and the CPUs belong to it. Spawning the watchdog stalls the launcher for
  * a moment (BENCHMARKS.md), so after the first answer it waits for the client to fall quiet;
- * a server that never answers gets it 3 s after start; a shutdown signal arms it at once.
+ * a server that never answers gets it 3 s after start; a shutdown signal arms it at once. A
+ * claimed session needs no watchdog: the pool reaper guards it (./warm-guard.ts).
  */
 async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; gate?: GateSession; guard: boolean }): Promise<number> {
   const { spec, io, debug } = context;
@@ -249,17 +250,20 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
   // A pooled sandbox has no egress set of its own: an allowlisted profile always starts cold.
   const warm = egress ? undefined : await warmLaunch({ engine, spec, body, secretValues, env: context.env, refill: extra.guard, debug });
   const name = warm?.claimed?.name ?? `mcp-sandbox-${session}`;
-  const guard: Watchdog | undefined = extra.guard ? watchdog({ endpoint: context.endpoint, container: name, stopTimeout: 1, ...(egress ? { egressSession: session } : {}) }, debug) : undefined;
+  const order = { endpoint: context.endpoint, container: name, stopTimeout: 1, ...(egress ? { egressSession: session } : {}) };
+  // A claimed session is guarded by the pool reaper from here on, with no spawn (./warm-guard.ts).
+  const guard: Watchdog | undefined = extra.guard ? (warm?.claimed ? warm.guard(order, watchdog(order, debug)) : watchdog(order, debug)) : undefined;
   const sweeper = orphanSweeper(engine, spec.name, debug);
   let timer: NodeJS.Timeout | undefined;
   const besides = (id: string): void => {
     clearTimeout(timer);
     sweeper.sweep(id);
-    // The refill waits for the same quiet moment as the watchdog: the session's first answer is out.
-    // After a claim the moment is later (WARM_QUIET): launchers a client starts together claim
-    // within a second, and a node process spawned at each first answer took the CPUs from the
-    // launchers still waiting for theirs. A shutdown signal still arms the watchdog at once.
-    if (guard || warm?.claimed) armWhenQuiet({ arm: () => (guard?.arm(), warm?.refill()) }, io.stdin, ...(warm?.claimed ? WARM_QUIET : []));
+    // After a claim the reaper already guards the session (a watchdog, if it cannot, was armed
+    // at once); only the refill request waits, for a later quiet moment (WARM_QUIET): launchers a
+    // client starts together claim within a second, and a refiller started at each first answer
+    // took the CPUs from the launchers still waiting for theirs.
+    if (warm?.claimed) armWhenQuiet({ arm: () => warm.refill() }, io.stdin, ...WARM_QUIET);
+    else if (guard) armWhenQuiet(guard, io.stdin);
   };
   let containerId: string | undefined;
   try {
@@ -334,7 +338,7 @@ function egressIo(io: SessionIo, egress: RunEgress | undefined): SessionIo {
   return egress ? { ...io, stdin: egress.holdInput(io.stdin) } : io;
 }
 
-/** After a claim: how long the client must be quiet before the watchdog's and the refill's spawn, and the latest moment (ms). */
+/** After a claim: how long the client must be quiet before the refill request, and the latest moment (ms). */
 const WARM_QUIET: [number, number] = [1000, 3000];
 
 /**

@@ -1,8 +1,8 @@
 /**
- * Warm start as `run` sees it: one claim attempt before the cold path, and one refill request
- * after the session's first answer: it wakes the pool's refiller if one runs (a signal, no
+ * Warm start as `run` sees it: one claim attempt before the cold path, the pool reaper as the
+ * claimed session's guard, and one refill request after the session's first answer: it wakes the pool's refiller if one runs (a signal, no
  * process), else starts one (./warm-refill.ts). Kept apart from launch.ts so the launcher only
- * gains two calls.
+ * gains three calls.
  */
 import { existsSync } from 'node:fs';
 import type { CreateBody } from '../compile/engine-body.js';
@@ -12,11 +12,15 @@ import { claimWarm, fillOrder, type ClaimedSandbox } from './warm.js';
 import { wakeHolder } from './warm-lock.js';
 import { reaperLockFile, spawnReaper } from './warm-reaper.js';
 import { refillLockFile } from './warm-refill.js';
+import { guardSocketPath, reaperGuard } from './warm-guard.js';
+import type { Watchdog, WatchdogOrder } from './watchdog.js';
 
 export interface WarmLaunch {
   claimed?: ClaimedSandbox;
   /** Has the claimed member replaced (by the pool's refiller); a no-op after a cold start and when called again. */
   refill(): void;
+  /** After a claim: the pool reaper guards the session, the watchdog only if it cannot (./warm-guard.ts). */
+  guard(order: WatchdogOrder, fallback: Watchdog): Watchdog;
 }
 
 /** Tries to claim a pool member for this launch; any failure means a cold start, never an error. */
@@ -43,5 +47,6 @@ export async function warmLaunch(input: { engine: EngineClient; spec: SandboxSpe
       const fill = fillOrder(spec.name, input.body, claimed.hash, spec.warm.idleTimeout, spec.warm.pool);
       spawnReaper({ endpoint: engine.endpoint, fill: [], refill: { fill, hash: claimed.hash, idleTimeout: spec.warm.idleTimeout, lockFile }, lockFile: reaperLockFile(engine.endpoint) }, debug);
     },
+    guard: (order, fallback) => (claimed ? reaperGuard(guardSocketPath(reaperLockFile(engine.endpoint)), order, fallback, debug) : fallback),
   };
 }

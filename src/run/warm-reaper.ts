@@ -7,7 +7,8 @@
  * no idle member is left. One reaper per user and engine holds a pid lock; others exit after
  * their own work, waking the holder (SIGUSR2) so it sweeps at once and sees their members. The
  * same process performs fills and refills (`fill`, `refill`: ./warm-refill.ts) first, so they
- * survive the launcher's exit.
+ * survive the launcher's exit. While it holds the lock it also guards claimed sessions
+ * (./warm-guard.ts) and does not exit while one is open.
  */
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { HttpEngineClient } from '../engine/http-client.js';
 import { LABELS } from '../labels.js';
 import { poolState } from '../sandboxes/pool.js';
 import { fillPool, type FillOrder } from './warm.js';
+import { guardSocketPath, listenGuard, type GuardServer } from './warm-guard.js';
 import { REAPER_FLAG, releaseAllLocks, releaseLock, takeLock, WAKE_SIGNAL } from './warm-lock.js';
 import { refill, type RefillOptions, type RefillOrder } from './warm-refill.js';
 import { decodeOrder, encodeOrder, spawnChild, watchdogScript, WATCHDOG_NODE_FLAGS } from './watchdog.js';
@@ -100,6 +102,10 @@ export interface ReapOptions {
   /** Longest sleep between sweeps. */
   maxSleepMs?: number;
   refill?: Omit<RefillOptions, 'sleep' | 'now'>;
+  /** The client a guard's enforcement uses (default: a fresh one for the order's endpoint). */
+  guardEngine?: () => EngineClient;
+  /** enforce's recheck delay (tests shorten it). */
+  guardRecheckMs?: number;
 }
 
 /** Fills, then (holding the lock) sweeps until no idle member is left. Never throws. */
@@ -108,19 +114,35 @@ export async function reap(order: ReaperOrder, engine: EngineClient, options: Re
   const sleep = options.sleep ?? wakeableSleep;
   for (const fill of order.fill) await fillPool(engine, fill).catch(() => undefined);
   if (order.refill) await refill(engine, order.refill, { ...options.refill, now, sleep }).catch(() => undefined);
+  const maxSleepMs = options.maxSleepMs ?? 60_000;
   while (takeLock(order.lockFile)) {
+    const guard = await guardClaims(order, options);
     try {
       for (;;) {
         const next = await sweep(engine, now()).catch(() => 0);
-        if (next === undefined) break;
-        await sleep(Math.min(Math.max(next - now(), 1000), options.maxSleepMs ?? 60_000));
+        // No idle member left, but a claimed session still guarded (or being removed): stay.
+        if (next === undefined && !guard?.active) break;
+        await sleep(next === undefined ? maxSleepMs : Math.min(Math.max(next - now(), 1000), maxSleepMs));
       }
     } finally {
+      guard?.close();
       releaseLock(order.lockFile);
     }
     // A member created while this reaper decided to leave is seen here (its filler found the lock held).
     if ((await sweep(engine, now()).catch(() => undefined)) === undefined) return;
   }
+}
+
+/** The guard socket beside the lock this process now holds; undefined when it cannot listen (launchers then spawn watchdogs). */
+async function guardClaims(order: ReaperOrder, options: ReapOptions): Promise<GuardServer | undefined> {
+  const socketPath = guardSocketPath(order.lockFile);
+  if (socketPath === undefined) return undefined;
+  return listenGuard(socketPath, {
+    engine: options.guardEngine ?? (() => new HttpEngineClient(order.endpoint)),
+    // The last guard gone: sweep now, and leave if nothing is idle either.
+    onIdle: () => wake?.(),
+    ...(options.guardRecheckMs === undefined ? {} : { recheckMs: options.guardRecheckMs }),
+  }).catch(() => undefined);
 }
 
 /** Removes stale idle members; returns when the next one expires (ms), undefined when none is idle. */

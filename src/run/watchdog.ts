@@ -7,7 +7,8 @@
  * It is started off the hot path (after the server's first answer, 1 s after start, or at the
  * first shutdown signal, whichever comes first) and is told the container's name, which exists
  * before the create call, so a launcher killed while its create is in flight is covered too.
- * Its cost is in BENCHMARKS.md.
+ * Its cost is in BENCHMARKS.md. A session on a claimed pool member is guarded by the pool's
+ * reaper instead (./warm-guard.ts, `enforce` below), and gets a watchdog only if that fails.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -130,7 +131,7 @@ export function watchdogMain(stdin: NodeJS.ReadableStream = process.stdin): void
  * Stops (TERM, KILL after the order's timeout) and removes the container, then removes it once
  * more: a create that was in flight when the launcher died lands after the first remove. Never throws.
  */
-export async function enforce(order: WatchdogOrder, engine: EngineClient, recheckMs = 1000): Promise<void> {
+export async function enforce(order: Omit<WatchdogOrder, 'endpoint'> & Partial<Pick<WatchdogOrder, 'endpoint'>>, engine: EngineClient, recheckMs = 1000): Promise<void> {
   try {
     await engine.stop(order.container, order.stopTimeout).catch(() => undefined);
     await engine.remove(order.container, { force: true }).catch(() => undefined);

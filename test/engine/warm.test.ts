@@ -5,10 +5,10 @@
  * exited members, hardening through the warm path, and nothing left behind.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
-import { connect, describeEngine, eventually, NODE_IMAGE, ROOT, runCli, tempDir, writeUserConfig, type McpSession } from './helpers/engine.js';
+import { BIN, connect, describeEngine, eventually, INITIALIZE_LINE, launcherEnv, NODE_IMAGE, ROOT, runCli, tempDir, writeUserConfig, type McpSession } from './helpers/engine.js';
 
 jest.setTimeout(180_000);
 
@@ -45,6 +45,15 @@ async function warm(w: { file: string; env: Record<string, string> }, args: stri
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return result.stdout;
+}
+
+/** The command lines of a process's children ('' when it has none: ps then exits 1). */
+function launcherChildren(pid: number): string {
+  try {
+    return execFileSync('ps', ['--ppid', String(pid), '-o', 'args='], { encoding: 'utf8' });
+  } catch {
+    return '';
+  }
 }
 
 const profiles: string[] = [];
@@ -216,6 +225,41 @@ describeEngine('warm start', () => {
     const ps = await runCli(['ps'], { env: w.env });
     expect(ps.stdout).toMatch(/h9-warm-reaper\s+running \(pool idle\)/);
     expect(await eventually(() => members(name).length === 0, 30_000, 250)).toBe(true);
+  });
+
+  test('a claimed session whose server ignores stdin EOF, launcher SIGKILLed right after the first answer: the pool reaper removes it within 10 s, no watchdog spawned', async () => {
+    const name = 'h-guard-warm-sigkill';
+    profiles.push(name);
+    const w = world(name);
+    // A private TMPDIR: this test's reaper (lock and guard socket) is its own, not another run's.
+    const env = { ...w.env, TMPDIR: tempDir('h-guard-tmp-') };
+    // server-everything behind a shell that keeps the container alive after EOF and TERM.
+    const shell = `entrypoint: [sh, -c]\ncommand: ['trap "" TERM INT HUP; node ${SERVER} stdio; sleep 600']\n`;
+    writeFileSync(w.file, readFileSync(w.file, 'utf8').replace(/^entrypoint: .*\ncommand: .*\n/m, shell));
+    expect(await warm(w, [], env)).toContain('1 idle pooled sandbox');
+    const [member] = idle(name);
+    expect(member).toBeDefined();
+    const child = spawn(process.execPath, [BIN, 'run', '-v', w.file], { cwd: ROOT, env: launcherEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    child.stdin.write(INITIALIZE_LINE);
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const answered = Date.now();
+    // The launcher's children (a watchdog is detached but still its child until it dies).
+    const children = launcherChildren(child.pid as number);
+    child.kill('SIGKILL');
+    expect(Date.now() - answered).toBeLessThan(100);
+    await exited;
+    const killed = Date.now();
+    expect(stderr).toContain('claimed warm sandbox');
+    expect(stderr).toMatch(/pool reaper guards .*-claimed-/);
+    expect(stderr).not.toMatch(/watchdog/);
+    expect(children).not.toContain('watchdog.js');
+    expect(await eventually(() => !members(name).some((m) => m.id === member!.id), 10_000, 100)).toBe(true);
+    expect(Date.now() - killed).toBeLessThan(10_000);
+    // The pool is empty and no session is guarded any more: the reaper leaves.
+    expect(await eventually(() => readdirSync(env.TMPDIR).every((f) => !f.endsWith('.pid')), 20_000, 200)).toBe(true);
   });
 
   test('a refiller ended by SIGTERM (warm --stop) leaves no lock file behind', async () => {
