@@ -55,14 +55,6 @@ proxy)
   # Master-worker: the master prints "Loading success." once the worker listens (readiness).
   serve haproxy -W -db -f "$conf"
   ;;
-firewall)
-  # The separate firewall helper of earlier versions: kept while other checkouts share this
-  # image tag on one engine (remove once every branch has the holder setting the rules).
-  for cidr in ${EGRESS_ROUTES:-}; do ip route replace "$cidr" dev eth0; done
-  printf '%s\n' "$EGRESS_RULES4" | iptables-restore
-  printf '%s\n' "$EGRESS_RULES6" | ip6tables-restore
-  echo "egress firewall set"
-  ;;
 *)
   echo "usage: entry.sh dns|proxy" >&2
   exit 64
