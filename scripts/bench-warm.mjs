@@ -88,7 +88,8 @@ async function bareNodes(n) {
       const t0 = performance.now();
       const child = spawn(process.execPath, ['-e', 'process.stdout.write("x")'], { stdio: ['ignore', 'pipe', 'ignore'] });
       child.stdout.once('data', () => resolve(performance.now() - t0));
-      child.on('exit', () => resolve(NaN));
+      // 'close' comes after the stdout data ('exit' can come before it).
+      child.on('close', () => resolve(NaN));
     })),
   );
 }
