@@ -10,7 +10,8 @@ import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
-import { containersWithLabel, describeEngine, eventually, NODE_IMAGE, spawnCli, tempDir, writeUserConfig } from './helpers/engine.js';
+import { containersWithLabel, describeEngine, eventually, NODE_IMAGE, tempDir, writeUserConfig } from './helpers/engine.js';
+import { startServeCli } from './helpers/serve.js';
 import { connectWithOAuth, startAuthorizationServer, TestOAuthClient, type AuthorizationServer } from './helpers/oauth.js';
 
 jest.setTimeout(180_000);
@@ -42,21 +43,8 @@ async function startServe(issuer: string): Promise<Served> {
   );
   const audit = path.join(dir, 'audit');
   const env = { MCP_SANDBOX_CONFIG: writeUserConfig(dir, '{}\n'), XDG_CONFIG_HOME: path.join(dir, 'config'), XDG_CACHE_HOME: path.join(dir, 'cache'), MCP_SANDBOX_AUDIT_DIR: audit };
-  const child = spawnCli(['serve', file, '--listen', '127.0.0.1:0'], env);
+  const { child, url } = await startServeCli([file, '--listen', '127.0.0.1:0'], env);
   children.push(child);
-  let stderr = '';
-  const url = await new Promise<URL>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 30_000);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      const match = /serving \S+ at (http:\/\/\S+)/.exec(stderr);
-      if (match) {
-        clearTimeout(timer);
-        resolve(new URL(match[1] as string));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}:\n${stderr}`)));
-  });
   return { child, url, audit, profile };
 }
 

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { jest } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { containersWithLabel, describeEngine, eventually, NODE_IMAGE, runCli, spawnCli, tempDir, writeUserConfig } from './helpers/engine.js';
+import { containersWithLabel, describeEngine, eventually, NODE_IMAGE, runCli, tempDir, writeUserConfig } from './helpers/engine.js';
+import { startServeCli, type Served } from './helpers/serve.js';
 
 jest.setTimeout(180_000);
 
@@ -19,13 +20,6 @@ const SERVERS = '/app/node_modules/@modelcontextprotocol';
 type Content = Array<{ type: string; text?: string }>;
 const textOf = (result: unknown): string => ((result as { content: Content }).content[0]?.text ?? '');
 
-interface Served {
-  child: ChildProcess;
-  url: URL;
-  stderr(): string;
-  stdout(): string;
-  exited: Promise<number | null>;
-}
 
 const profiles: string[] = [];
 const children: ChildProcess[] = [];
@@ -52,25 +46,9 @@ function containers(profile: string): string[] {
 }
 
 async function startServe(file: string, env: Record<string, string>): Promise<Served> {
-  const child = spawnCli(['serve', file, '--listen', '127.0.0.1:0', '--auth', 'none', '--verbose'], env);
-  children.push(child);
-  let stderr = '';
-  let stdout = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<URL>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 30_000);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      const match = /serving \S+ at (http:\/\/\S+)/.exec(stderr);
-      if (match) {
-        clearTimeout(timer);
-        resolve(new URL(match[1] as string));
-      }
-    });
-    void exited.then((code) => reject(new Error(`serve exited ${code}:\n${stderr}`)));
-  });
-  return { child, url, stderr: () => stderr, stdout: () => stdout, exited };
+  const served = await startServeCli([file, '--listen', '127.0.0.1:0', '--auth', 'none', '--verbose'], env);
+  children.push(served.child);
+  return served;
 }
 
 async function connect(url: URL): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
