@@ -4,7 +4,7 @@
  * dies, however it dies; the watchdog then stops and removes the container by name and exits.
  * A launcher that ends normally writes `done` first, and the watchdog exits without a request.
  *
- * It is started off the hot path (after the server's first answer, 1 s after start, or at the
+ * It is started off the hot path (after the server's first answer, 3 s after the container started, or at the
  * first shutdown signal, whichever comes first) and is told the container's name, which exists
  * before the create call, so a launcher killed while its create is in flight is covered too.
  * Its cost is in BENCHMARKS.md. A session on a claimed pool member is guarded by the pool's
