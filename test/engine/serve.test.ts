@@ -118,7 +118,8 @@ describeEngine('mcp-sandbox serve', () => {
     expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'over http' } }))).toContain('over http');
     expect(containers(profile)).toHaveLength(1);
     expect(await eventually(() => containers(profile).length === 0, 20_000)).toBe(true);
-    expect(served.stderr()).toMatch(/ended: idle timeout/);
+    // The container leaves the engine's list before serve's launcher has returned and logged the end.
+    expect(await eventually(() => /ended: idle timeout/.test(served.stderr()), 10_000)).toBe(true);
     const after = await fetch(served.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': transport.sessionId as string, 'mcp-protocol-version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' }) });
     expect(after.status).toBe(404);
     await client.close();
