@@ -41,6 +41,8 @@ export interface RunEgress {
   stop(): Promise<void>;
   /** The client's input, its messages after the first held until the proxy is up (holdAfterFirstLine). */
   holdInput(input: Readable): Readable;
+  /** The server's start call has returned: the proxy's start may go now (it waits so as not to slow the server's). */
+  serverStarted(): void;
 }
 
 function networkEngine(engine: EngineClient): NetworkEngineClient {
@@ -64,6 +66,13 @@ export function beginEgress(input: EgressStartInput): RunEgress {
   const confinedBy = new Promise<void>((resolve) => {
     onConfined = resolve;
   });
+  // Settled once: by the server's start (the proxy starts then), or by stop() before it (never started).
+  let serverUp = { resolve: (): void => undefined, reject: (_error: Error): void => undefined };
+  const proxyAfter = new Promise<void>((resolve, reject) => {
+    serverUp = { resolve, reject };
+  });
+  // A start that failed before reaching the proxy never awaits it: its rejection is not unhandled.
+  proxyAfter.catch(() => undefined);
   const ready = startEgress({
     engine,
     plan: planEgress(entries, config.egress?.hosts ?? new Map()),
@@ -72,6 +81,7 @@ export function beginEgress(input: EgressStartInput): RunEgress {
     labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname(), [LABELS.version]: VERSION },
     sink: (event) => input.record?.(egressRecord(event, input.callsDuring)),
     onConfined: () => onConfined(),
+    proxyAfter,
   });
   // A start that fails before the firewall is in place rejects `confined` too.
   const confined = Promise.race([confinedBy, ready.then(() => undefined)]);
@@ -84,7 +94,9 @@ export function beginEgress(input: EgressStartInput): RunEgress {
     confined,
     ready,
     holdInput: (stdin) => holdAfterFirstLine(stdin, ready),
+    serverStarted: () => serverUp.resolve(),
     stop: async () => {
+      serverUp.reject(new Error('the session ended before its server started'));
       const session = await ready.catch(() => undefined);
       await session?.stop().catch((error: unknown) => debug(`egress stop failed: ${(error as Error).message} (gc removes it)`));
       await sweep;

@@ -164,13 +164,23 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
   const engine = options.engine ?? connectEngine(env, endpoint);
   // The gate's code loads only when it runs (MCP_SANDBOX_GATE=off carries none of it), beside the network check.
   const gateModule = options.stage || env.MCP_SANDBOX_GATE === 'off' ? undefined : import('./gate-stage.js');
+  const session = `${spec.name}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  // The egress set is on the server's path (its holder starts before the server can): it begins
+  // now, beside the engine check and the gate's opening; its audit records go to the gate once open.
+  const gateRef: { gate?: GateSession } = {};
+  const egress = spec.network === 'allow' ? egressFor(context, engine, session, gateRef) : undefined;
+  // Awaited in runProfile; a failure while the check runs must not count as unhandled.
+  egress?.catch(() => undefined);
   try {
     await checkRuntimeNetwork(engine, { runtime, profileRuntime: spec.runtime, network: spec.network, profile: spec.name, configFile: config.file });
     debug(`engine ${describeEndpoint(endpoint)} (${endpoint.source}), image ${spec.image}, runtime ${runtime}, network ${spec.network}`);
     const gate = options.stage ? undefined : gateFor(context, engine, secretValues, await gateModule, options.principal);
+    gateRef.gate = gate;
     const stage = options.stage ?? gate?.stage;
-    return await runProfile(context, engine, secretValues, { ...(stage ? { stage } : {}), ...(gate ? { gate } : {}), guard: !options.engine });
+    return await runProfile(context, engine, secretValues, { ...(stage ? { stage } : {}), ...(gate ? { gate } : {}), guard: !options.engine, session, ...(egress ? { egress } : {}) });
   } finally {
+    // Also when the check or the gate refused the session before it began (a second stop is a no-op).
+    await egress?.then((set) => set.stop(), () => undefined);
     if (!options.engine) engine.close();
     if (io.stdin === process.stdin) process.stdin.destroy();
   }
@@ -242,10 +252,10 @@ function checkMountSources(spec: SandboxSpec, endpoint: EngineEndpoint): void {
  * a server that never answers gets it 3 s after start; a shutdown signal arms it at once. A
  * claimed session needs no watchdog: the pool reaper guards it (./warm-guard.ts).
  */
-async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; gate?: GateSession; guard: boolean }): Promise<number> {
+async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; gate?: GateSession; guard: boolean; session: string; egress?: Promise<RunEgress> }): Promise<number> {
   const { spec, io, debug } = context;
-  const session = `${spec.name}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const egress = spec.network === 'allow' ? await egressFor(context, engine, session, extra.gate) : undefined;
+  const { session } = extra;
+  const egress = await extra.egress;
   const body = launchBody(spec, context.runtime, secretValues, egress ? session : undefined);
   // A pooled sandbox has no egress set of its own: an allowlisted profile always starts cold.
   const warm = egress ? undefined : await warmLaunch({ engine, spec, body, secretValues, env: context.env, refill: extra.guard, debug });
@@ -283,6 +293,7 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
       onStarted: (id) => {
         containerId = id;
         extra.gate?.started(id);
+        egress?.serverStarted();
         timer = setTimeout(() => {
           sweeper.sweep(id);
           timer = setTimeout(() => guard?.arm(), 2000);
@@ -321,14 +332,16 @@ async function egressPlanBodies(spec: SandboxSpec, config: UserConfig, session: 
 }
 
 /** The session's egress set (./egress-session.ts), loaded only for an allowlisted profile. */
-async function egressFor(context: RunContext, engine: EngineClient, session: string, gate: GateSession | undefined): Promise<RunEgress> {
+async function egressFor(context: RunContext, engine: EngineClient, session: string, gateRef: { gate?: GateSession }): Promise<RunEgress> {
   const { beginEgress } = await import('./egress-session.js');
   return beginEgress({
     spec: context.spec,
     engine,
     config: context.config,
     session,
-    ...(gate ? { record: (entry: Record<string, unknown>) => gate.audit.record(entry), callsDuring: (from: number, to: number) => gate.calls.during(from, to) } : {}),
+    // No event can come before the server runs, by when the gate (if any) is open.
+    record: (entry: Record<string, unknown>) => gateRef.gate?.audit.record(entry),
+    callsDuring: (from: number, to: number) => gateRef.gate?.calls.during(from, to) ?? [],
     debug: context.debug,
   });
 }
