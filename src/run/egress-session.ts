@@ -53,15 +53,11 @@ function networkEngine(engine: EngineClient): NetworkEngineClient {
   return engine as NetworkEngineClient;
 }
 
-/** Starts sweeping strays and the egress set at once; nothing here waits. */
+/** Starts the egress set (and, once the server has started, the sweep of strays); nothing here waits. */
 export function beginEgress(input: EgressStartInput): RunEgress {
   const { spec, config, debug } = input;
   const engine = networkEngine(input.engine);
   const entries = spec.egress?.entries ?? [];
-  const sweep = sweepEgressNetworks(engine).then(
-    (removed) => removed.forEach((name) => debug(`removed stray egress network ${name}`)),
-    (error: unknown) => debug(`egress sweep failed: ${(error as Error).message}`),
-  );
   let onConfined = (): void => undefined;
   const confinedBy = new Promise<void>((resolve) => {
     onConfined = resolve;
@@ -73,6 +69,15 @@ export function beginEgress(input: EgressStartInput): RunEgress {
   });
   // A start that failed before reaching the proxy never awaits it: its rejection is not unhandled.
   proxyAfter.catch(() => undefined);
+  // Strays of dead launchers are swept once the server has started (or the session ends): the
+  // engine's calls on the server's path come first; a stray's subnet is skipped meanwhile (start.ts).
+  const sweep = proxyAfter
+    .catch(() => undefined)
+    .then(() => sweepEgressNetworks(engine))
+    .then(
+      (removed) => removed.forEach((name) => debug(`removed stray egress network ${name}`)),
+      (error: unknown) => debug(`egress sweep failed: ${(error as Error).message}`),
+    );
   const ready = startEgress({
     engine,
     plan: planEgress(entries, config.egress?.hosts ?? new Map()),
