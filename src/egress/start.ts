@@ -34,12 +34,6 @@ export interface EgressOptions extends RenderOptions {
    * refused, never let out), so a launcher may start the server there and overlap the proxy's start.
    */
   onConfined?: () => void;
-  /**
-   * Awaited (besides the holder's start) before the proxy's start call: a launcher defers the
-   * proxy's gVisor start until the server's own start has returned, so the two do not compete for
-   * the CPUs on the server's path. Rejecting it abandons the start (and removes what was created).
-   */
-  proxyAfter?: Promise<void>;
   /** Bound on each readiness wait. */
   timeoutMs?: number;
 }
@@ -98,8 +92,7 @@ export async function startEgress(options: EgressOptions): Promise<EgressSession
     });
     // A failed holder start settles `afterHolder` too, so the proxy is never left waiting.
     holderStarted.catch(holderRunning);
-    const proxyAfter = options.proxyAfter ? Promise.all([afterHolder, options.proxyAfter]).then(() => undefined) : afterHolder;
-    const proxyStarted = startHelper(options, created, bodies.proxy, bodies.names.proxy, { marks: [/Loading success/], startAfter: proxyAfter });
+    const proxyStarted = startHelper(options, created, bodies.proxy, bodies.names.proxy, { marks: [/Loading success/], startAfter: afterHolder });
     // Both settle before any cleanup, so nothing is created after stop() has run.
     await Promise.allSettled([holderStarted, proxyStarted]);
     const [{ holder, firewallAt, dnsAt }, proxy] = await Promise.all([holderStarted, proxyStarted]);

@@ -41,7 +41,7 @@ export interface RunEgress {
   stop(): Promise<void>;
   /** The client's input, its messages after the first held until the proxy is up (holdAfterFirstLine). */
   holdInput(input: Readable): Readable;
-  /** The server's start call has returned: the proxy's start may go now (it waits so as not to slow the server's). */
+  /** The server's start call has returned: the sweep of strays may go now (it keeps off the server's path). */
   serverStarted(): void;
 }
 
@@ -62,17 +62,14 @@ export function beginEgress(input: EgressStartInput): RunEgress {
   const confinedBy = new Promise<void>((resolve) => {
     onConfined = resolve;
   });
-  // Settled once: by the server's start (the proxy starts then), or by stop() before it (never started).
-  let serverUp = { resolve: (): void => undefined, reject: (_error: Error): void => undefined };
-  const proxyAfter = new Promise<void>((resolve, reject) => {
-    serverUp = { resolve, reject };
+  // Settled by the server's start, or by stop() if it never started.
+  let serverUp = (): void => undefined;
+  const serverStarted = new Promise<void>((resolve) => {
+    serverUp = resolve;
   });
-  // A start that failed before reaching the proxy never awaits it: its rejection is not unhandled.
-  proxyAfter.catch(() => undefined);
   // Strays of dead launchers are swept once the server has started (or the session ends): the
   // engine's calls on the server's path come first; a stray's subnet is skipped meanwhile (start.ts).
-  const sweep = proxyAfter
-    .catch(() => undefined)
+  const sweep = serverStarted
     .then(() => sweepEgressNetworks(engine))
     .then(
       (removed) => removed.forEach((name) => debug(`removed stray egress network ${name}`)),
@@ -86,7 +83,6 @@ export function beginEgress(input: EgressStartInput): RunEgress {
     labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname(), [LABELS.version]: VERSION },
     sink: (event) => input.record?.(egressRecord(event, input.callsDuring)),
     onConfined: () => onConfined(),
-    proxyAfter,
   });
   // A start that fails before the firewall is in place rejects `confined` too.
   const confined = Promise.race([confinedBy, ready.then(() => undefined)]);
@@ -99,9 +95,9 @@ export function beginEgress(input: EgressStartInput): RunEgress {
     confined,
     ready,
     holdInput: (stdin) => holdAfterFirstLine(stdin, ready),
-    serverStarted: () => serverUp.resolve(),
+    serverStarted: () => serverUp(),
     stop: async () => {
-      serverUp.reject(new Error('the session ended before its server started'));
+      serverUp();
       const session = await ready.catch(() => undefined);
       await session?.stop().catch((error: unknown) => debug(`egress stop failed: ${(error as Error).message} (gc removes it)`));
       await sweep;

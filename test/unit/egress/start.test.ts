@@ -125,30 +125,6 @@ test('startEgress: network, then the holder (setting the firewall itself) and th
   expect(engine.log[engine.log.length - 1]).toBe('network-remove net1');
 });
 
-test('startEgress: with proxyAfter the proxy is created at once but started only once it settles, after confinement', async () => {
-  const engine = new EgressFake();
-  let serverStarted = (): void => undefined;
-  const proxyAfter = new Promise<void>((resolve) => (serverStarted = resolve));
-  let confined = false;
-  const start = startEgress({ engine, plan, sessionId: 's1', upstreamNetwork: 'up', proxyAfter, onConfined: () => (confined = true) });
-  await new Promise((resolve) => setTimeout(resolve, 30));
-  expect(confined).toBe(true);
-  expect(engine.log).toContain('create mcp-sandbox-egress-s1-proxy');
-  expect(engine.log).not.toContain('start mcp-sandbox-egress-s1-proxy');
-  serverStarted();
-  const session = await start;
-  expect(engine.log).toContain('start mcp-sandbox-egress-s1-proxy');
-  await session.stop();
-});
-
-test('startEgress: a proxyAfter that rejects (the session ended first) never starts the proxy and removes the set', async () => {
-  const engine = new EgressFake();
-  const start = startEgress({ engine, plan, sessionId: 's1', upstreamNetwork: 'up', proxyAfter: Promise.reject(new Error('the session ended before its server started')) });
-  await expect(start).rejects.toThrow(/the session ended before its server started/);
-  expect(engine.log).not.toContain('start mcp-sandbox-egress-s1-proxy');
-  expect(engine.log).toEqual(expect.arrayContaining(['remove mcp-sandbox-egress-s1-dns', 'remove mcp-sandbox-egress-s1-proxy', 'network-remove net1']));
-});
-
 test('startEgress: a holder whose resolver runs without the firewall line is never taken as confined', async () => {
   const engine = new EgressFake();
   engine.holderLog = '';
