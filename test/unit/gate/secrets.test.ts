@@ -183,3 +183,43 @@ describe('long server messages scanned while they arrive', () => {
     expect((JSON.parse(out) as { result: { text: string } }).result.text).toContain('x[masked:API_TOKEN]y');
   });
 });
+
+describe('long server messages: tokens where the scan steps meet', () => {
+  const STEP = 128 * 1024;
+
+  async function longAnswer(token: string, at: number, piece: number): Promise<{ out: string; records: Array<Record<string, unknown>> }> {
+    const h = harness({});
+    await h.client({ jsonrpc: '2.0', id: 'warm', method: 'ping' });
+    // The token patterns load with the core; the long line must begin after they have, to be scanned while it arrives.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await h.server({ jsonrpc: '2.0', id: 'warm', result: {} });
+    await h.client({ jsonrpc: '2.0', id: 81, method: 'resources/read', params: { uri: 'demo://big' } });
+    const prefix = '{"jsonrpc":"2.0","id":81,"result":{"text":"';
+    const line = `${prefix}${'x'.repeat(at - prefix.length)} ${token} ${'y'.repeat(600_000)}"}}\n`;
+    const bytes = Buffer.from(line);
+    const before = h.toClient.length;
+    for (let start = 0; start < bytes.length; start += piece) await h.serverRaw(bytes.subarray(start, start + piece));
+    return { out: Buffer.concat(h.toClient.slice(before)).toString(), records: h.records };
+  }
+
+  test.each([
+    ['github', TOKENS.github],
+    ['slack', TOKENS.slack],
+    ['stripe', TOKENS.stripe],
+    ['jwt', TOKENS.jwt],
+    ['aws', TOKENS.aws],
+  ])('a %s token across the edge of a scan step is masked', async (_kind, token) => {
+    for (const [at, piece] of [[STEP - 10, 65536], [STEP - 3, 50_001], [2 * STEP - Math.floor(token.length / 2), 65536]] as const) {
+      const { out, records } = await longAnswer(token, at, piece);
+      expect(out).not.toContain(token);
+      expect(out).toContain('[masked:');
+      expect((JSON.parse(out) as { id: number }).id).toBe(81);
+      expect(records.some((r) => r.type === 'security' && r.event === 'secret-masked')).toBe(true);
+    }
+  });
+
+  test('a private key across a scan step (longer than a piece boundary check) is masked', async () => {
+    const { out } = await longAnswer(TOKENS.privateKey.replace(/\n/g, '\\n'), STEP - 200, 65536);
+    expect(out).not.toContain('MIIEpAIBAAKCAQEA7bq98D6ZV5xF0b1oE4Tq5d8Y9nJ3Kp2WmXcVhLrT0sUa1BgNyQ');
+  });
+});
