@@ -19,12 +19,18 @@ interface Anchored {
   index: number;
   text: string;
   bytes: Buffer;
-  /** Where the anchor character sits in the keyword. */
-  offset: number;
+}
+
+/** The keywords found through one anchor character, by where it sits in them and by their first character. */
+interface AnchorGroup {
+  char: string;
+  code: number;
+  byOffset: Array<{ offset: number; byFirst: Map<number, Anchored[]> }>;
+  count: number;
 }
 
 export class KeywordIndex {
-  private readonly anchored: Array<{ char: string; code: number; keywords: Anchored[] }> = [];
+  private readonly anchored: AnchorGroup[] = [];
   private readonly direct: Array<{ index: number; text: string; bytes: Buffer }> = [];
 
   constructor(readonly keywords: readonly string[]) {
@@ -36,10 +42,14 @@ export class KeywordIndex {
         this.direct.push({ index, text, bytes });
         return;
       }
-      const code = anchor.charCodeAt(0);
-      let group = this.anchored.find((g) => g.code === code);
-      if (!group) this.anchored.push((group = { char: anchor, code, keywords: [] }));
-      group.keywords.push({ index, text, bytes, offset: text.indexOf(anchor) });
+      let group = this.anchored.find((g) => g.char === anchor);
+      if (!group) this.anchored.push((group = { char: anchor, code: anchor.charCodeAt(0), byOffset: [], count: 0 }));
+      const offset = text.indexOf(anchor);
+      let atOffset = group.byOffset.find((o) => o.offset === offset);
+      if (!atOffset) group.byOffset.push((atOffset = { offset, byFirst: new Map() }));
+      const first = text.charCodeAt(0);
+      atOffset.byFirst.set(first, [...(atOffset.byFirst.get(first) ?? []), { index, text, bytes }]);
+      group.count += 1;
     });
   }
 
@@ -47,14 +57,17 @@ export class KeywordIndex {
   foundIn(text: string): boolean[] {
     const found = new Array<boolean>(this.keywords.length).fill(false);
     for (const { index, text: keyword } of this.direct) found[index] = text.includes(keyword);
-    for (const { char, keywords } of this.anchored) {
-      let left = keywords.length;
+    for (const { char, byOffset, count } of this.anchored) {
+      let left = count;
       for (let at = text.indexOf(char); at !== -1 && left > 0; at = text.indexOf(char, at + 1)) {
-        for (const keyword of keywords) {
-          const start = at - keyword.offset;
-          if (found[keyword.index] || start < 0 || text.charCodeAt(start) !== keyword.text.charCodeAt(0) || !text.startsWith(keyword.text, start)) continue;
-          found[keyword.index] = true;
-          left -= 1;
+        for (const { offset, byFirst } of byOffset) {
+          const candidates = at >= offset ? byFirst.get(text.charCodeAt(at - offset)) : undefined;
+          if (!candidates) continue;
+          for (const keyword of candidates) {
+            if (found[keyword.index] || !text.startsWith(keyword.text, at - offset)) continue;
+            found[keyword.index] = true;
+            left -= 1;
+          }
         }
       }
     }
@@ -64,9 +77,12 @@ export class KeywordIndex {
   /** Whether the bytes contain any keyword (as ASCII they are found in UTF-8 whatever surrounds them). */
   anyIn(bytes: Buffer): boolean {
     for (const { bytes: keyword } of this.direct) if (bytes.includes(keyword)) return true;
-    for (const { code, keywords } of this.anchored) {
+    for (const { code, byOffset } of this.anchored) {
       for (let at = bytes.indexOf(code); at !== -1; at = bytes.indexOf(code, at + 1)) {
-        for (const keyword of keywords) if (bytesAt(bytes, keyword.bytes, at - keyword.offset)) return true;
+        for (const { offset, byFirst } of byOffset) {
+          const candidates = at >= offset ? byFirst.get(bytes[at - offset] as number) : undefined;
+          if (candidates) for (const keyword of candidates) if (bytesAt(bytes, keyword.bytes, at - offset)) return true;
+        }
       }
     }
     return false;
