@@ -70,7 +70,7 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
   const { getCore, context } = hooks;
   let items: Item[] = [];
   // The server's long lines are scanned for secrets piece by piece as they arrive (prescan.ts).
-  // null: this line started before the scanner was ready, so it is scanned whole at the end.
+  // null: this line started before the core was loaded, so it is scanned whole at the end.
   let prescan: Prescan | null | undefined;
   const framer = new LineFramer(maxBytes, {
     line: (line) => {

@@ -58,8 +58,9 @@ export class Prescan {
     this.gathered = [];
     this.gatheredLength = 0;
     // The text is made only when the bytes may hold something (a window may begin or end inside
-    // a character: its decoding there is a replacement character, never part of a token).
-    if (this.scanner.mayHold(window) && this.scanner.findInRaw(window.toString('utf8')).length > 0) this.flagged = true;
+    // a character: its decoding there is a replacement character, never part of a token). Token
+    // rules not loaded yet: flagged, the whole line is scanned once they are (core.ts).
+    if (this.scanner.mayHold(window) && (!this.scanner.ready || this.scanner.findInRaw(window.toString('utf8')).length > 0)) this.flagged = true;
     this.tail = Buffer.from(window.subarray(Math.max(0, window.length - PRESCAN_OVERLAP)));
   }
 }

@@ -3,7 +3,7 @@
  * (as they are, JSON-escaped, URL-encoded and base64 at each of the three byte alignments, so a
  * value inside a longer base64 text is found too) and well-known token formats (tokens.ts).
  */
-import type { TokenFinder } from './tokens.js';
+import { ruleKeywords, type TokenFinder } from './tokens.js';
 
 /** Values shorter than this are not scanned: they would match ordinary text everywhere. */
 export const MIN_SECRET_LENGTH = 8;
@@ -62,6 +62,8 @@ export class SecretScanner {
   /** The raw forms' UTF-8 bytes (a substring of the text is a substring of its UTF-8 bytes). */
   private readonly rawBytes: Buffer[] = [];
   private tokens: TokenFinder | undefined;
+  /** Token rules are to be used (they load on the first text that may need them): their keywords count. */
+  private tokensExpected = false;
 
   constructor(secrets: Readonly<Record<string, string>>) {
     for (const [name, value] of Object.entries(secrets)) {
@@ -83,8 +85,29 @@ export class SecretScanner {
     return this.tokens !== undefined;
   }
 
+  /** Token rules will come (setTokenFinder): until then a keyword of theirs counts in mayHold. */
+  expectTokens(expected: boolean): void {
+    this.tokensExpected = expected;
+  }
+
   setTokenFinder(finder: TokenFinder): void {
     this.tokens = finder;
+  }
+
+  /** findInRaw can run in full (the token rules are loaded, or none are expected). */
+  get ready(): boolean {
+    return this.tokens !== undefined || !this.tokensExpected;
+  }
+
+  /**
+   * False when findInRaw would find nothing in the text: no escape, no declared value, no keyword
+   * of a token rule. Needs no token rules loaded.
+   */
+  mayHoldText(text: string): boolean {
+    if (hasEscape(text)) return true;
+    for (const form of this.raw) if (text.includes(form.text)) return true;
+    if (this.tokens) return this.tokens.mayHoldText(text);
+    return this.tokensExpected && ruleKeywords.inText(text);
   }
 
   /** What a raw message text holds (sources, one per hit); empty means forward it unchanged. */
@@ -104,7 +127,8 @@ export class SecretScanner {
   mayHold(bytes: Buffer): boolean {
     if (hasEscapeBytes(bytes)) return true;
     for (const form of this.rawBytes) if (bytes.includes(form)) return true;
-    return this.tokens?.mayHold(bytes) ?? false;
+    if (this.tokens) return this.tokens.mayHold(bytes);
+    return this.tokensExpected && ruleKeywords.inBytes(bytes);
   }
 
   /** One text with every hit replaced by `[masked:LABEL]`. */

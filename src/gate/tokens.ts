@@ -22,6 +22,8 @@ export interface TokenFinder {
   find(text: string): TokenMatch[];
   /** False when no rule could match the (UTF-8) bytes: no keyword of any rule is in them. */
   mayHold(bytes: Buffer): boolean;
+  /** mayHold for a text. */
+  mayHoldText(text: string): boolean;
 }
 
 interface RuleContext {
@@ -93,6 +95,22 @@ export const RULE_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
 };
 
 let finder: Promise<TokenFinder> | undefined;
+let keywordsOfAll: KeywordIndex | undefined;
+
+/**
+ * Whether a text or its bytes hold a keyword of any rule in RULE_KEYWORDS, without loading the
+ * preset: a session whose messages hold none never loads it (its code, and the ICU data its
+ * `\p{L}` patterns pull in, are a few MB of the launcher's RSS; BENCHMARKS.md, gate section).
+ */
+export const ruleKeywords = {
+  inText: (text: string): boolean => allKeywords().foundIn(text).includes(true),
+  inBytes: (bytes: Buffer): boolean => allKeywords().anyIn(bytes),
+};
+
+function allKeywords(): KeywordIndex {
+  keywordsOfAll ??= new KeywordIndex([...new Set(Object.values(RULE_KEYWORDS).flat())]);
+  return keywordsOfAll;
+}
 
 /** The token finder, loading the preset once. */
 export function loadTokenFinder(): Promise<TokenFinder> {
@@ -127,6 +145,7 @@ function buildFinder(rules: readonly RuleCreator[]): TokenFinder {
   const gates = keywordGates([...handlers.map((h) => h.rule), ...OWN_PATTERNS.map(([rule]) => rule)]);
   return {
     mayHold: gates.mayHold,
+    mayHoldText: gates.mayHoldText,
     find: (content) => {
       const runs = gates.runs(content);
       sink = [];
@@ -151,7 +170,7 @@ function buildFinder(rules: readonly RuleCreator[]): TokenFinder {
 }
 
 /** Per rule (by position), whether it can match a text; and whether any can match some bytes. */
-function keywordGates(rules: readonly string[]): { runs(text: string): (rule: number) => boolean; mayHold(bytes: Buffer): boolean } {
+function keywordGates(rules: readonly string[]): { runs(text: string): (rule: number) => boolean; mayHold(bytes: Buffer): boolean; mayHoldText(text: string): boolean } {
   const all = [...new Set(rules.flatMap((rule) => RULE_KEYWORDS[rule] ?? []))];
   const index = new KeywordIndex(all);
   const ofRule = rules.map((rule) => RULE_KEYWORDS[rule]?.map((keyword) => all.indexOf(keyword)));
@@ -166,6 +185,7 @@ function keywordGates(rules: readonly string[]): { runs(text: string): (rule: nu
       };
     },
     mayHold: (bytes) => unlisted || index.anyIn(bytes),
+    mayHoldText: (text) => unlisted || index.foundIn(text).includes(true),
   };
 }
 
