@@ -68,8 +68,8 @@ export class GateCore {
   private readonly limits: CallLimits;
   private readonly scanner: SecretScanner;
   private readonly reported = new Set<string>();
+  /** The token rules, loading or loaded: started by the first text that holds a keyword of theirs. */
   private scannerReady: Promise<void> | undefined;
-  private scannerSettled = false;
 
   constructor(private readonly config: GateConfig, private readonly context: GateContext, private readonly out: GateOutput) {
     this.now = context.clock ?? Date.now;
@@ -82,16 +82,22 @@ export class GateCore {
     this.limits = new CallLimits(config.limits.callsPerMinute, config.limits.maxConcurrent, this.now);
     this.scanner = new SecretScanner(context.secrets);
     for (const { name, reason } of this.scanner.skipped) context.log?.(`secret ${name} is not scanned for: ${reason}`);
-    if (config.secretScan !== 'off') {
-      this.scannerReady = loadTokenFinder()
-        .then(
-          (finder) => this.scanner.setTokenFinder(finder),
-          (error: unknown) => context.log?.(`token patterns unavailable (${(error as Error).message}): only declared secrets are scanned`),
-        )
-        .finally(() => {
-          this.scannerSettled = true;
-        });
-    }
+    this.scanner.expectTokens(config.secretScan !== 'off');
+  }
+
+  /**
+   * Loads the token rules once. Not at start: most sessions never send a text that holds a
+   * keyword of any rule (tokens.ts), and then never carry the preset's code in memory.
+   */
+  private tokenRules(): Promise<void> {
+    this.scannerReady ??= loadTokenFinder().then(
+      (finder) => this.scanner.setTokenFinder(finder),
+      (error: unknown) => {
+        this.scanner.expectTokens(false);
+        this.context.log?.(`token patterns unavailable (${(error as Error).message}): only declared secrets are scanned`);
+      },
+    );
+    return this.scannerReady;
   }
 
   // --- client -> server -----------------------------------------------------------------
@@ -287,7 +293,7 @@ export class GateCore {
 
   /** A scan for a long server line still arriving; undefined when there is nothing to scan with yet. */
   prescan(): Prescan | undefined {
-    return this.config.secretScan !== 'off' && this.scannerSettled ? new Prescan(this.scanner) : undefined;
+    return this.config.secretScan !== 'off' ? new Prescan(this.scanner) : undefined;
   }
 
   /** `prescan`: the line was scanned while it arrived (a clean result saves the scan here). */
@@ -407,8 +413,9 @@ export class GateCore {
   }
 
   private async scan(line: Line, original: string, parsed: unknown, outcome: Outcome): Promise<Outcome> {
-    if (this.scannerReady) await this.scannerReady;
     const text = outcome.kind === 'replace' ? JSON.stringify(outcome.message) : original;
+    if (!this.scanner.mayHoldText(text)) return outcome;
+    if (!this.scanner.ready) await this.tokenRules();
     const flagged = this.scanner.findInRaw(text);
     if (flagged.length === 0) return outcome;
     const base = outcome.kind === 'replace' ? outcome.message : parsed;

@@ -1,7 +1,8 @@
 /**
  * The MCP gate: a message stage between the client and the server (the session's
- * MessageStage). Creating it costs two streams; the protocol logic (core.ts), the validator
- * and the token patterns load on the first message, so the gate adds nothing to start-up.
+ * MessageStage). Creating it costs two streams; the protocol logic (core.ts) loads on the first
+ * message, the validator and the token rules when a message first needs them, so the gate adds
+ * nothing to start-up.
  *
  * Each direction frames lines (framing.ts) and hands them to the core one at a time, in order;
  * the next chunk is taken only when the lines before it are out (backpressure both ways).
@@ -70,7 +71,7 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
   const { getCore, context } = hooks;
   let items: Item[] = [];
   // The server's long lines are scanned for secrets piece by piece as they arrive (prescan.ts).
-  // null: this line started before the scanner was ready, so it is scanned whole at the end.
+  // null: this line started before the core was loaded, so it is scanned whole at the end.
   let prescan: Prescan | null | undefined;
   const framer = new LineFramer(maxBytes, {
     line: (line) => {

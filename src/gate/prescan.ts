@@ -4,20 +4,26 @@
  * in, only the last piece is left to scan and a clean message goes on at once. The scan only
  * flags; a flagged message is masked whole (core.ts), so a false flag at a piece edge costs
  * time, never correctness.
+ *
+ * A window is first checked as bytes (SecretScanner.mayHold: an escape, a declared value, a
+ * keyword of some token rule); only a window that may hold something is decoded and run
+ * through the rules. Decoding every piece and running the rules over it was most of the
+ * gate's cost on a long answer (BENCHMARKS.md, gate section).
  */
-import { StringDecoder } from 'node:string_decoder';
 import type { Line } from './framing.js';
 import type { SecretScanner } from './secrets.js';
 
-/** Characters carried from one piece to the next: more than the longest token a rule matches (a PEM private key). */
+/**
+ * Bytes carried from one window to the next: more than the longest token a rule matches (a PEM
+ * private key; every token format is ASCII, one byte a character).
+ */
 export const PRESCAN_OVERLAP = 16 * 1024;
-/** Text gathered before a scan, so that the overlap is a small share of what is scanned. */
+/** Bytes gathered before a scan, so that the overlap is a small share of what is scanned. */
 const PRESCAN_STEP = 128 * 1024;
 
 export class Prescan {
-  private readonly decoder = new StringDecoder('utf8');
-  private tail = '';
-  private gathered: string[] = [];
+  private tail: Buffer = Buffer.alloc(0);
+  private gathered: Buffer[] = [];
   private gatheredLength = 0;
   /** Bytes of the line scanned so far. */
   scanned = 0;
@@ -29,9 +35,8 @@ export class Prescan {
   add(piece: Buffer): void {
     this.scanned += piece.length;
     if (this.flagged) return;
-    const text = this.decoder.write(piece);
-    this.gathered.push(text);
-    this.gatheredLength += text.length;
+    this.gathered.push(piece);
+    this.gatheredLength += piece.length;
     if (this.gatheredLength >= PRESCAN_STEP) this.window();
   }
 
@@ -40,20 +45,22 @@ export class Prescan {
     if (!this.flagged) {
       let skip = this.scanned;
       for (const part of line.parts) {
-        if (skip < part.length) this.gathered.push(this.decoder.write(part.subarray(skip)));
+        if (skip < part.length) this.gathered.push(skip > 0 ? part.subarray(skip) : part);
         skip = Math.max(0, skip - part.length);
       }
-      this.gathered.push(this.decoder.end());
       this.window();
     }
     return this.flagged;
   }
 
   private window(): void {
-    const window = this.tail + this.gathered.join('');
+    const window = Buffer.concat([this.tail, ...this.gathered]);
     this.gathered = [];
     this.gatheredLength = 0;
-    if (this.scanner.findInRaw(window).length > 0) this.flagged = true;
-    this.tail = window.slice(-PRESCAN_OVERLAP);
+    // The text is made only when the bytes may hold something (a window may begin or end inside
+    // a character: its decoding there is a replacement character, never part of a token). Token
+    // rules not loaded yet: flagged, the whole line is scanned once they are (core.ts).
+    if (this.scanner.mayHold(window) && (!this.scanner.ready || this.scanner.findInRaw(window.toString('utf8')).length > 0)) this.flagged = true;
+    this.tail = Buffer.from(window.subarray(Math.max(0, window.length - PRESCAN_OVERLAP)));
   }
 }

@@ -3,7 +3,7 @@
  * (as they are, JSON-escaped, URL-encoded and base64 at each of the three byte alignments, so a
  * value inside a longer base64 text is found too) and well-known token formats (tokens.ts).
  */
-import type { TokenFinder } from './tokens.js';
+import { ruleKeywords, type TokenFinder } from './tokens.js';
 
 /** Values shorter than this are not scanned: they would match ordinary text everywhere. */
 export const MIN_SECRET_LENGTH = 8;
@@ -36,14 +36,34 @@ export function secretForms(value: string): string[] {
   return [...forms].filter((form) => form.length >= MIN_SECRET_LENGTH);
 }
 
-const ESCAPES = /\\[u/]/;
+/** A `\u` or `\/` escape: it can spell a value or token the raw text does not show. */
+function hasEscape(text: string): boolean {
+  for (let at = text.indexOf('\\'); at !== -1; at = text.indexOf('\\', at + 1)) {
+    const next = text.charCodeAt(at + 1);
+    if (next === 0x75 || next === 0x2f) return true;
+  }
+  return false;
+}
+
+/** hasEscape on UTF-8 bytes (a backslash byte is always the character). */
+function hasEscapeBytes(bytes: Buffer): boolean {
+  for (let at = bytes.indexOf(0x5c); at !== -1; at = bytes.indexOf(0x5c, at + 1)) {
+    const next = bytes[at + 1];
+    if (next === 0x75 || next === 0x2f) return true;
+  }
+  return false;
+}
 
 export class SecretScanner {
   /** Declared secrets not scanned, with the reason (for the launcher's log). */
   readonly skipped: Array<{ name: string; reason: string }> = [];
   private readonly plain: Form[] = [];
   private readonly raw: Form[] = [];
+  /** The raw forms' UTF-8 bytes (a substring of the text is a substring of its UTF-8 bytes). */
+  private readonly rawBytes: Buffer[] = [];
   private tokens: TokenFinder | undefined;
+  /** Token rules are to be used (they load on the first text that may need them): their keywords count. */
+  private tokensExpected = false;
 
   constructor(secrets: Readonly<Record<string, string>>) {
     for (const [name, value] of Object.entries(secrets)) {
@@ -58,24 +78,57 @@ export class SecretScanner {
         if (escaped !== text) this.raw.push({ source: `secret:${name}`, text: escaped });
       }
     }
+    for (const text of new Set(this.raw.map((form) => form.text))) this.rawBytes.push(Buffer.from(text, 'utf8'));
   }
 
   get scansTokens(): boolean {
     return this.tokens !== undefined;
   }
 
+  /** Token rules will come (setTokenFinder): until then a keyword of theirs counts in mayHold. */
+  expectTokens(expected: boolean): void {
+    this.tokensExpected = expected;
+  }
+
   setTokenFinder(finder: TokenFinder): void {
     this.tokens = finder;
+  }
+
+  /** findInRaw can run in full (the token rules are loaded, or none are expected). */
+  get ready(): boolean {
+    return this.tokens !== undefined || !this.tokensExpected;
+  }
+
+  /**
+   * False when findInRaw would find nothing in the text: no escape, no declared value, no keyword
+   * of a token rule. Needs no token rules loaded.
+   */
+  mayHoldText(text: string): boolean {
+    if (hasEscape(text)) return true;
+    for (const form of this.raw) if (text.includes(form.text)) return true;
+    if (this.tokens) return this.tokens.mayHoldText(text);
+    return this.tokensExpected && ruleKeywords.inText(text);
   }
 
   /** What a raw message text holds (sources, one per hit); empty means forward it unchanged. */
   findInRaw(text: string): string[] {
     const sources: string[] = [];
     // \u and \/ escapes can spell a value or token the raw text does not show: look at the parsed strings.
-    if (ESCAPES.test(text)) sources.push('?escaped');
+    if (hasEscape(text)) sources.push('?escaped');
     for (const form of this.raw) if (text.includes(form.text)) sources.push(form.source);
-    if (this.tokens) for (const match of this.tokens(text)) sources.push(match.rule);
+    if (this.tokens) for (const match of this.tokens.find(text)) sources.push(match.rule);
     return sources;
+  }
+
+  /**
+   * False when findInRaw would find nothing in the text of these bytes, told without decoding
+   * them (prescan.ts: most pieces of a long answer are never made into text).
+   */
+  mayHold(bytes: Buffer): boolean {
+    if (hasEscapeBytes(bytes)) return true;
+    for (const form of this.rawBytes) if (bytes.includes(form)) return true;
+    if (this.tokens) return this.tokens.mayHold(bytes);
+    return this.tokensExpected && ruleKeywords.inBytes(bytes);
   }
 
   /** One text with every hit replaced by `[masked:LABEL]`. */
@@ -84,7 +137,7 @@ export class SecretScanner {
     for (const form of this.plain) {
       for (let at = text.indexOf(form.text); at !== -1; at = text.indexOf(form.text, at + form.text.length)) ranges.push([at, at + form.text.length, form.source]);
     }
-    if (this.tokens) for (const match of this.tokens(text)) ranges.push([match.start, match.end, match.rule]);
+    if (this.tokens) for (const match of this.tokens.find(text)) ranges.push([match.start, match.end, match.rule]);
     if (ranges.length === 0) return { value: text, sources: [] };
     ranges.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
     let out = '';

@@ -8,6 +8,7 @@
  * text and is asynchronous, a fixed cost per message that the gate cannot afford on every
  * server message (BENCHMARKS.md, gate section).
  */
+import { KeywordIndex } from './keywords.js';
 
 export interface TokenMatch {
   /** Which rule found it: a secretlint rule id, or mcp-sandbox/stripe, mcp-sandbox/jwt. */
@@ -16,7 +17,14 @@ export interface TokenMatch {
   end: number;
 }
 
-export type TokenFinder = (text: string) => TokenMatch[];
+/** Finds tokens in a text; `mayHold` is the cheap check on bytes that no token can be in them. */
+export interface TokenFinder {
+  find(text: string): TokenMatch[];
+  /** False when no rule could match the (UTF-8) bytes: no keyword of any rule is in them. */
+  mayHold(bytes: Buffer): boolean;
+  /** mayHold for a text. */
+  mayHoldText(text: string): boolean;
+}
 
 interface RuleContext {
   sharedOptions: Record<string, unknown>;
@@ -44,19 +52,65 @@ const OWN_PATTERNS: ReadonlyArray<readonly [string, RegExp]> = [
 ];
 
 /**
- * What every pattern needs to match at all: a run of 16 token characters (every token format of
- * the preset and ours is longer; `/` is left out so that method names and paths do not count,
- * and the base64 formats that may hold it are long or carry a prefix listed here), a URL
- * (credentials in URLs, connection strings, webhooks) or a PEM header. (npm's `_authToken` and
- * GCP's key files are only looked for in files of those names: not in messages.)
- * Text without any of them is not handed to the 25 rules:
- * running them costs a fixed amount per text that would dominate the gate's cost on small
- * messages (BENCHMARKS.md, gate section). test/unit/gate/secrets.test.ts checks samples of each
- * format against it.
+ * For each rule, literals one of which every match of the rule contains (read from the rule's
+ * patterns: the prefix of a token format, `://` of URLs and connection strings, ...). A rule
+ * whose keywords are all absent from a text is not run on it: the 25 rules over a text cost a
+ * fixed amount per message and ~8-20 ms per MB of long ones (BENCHMARKS.md, gate section),
+ * while looking for the keywords costs a fraction of a millisecond per MB (keywords.ts).
+ * A rule not listed here runs on every text. test/unit/gate/tokens.test.ts pins the preset's
+ * patterns: when an upgrade changes them, it fails until this table has been checked again.
+ * (Case: only the rules with the i flag, slack's webhook and the connection strings, match
+ * other cases; their keyword `://` has none.)
  */
-export const TOKEN_HINT = /[A-Za-z0-9_+=.-]{16}|:\/\/|PRIVATE KEY|glc_|ops_ey/;
+export const RULE_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
+  '@secretlint/secretlint-rule-aws': ['ecret', 'ECRET'],
+  '@secretlint/secretlint-rule-privatekey': ['PRIVATE KEY'],
+  '@secretlint/secretlint-rule-npm': ['npm_'],
+  '@secretlint/secretlint-rule-basicauth': ['://'],
+  '@secretlint/secretlint-rule-slack': ['xoxb-', 'xoxp-', 'xapp-', 'xoxa-', 'xoxo-', 'xoxr-', '://'],
+  '@secretlint/secretlint-rule-sendgrid': ['SG.'],
+  '@secretlint/secretlint-rule-shopify': ['shppa_', 'shpca_', 'shpat_', 'shpss_'],
+  '@secretlint/secretlint-rule-github': ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
+  '@secretlint/secretlint-rule-gitlab': ['glpat-'],
+  '@secretlint/secretlint-rule-grafana': ['glc_', 'glsa_'],
+  '@secretlint/secretlint-rule-openai': ['sk-'],
+  '@secretlint/secretlint-rule-anthropic': ['sk-ant-api0'],
+  '@secretlint/secretlint-rule-groq': ['gsk_'],
+  '@secretlint/secretlint-rule-huggingface': ['hf_'],
+  '@secretlint/secretlint-rule-linear': ['lin_api_'],
+  '@secretlint/secretlint-rule-notion': ['ntn_'],
+  '@secretlint/secretlint-rule-1password': ['ops_ey'],
+  '@secretlint/secretlint-rule-database-connection-string': ['://'],
+  '@secretlint/secretlint-rule-hashicorp-vault': ['hvs.', 'hvb.', 'hvr.'],
+  '@secretlint/secretlint-rule-vercel': ['vcp_', 'vci_', 'vca_', 'vcr_', 'vck_'],
+  '@secretlint/secretlint-rule-databricks': ['dapi'],
+  '@secretlint/secretlint-rule-docker': ['dckr_pat_'],
+  '@secretlint/secretlint-rule-figma': ['figd_'],
+  // Reports nothing (it only marks secretlint-disable comments).
+  '@secretlint/secretlint-rule-filter-comments': ['secretlint-'],
+  // Scans only .json and .p12 files, and messages are scanned as .txt: it never matches.
+  '@secretlint/secretlint-rule-gcp': [],
+  'mcp-sandbox/stripe': ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_'],
+  'mcp-sandbox/jwt': ['.eyJ'],
+};
 
 let finder: Promise<TokenFinder> | undefined;
+let keywordsOfAll: KeywordIndex | undefined;
+
+/**
+ * Whether a text or its bytes hold a keyword of any rule in RULE_KEYWORDS, without loading the
+ * preset: a session whose messages hold none never loads it (its code, and the ICU data its
+ * `\p{L}` patterns pull in, are a few MB of the launcher's RSS; BENCHMARKS.md, gate section).
+ */
+export const ruleKeywords = {
+  inText: (text: string): boolean => allKeywords().foundIn(text).includes(true),
+  inBytes: (bytes: Buffer): boolean => allKeywords().anyIn(bytes),
+};
+
+function allKeywords(): KeywordIndex {
+  keywordsOfAll ??= new KeywordIndex([...new Set(Object.values(RULE_KEYWORDS).flat())]);
+  return keywordsOfAll;
+}
 
 /** The token finder, loading the preset once. */
 export function loadTokenFinder(): Promise<TokenFinder> {
@@ -64,10 +118,15 @@ export function loadTokenFinder(): Promise<TokenFinder> {
   return finder;
 }
 
+interface Handler {
+  rule: string;
+  run(source: unknown): unknown;
+}
+
 function buildFinder(rules: readonly RuleCreator[]): TokenFinder {
   let sink: TokenMatch[] = [];
   let text = '';
-  const handlers: Array<(source: unknown) => unknown> = [];
+  const handlers: Handler[] = [];
   for (const rule of rules) {
     // Filter rules (secretlint-disable comments) have no place in protocol messages.
     if (rule.meta.type === 'filter') continue;
@@ -81,24 +140,52 @@ function buildFinder(rules: readonly RuleCreator[]): TokenFinder {
       ignore: () => undefined,
     };
     const handler = rule.create(context, { ...(RULE_OPTIONS[id] ?? {}) });
-    if (handler.file) handlers.push(handler.file.bind(handler));
+    if (handler.file) handlers.push({ rule: id, run: handler.file.bind(handler) });
   }
-  return (content) => {
-    if (!TOKEN_HINT.test(content)) return [];
-    sink = [];
-    text = content;
-    // Plain text, not .json: secretlint-rule-gcp parses a whole .json file for a service-account
-    // key, a second JSON.parse of every message; the PEM inside is found by the privatekey rule.
-    const source = { content, filePath: 'message.txt', ext: '.txt', contentType: 'text' };
-    for (const handler of handlers) handler(source);
-    const found = sink;
-    sink = [];
-    text = '';
-    for (const [rule, pattern] of OWN_PATTERNS) {
-      pattern.lastIndex = 0;
-      for (let m = pattern.exec(content); m !== null; m = pattern.exec(content)) found.push({ rule, start: m.index, end: m.index + m[0].length });
-    }
-    return found;
+  const gates = keywordGates([...handlers.map((h) => h.rule), ...OWN_PATTERNS.map(([rule]) => rule)]);
+  return {
+    mayHold: gates.mayHold,
+    mayHoldText: gates.mayHoldText,
+    find: (content) => {
+      const runs = gates.runs(content);
+      sink = [];
+      text = content;
+      // Plain text, not .json: secretlint-rule-gcp parses a whole .json file for a service-account
+      // key, a second JSON.parse of every message; the PEM inside is found by the privatekey rule.
+      const source = { content, filePath: 'message.txt', ext: '.txt', contentType: 'text' };
+      handlers.forEach((handler, i) => {
+        if (runs(i)) handler.run(source);
+      });
+      const found = sink;
+      sink = [];
+      text = '';
+      OWN_PATTERNS.forEach(([rule, pattern], i) => {
+        if (!runs(handlers.length + i)) return;
+        pattern.lastIndex = 0;
+        for (let m = pattern.exec(content); m !== null; m = pattern.exec(content)) found.push({ rule, start: m.index, end: m.index + m[0].length });
+      });
+      return found;
+    },
+  };
+}
+
+/** Per rule (by position), whether it can match a text; and whether any can match some bytes. */
+function keywordGates(rules: readonly string[]): { runs(text: string): (rule: number) => boolean; mayHold(bytes: Buffer): boolean; mayHoldText(text: string): boolean } {
+  const all = [...new Set(rules.flatMap((rule) => RULE_KEYWORDS[rule] ?? []))];
+  const index = new KeywordIndex(all);
+  const ofRule = rules.map((rule) => RULE_KEYWORDS[rule]?.map((keyword) => all.indexOf(keyword)));
+  // A rule without keywords of its own (not in the table) runs on every text.
+  const unlisted = ofRule.some((keywords) => keywords === undefined);
+  return {
+    runs: (text) => {
+      const found = index.foundIn(text);
+      return (rule) => {
+        const keywords = ofRule[rule];
+        return keywords === undefined || keywords.some((k) => found[k]);
+      };
+    },
+    mayHold: (bytes) => unlisted || index.anyIn(bytes),
+    mayHoldText: (text) => unlisted || index.foundIn(text).includes(true),
   };
 }
 

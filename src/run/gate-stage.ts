@@ -1,7 +1,8 @@
 /**
  * The MCP gate (src/gate/) as the session's message stage, with its audit log and tool pinning.
- * The gate's protocol core, validator and token patterns load on the first message; the audit
- * file opens on the first record; so building the stage adds nothing before the server starts.
+ * The gate's protocol core loads on the first message, its validator and token rules when a
+ * message first needs them; the audit file opens on the first record; so building the stage
+ * adds nothing before the server starts.
  */
 import { ToolCallTimeline } from './tool-calls.js';
 import type { SandboxSpec } from '../compile/spec.js';

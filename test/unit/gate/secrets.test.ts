@@ -1,5 +1,5 @@
 import { GATE_ERRORS } from '../../../src/gate/jsonrpc.js';
-import { MIN_SECRET_LENGTH, secretForms } from '../../../src/gate/secrets.js';
+import { MIN_SECRET_LENGTH, SecretScanner, secretForms } from '../../../src/gate/secrets.js';
 import { harness } from './harness.js';
 
 const SECRET = 'sk-test-Xy9!/+=?&Q7 long value';
@@ -181,5 +181,71 @@ describe('long server messages scanned while they arrive', () => {
     const out = Buffer.concat(h.toClient.slice(before)).toString();
     expect(out).not.toContain(SECRET_VALUE);
     expect((JSON.parse(out) as { result: { text: string } }).result.text).toContain('x[masked:API_TOKEN]y');
+  });
+});
+
+describe('long server messages: tokens where the scan steps meet', () => {
+  const STEP = 128 * 1024;
+
+  async function longAnswer(token: string, at: number, piece: number, rulesLoaded = true): Promise<{ out: string; records: Array<Record<string, unknown>> }> {
+    const h = harness({});
+    await h.client({ jsonrpc: '2.0', id: 'warm', method: 'ping' });
+    // A keyword (://) makes the gate load the token rules; the long line is then scanned by them while it arrives.
+    await h.server({ jsonrpc: '2.0', id: 'warm', result: rulesLoaded ? { see: 'https://example.com/' } : {} });
+    if (rulesLoaded) await new Promise((resolve) => setTimeout(resolve, 50));
+    await h.client({ jsonrpc: '2.0', id: 81, method: 'resources/read', params: { uri: 'demo://big' } });
+    const prefix = '{"jsonrpc":"2.0","id":81,"result":{"text":"';
+    const line = `${prefix}${'x'.repeat(at - prefix.length)} ${token} ${'y'.repeat(600_000)}"}}\n`;
+    const bytes = Buffer.from(line);
+    const before = h.toClient.length;
+    for (let start = 0; start < bytes.length; start += piece) await h.serverRaw(bytes.subarray(start, start + piece));
+    return { out: Buffer.concat(h.toClient.slice(before)).toString(), records: h.records };
+  }
+
+  test.each([
+    ['github', TOKENS.github],
+    ['slack', TOKENS.slack],
+    ['stripe', TOKENS.stripe],
+    ['jwt', TOKENS.jwt],
+    ['aws', TOKENS.aws],
+  ])('a %s token across the edge of a scan step is masked', async (_kind, token) => {
+    for (const [at, piece] of [[STEP - 10, 65536], [STEP - 3, 50_001], [2 * STEP - Math.floor(token.length / 2), 65536]] as const) {
+      const { out, records } = await longAnswer(token, at, piece);
+      expect(out).not.toContain(token);
+      expect(out).toContain('[masked:');
+      expect((JSON.parse(out) as { id: number }).id).toBe(81);
+      expect(records.some((r) => r.type === 'security' && r.event === 'secret-masked')).toBe(true);
+    }
+  });
+
+  test.each([
+    ['github', TOKENS.github],
+    ['jwt', TOKENS.jwt],
+  ])('a %s token in a long answer before the token rules were ever loaded is masked (flagged, scanned whole once they are)', async (_kind, token) => {
+    const { out } = await longAnswer(token, STEP - 10, 65536, false);
+    expect(out).not.toContain(token);
+    expect(out).toContain('[masked:');
+  });
+
+  test('a private key across a scan step (longer than a piece boundary check) is masked', async () => {
+    const { out } = await longAnswer(TOKENS.privateKey.replace(/\n/g, '\\n'), STEP - 200, 65536);
+    expect(out).not.toContain('MIIEpAIBAAKCAQEA7bq98D6ZV5xF0b1oE4Tq5d8Y9nJ3Kp2WmXcVhLrT0sUa1BgNyQ');
+  });
+});
+
+describe('the token rules are loaded only for a text that may need them', () => {
+  test('without the rules loaded, a keyword of theirs counts; a text without any does not', () => {
+    const scanner = new SecretScanner({});
+    scanner.expectTokens(true);
+    expect(scanner.ready).toBe(false);
+    expect(scanner.mayHoldText('{"result":{"content":[{"type":"text","text":"Echo: ping 3"}]},"jsonrpc":"2.0","id":3}')).toBe(false);
+    expect(scanner.mayHold(Buffer.from(`{"text":"${'x'.repeat(200_000)}"}`))).toBe(false);
+    for (const token of Object.values(TOKENS)) {
+      expect(scanner.mayHoldText(JSON.stringify(token))).toBe(true);
+      expect(scanner.mayHold(Buffer.from(JSON.stringify(token)))).toBe(true);
+    }
+    scanner.expectTokens(false);
+    expect(scanner.ready).toBe(true);
+    expect(scanner.mayHoldText(JSON.stringify(TOKENS.github))).toBe(false);
   });
 });
