@@ -20,6 +20,8 @@ import { build } from 'esbuild';
 import { Ajv } from 'ajv';
 import standaloneModule from 'ajv/dist/standalone/index.js';
 
+// dist/run.cjs is one function expression with these parameters (src/cli/run-loader.ts calls it).
+const RUN_BUNDLE_PARAMS = 'exports, require, module, __filename, __dirname, __bundleUrl';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const VALIDATE_TS = path.join(ROOT, 'src', 'profile', 'validate.ts');
 const SCHEMA = path.join(ROOT, 'schema', 'profile.schema.json');
@@ -61,6 +63,35 @@ const precompiledAjvPlugin = {
   },
 };
 
+// The libraries `run` uses only on demand (the gate's, the YAML loader's) stay out of dist/run.cjs:
+// its source is held in memory by every launcher, and these were most of it. Each group is a
+// CommonJS file of its own (dist/run-vendor-<group>.cjs), required the first time a module of
+// the bundle imports one of them; a group's specifiers share their internals (ajv-formats
+// works on ajv's own code generator), so they are one file.
+/** @type {Record<string, string[]>} */
+const RUN_VENDOR = {
+  ajv: ['ajv', 'ajv/dist/2020.js', 'ajv-formats'],
+  yaml: ['yaml'],
+  picomatch: ['picomatch'],
+  'jsonc-parser': ['jsonc-parser'],
+  secretlint: ['@secretlint/secretlint-rule-preset-recommend'],
+};
+const VENDOR_OF = new Map(Object.entries(RUN_VENDOR).flatMap(([group, specifiers]) => specifiers.map((s) => [s, group])));
+
+/** @type {import('esbuild').Plugin} */
+const runVendorPlugin = {
+  name: 'run-vendor',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\/run-vendor-[a-z-]+\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+    pluginBuild.onResolve({ filter: /^[@a-z]/ }, (args) => (VENDOR_OF.has(args.path) ? { path: args.path, namespace: 'run-vendor' } : undefined));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'run-vendor' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(`./run-vendor-${VENDOR_OF.get(args.path)}.cjs`)})[${JSON.stringify(args.path)}]();`,
+      loader: 'js',
+      resolveDir: ROOT,
+    }));
+  },
+};
+
 /** @type {import('esbuild').BuildOptions & { metafile: true }} */
 const common = {
   outdir: 'dist',
@@ -81,20 +112,51 @@ const common = {
 const cli = await build({ ...common, entryPoints: { cli: 'src/cli/index.ts' } });
 
 // `mcp-sandbox run` on its own (src/cli/run-entry.ts; bin/mcp-sandbox.js hands `run` to it), built
-// separately so everything it needs at start is ONE file: with the full CLI in the same build,
-// code splitting cut it into ~17 shared chunks, and every module file costs the ESM loader a
-// read, a resolve and a compile (~0.5 ms each on the bench machine). What it imports only on
-// demand (the YAML loader on a profile-cache miss, the yaml library for a user config file) stays
-// in chunks of its own. The source is shared: both bundles call the same launch().
+// separately so that start-up loads only the launcher. It is ONE CommonJS file, dist/run.cjs,
+// run as a script by dist/run-loader.js (src/cli/run-loader.ts) with a V8 code cache: node 20
+// caches no compiled code for modules, and compiling the launcher and the functions its start
+// calls was a large share of every start's CPU (BENCHMARKS.md, launcher start-up). CommonJS
+// output cannot be split, so what `run` imports only on demand (the YAML loader on a
+// profile-cache miss, the gate, egress) is in the same file, wrapped by esbuild so that it is
+// evaluated only when imported; with the cache, V8 compiles none of it until then. The file is
+// one function expression (banner and footer), the loader's wrapper: the script's source is the
+// file as read, never a second copy. `import.meta.url` becomes its `__bundleUrl` parameter.
 // Whitespace and syntax minified (names kept, so --debug stack traces still read): less to scan
 // on every start.
-const run = await build({ ...common, minifyWhitespace: true, minifySyntax: true, entryPoints: { run: 'src/cli/run-entry.ts' } });
+const lean = { ...common, minifyWhitespace: true, minifySyntax: true };
+const runVendor = await Promise.all(Object.entries(RUN_VENDOR).map(([group, specifiers]) =>
+  build({
+    ...lean,
+    splitting: false,
+    format: 'cjs',
+    banner: {},
+    stdin: { contents: `module.exports = {${specifiers.map((s) => `${JSON.stringify(s)}: () => require(${JSON.stringify(s)})`).join(', ')}};`, resolveDir: ROOT, sourcefile: `run-vendor-${group}.js` },
+    outfile: `dist/run-vendor-${group}.cjs`,
+    outdir: undefined,
+  }),
+));
+const runCjs = await build({
+  ...lean,
+  plugins: [precompiledAjvPlugin, runVendorPlugin],
+  splitting: false,
+  format: 'cjs',
+  banner: { js: `(function (${RUN_BUNDLE_PARAMS}) {` },
+  footer: { js: '})' },
+  outExtension: { '.js': '.cjs' },
+  define: { 'import.meta.url': '__bundleUrl' },
+  entryPoints: { run: 'src/cli/run-entry.ts' },
+});
+const runLoader = await build({ ...lean, splitting: false, entryPoints: { 'run-loader': 'src/cli/run-loader.ts' } });
+
+// The same entry as split ESM, not written: its static imports are what `run` evaluates at
+// start, which the check below reads.
+const run = await build({ ...lean, write: false, entryPoints: { run: 'src/cli/run-entry.ts' } });
 
 // The watchdog a launcher starts beside its session (src/run/watchdog.ts): its own small file,
 // loaded by a separate node process, never by the launcher.
 const watchdog = await build({ ...common, splitting: false, minifyWhitespace: true, minifySyntax: true, entryPoints: { watchdog: 'src/run/watchdog-main.ts' } });
 
-// `run`'s start path must not load the yaml library or commander: check what dist/run.js imports statically.
+// `run`'s start path must not evaluate the yaml library or commander: check what its entry imports statically.
 /** @type {Set<string>} */
 const runStatic = new Set();
 const visit = (/** @type {string} */ file) => {
@@ -105,12 +167,12 @@ const visit = (/** @type {string} */ file) => {
 visit('dist/run.js');
 for (const file of runStatic) {
   const forbidden = Object.keys(run.metafile.outputs[file]?.inputs ?? {}).filter((input) => /node_modules\/(yaml|commander|execa|chalk)\//.test(input));
-  if (forbidden.length > 0) throw new Error(`scripts/build.mjs: dist/run.js loads ${forbidden[0]} at start (through ${file}); keep it behind a dynamic import`);
+  if (forbidden.length > 0) throw new Error(`scripts/build.mjs: \`run\` evaluates ${forbidden[0]} at start (through ${file}); keep it behind a dynamic import`);
 }
 
 // Code splitting names chunks by content hash: drop chunks earlier builds left behind.
-const outputs = new Set([cli, run, watchdog].flatMap((result) => Object.keys(result.metafile.outputs)).map((file) => path.resolve(ROOT, file)));
+const outputs = new Set([cli, runCjs, runLoader, ...runVendor, watchdog].flatMap((result) => Object.keys(result.metafile.outputs)).map((file) => path.resolve(ROOT, file)));
 for (const name of readdirSync(path.join(ROOT, 'dist'))) {
   const file = path.join(ROOT, 'dist', name);
-  if (/\.js(\.map)?$/.test(name) && !outputs.has(file)) rmSync(file, { force: true });
+  if (/\.c?js(\.map)?$/.test(name) && !outputs.has(file)) rmSync(file, { force: true });
 }

@@ -34,6 +34,9 @@ interface RequestOptions {
 
 const DEFAULT_TIMEOUT = 30_000;
 
+/** For plain-HTTP requests: see raw(). (node's agent reads it; http.RequestOptions does not declare it.) */
+const NO_SERVERNAME = { servername: '' };
+
 /**
  * node:https (and with it node:tls) only for a TLS endpoint: loading it costs RSS and start-up
  * on every `run` (see BENCHMARKS.md), and the usual endpoint is a unix socket. Synchronous, because
@@ -261,8 +264,11 @@ export class HttpEngineClient implements EngineClient, NetworkEngineClient {
     const headers = { Host: 'docker', ...(options.headers ?? {}) };
     const agent = options.agent === false ? false : this.agent;
     const endpoint = this.endpoint;
+    // servername '' (plain HTTP only: TLS needs SNI): node's agent otherwise derives one from
+    // the Host header with net.isIP, whose first call compiles the IPv6 pattern, a visible part
+    // of every launcher's start-up CPU (BENCHMARKS.md, launcher start-up).
     if (endpoint.kind === 'unix') {
-      return http.request({ socketPath: endpoint.socketPath, method, path: fullPath, headers, agent });
+      return http.request({ socketPath: endpoint.socketPath, method, path: fullPath, headers, agent, ...NO_SERVERNAME });
     }
     if (endpoint.tls) {
       return httpsLib().request({
@@ -278,7 +284,7 @@ export class HttpEngineClient implements EngineClient, NetworkEngineClient {
         rejectUnauthorized: endpoint.tls.verify,
       });
     }
-    return http.request({ host: endpoint.host, port: endpoint.port, method, path: fullPath, headers, agent });
+    return http.request({ host: endpoint.host, port: endpoint.port, method, path: fullPath, headers, agent, ...NO_SERVERNAME });
   }
 
   private connectionError(error: unknown): Error {

@@ -3,7 +3,7 @@
  * run (variables and `~` expanded, paths resolved, symlinks followed by the rules' context).
  * Lint may have passed the file with other variables; this verdict is the one that counts.
  *
- * Lean by design (dist/run.js loads it on every start): rules, the engine's rule loop and the
+ * Lean by design (dist/run.cjs loads it on every start): rules, the engine's rule loop and the
  * rule context only. The project's .mcp-sandbox.yaml is not read here (it needs the yaml
  * library): severities are the rules' own, and a justification in the profile is the one way
  * to accept a finding.

@@ -11,7 +11,7 @@
  * (./warm-guard.ts) and does not exit while one is open.
  */
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { EngineClient } from '../engine/client.js';
 import { describeEndpoint, type EngineEndpoint } from '../engine/endpoint.js';
@@ -53,6 +53,7 @@ export function spawnReaper(order: ReaperOrder, debug: (message: string) => void
     child.stdin?.end(`${encodeOrder(order as never)}\n`);
     child.unref();
     (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    lowerPriority(child.pid);
     const fills = [...order.fill.map((f) => `fill ${f.count} × ${f.profile}`), ...(order.refill ? [`refill ${order.refill.fill.profile} to ${order.refill.fill.count}`] : [])];
     debug(`pool reaper ${child.pid ?? '?'} started${fills.length > 0 ? ` to ${fills.join(', ')}` : ''}`);
     return child.pid;
@@ -61,6 +62,22 @@ export function spawnReaper(order: ReaperOrder, debug: (message: string) => void
     return undefined;
   }
 }
+
+/**
+ * The reaper runs at a lower CPU priority (nice 10): its own start and its refill's engine calls
+ * must not take the CPUs from launchers still starting beside it (ten started at once by a
+ * client). The containers it creates are the engine's processes, not its own: unaffected.
+ */
+function lowerPriority(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, REAPER_NICE);
+  } catch {
+    // best-effort: a platform without priorities, or the child already gone
+  }
+}
+
+const REAPER_NICE = 10;
 
 /** The reaper process: its order from stdin, then reap(). */
 export function reaperMain(stdin: NodeJS.ReadableStream = process.stdin): void {

@@ -49,7 +49,7 @@ export function spawnChild(...args: Parameters<typeof import('node:child_process
 /** node's flags for the watchdog: it moves no data, so a small heap is plenty. */
 export const WATCHDOG_NODE_FLAGS = ['--max-old-space-size=16', '--max-semi-space-size=1'];
 
-/** dist/watchdog.js next to the bundle that runs this code (dist/run.js or a dist/cli.js chunk). */
+/** dist/watchdog.js next to the bundle that runs this code (dist/run.cjs or a dist/cli.js chunk). */
 export function watchdogScript(from: string = import.meta.url): string | undefined {
   for (const candidate of ['./watchdog.js', '../../dist/watchdog.js']) {
     const file = fileURLToPath(new URL(candidate, from));
