@@ -36,6 +36,12 @@ export const SERVE_CONFIG_DIR = '/etc/mcp-sandbox';
 /** Environment variable naming the Pod template file (the contract with a k8s backend of serve). */
 export const POD_TEMPLATE_ENV = 'MCP_SANDBOX_K8S_POD_TEMPLATE';
 
+/** The serve options `render --format k8s --serve` uses: the merged profile (no `extends`: the chain is resolved) for serve to load. */
+export function serveOptionsOf(merged: { extends?: unknown }, image: string = SERVE_IMAGE): K8sServeOptions {
+  const { extends: _extends, ...profile } = merged;
+  return { image, profileYaml: stringify(profile, { lineWidth: 0 }), port: SERVE_PORT };
+}
+
 /** ConfigMap, ServiceAccount + Role + RoleBinding (pods in this namespace), Deployment, Service. */
 export function toServeObjects(spec: SandboxSpec, pod: IPod, options: K8sServeOptions): K8sManifest[] {
   const name = `${spec.name}-serve`;

@@ -5,7 +5,8 @@
  * lands on its POST's stream and server-initiated requests and notifications on the GET stream.
  *
  * Per request: Origin/Host check (DNS rebinding), authentication (with serve.auth), then, for a
- * POST, every tools/call is authorized before the transport sees it. A session is bound to the
+ * POST, every tools/call is authorized before the transport sees it. A POST of requests the
+ * transport will take goes to the sandbox ahead of the transport's own work on it (see sendAhead). A session is bound to the
  * subject that opened it; for anyone else it does not exist (404). It ends at DELETE, after
  * idleTimeout without a request, shortly after its client's last connection closed, when the
  * sandbox ends on its own, and at closeAll().
@@ -13,10 +14,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { MAX_BATCH_SIZE } from '@modelcontextprotocol/sdk/server/requestBody.js';
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
+import { isJSONRPCRequest, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { idKey, isId, isObject, isRequest, isResponse, type JsonRpcId, type JsonRpcMessage } from '../gate/jsonrpc.js';
 import type { AuthFailure, Principal, ServeAuth } from './auth/types.js';
-import { headerOf, readJsonBody, sendJson, sendRpcError } from './http.js';
+import { headerOf, holdHeaders, readJsonBody, sendJson, sendRpcError } from './http.js';
 import { SessionLimits, type LimitConfig } from './limits.js';
 import type { OriginPolicy } from './listen.js';
 import type { Sandbox, SandboxEnd, SandboxFactory } from './sandbox.js';
@@ -53,6 +56,12 @@ interface ServeSession {
   pending: Map<string, JsonRpcId>;
   /** progressToken → request id, so progress goes to that request's stream. */
   progress: Map<string, JsonRpcId>;
+  /**
+   * Requests sent to the sandbox before the transport handed them on (sendAhead), by id key:
+   * until it does, their stream does not exist, so what comes for them first (progress, the
+   * answer) waits here.
+   */
+  ahead: Map<string, JsonRpcMessage[]>;
   /** POST and DELETE requests still open; GET streams open. */
   inFlight: number;
   streams: number;
@@ -164,10 +173,11 @@ export class ServeServer {
       onsessionclosed: () => this.end(id, 'deleted by the client'),
     });
     transport.onmessage = (message) => {
-      if (session) this.toSandbox(session, message);
+      if (session) this.fromTransport(session, message);
     };
     try {
       await transport.start();
+      holdHeaders(res);
       await transport.handleRequest(req, res, body);
     } finally {
       // The transport refused the request (headers, protocol): no session, nothing to keep.
@@ -184,7 +194,7 @@ export class ServeServer {
         if (session && this.sessions.get(id) === session) this.toClient(session, message);
       },
     });
-    session = { id, transport, sandbox, release, pending: new Map(), progress: new Map(), inFlight: 0, streams: 0, ...(principal ? { principal } : {}) };
+    session = { id, transport, sandbox, release, pending: new Map(), progress: new Map(), ahead: new Map(), inFlight: 0, streams: 0, ...(principal ? { principal } : {}) };
     this.sessions.set(id, session);
     this.options.log(`session ${short(id)} started${principal ? ` for ${principal.subject}` : ''}`);
     void sandbox.ended.then((end) => this.end(id, describeEnd(end), end));
@@ -209,7 +219,48 @@ export class ServeServer {
   private async carry(session: ServeSession, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     if (req.method === 'GET') this.trackStream(session, res);
     else this.track(session, res);
-    await session.transport.handleRequest(req, res, body);
+    // A GET stream's headers tell the client it is open: they go at once.
+    if (req.method === 'POST') holdHeaders(res);
+    const ahead = req.method === 'POST' ? this.sendAhead(session, req, body) : [];
+    try {
+      await session.transport.handleRequest(req, res, body);
+    } finally {
+      // The transport refused what sendAhead foresaw it would take: its answer has nowhere to go.
+      for (const key of ahead) if (session.ahead.delete(key)) session.pending.delete(key);
+    }
+  }
+
+  /**
+   * Hands a POST's requests to the sandbox at once, before the transport has turned the Node
+   * request into a Web one, validated the body and opened the SSE stream: that work then runs
+   * while the sandbox works instead of before it (BENCHMARKS.md, "serve"). Only a body the
+   * transport will take (its own header, batch and message checks) and only of requests, so
+   * nothing is reordered; the transport's onmessage for them is then not forwarded again.
+   */
+  private sendAhead(session: ServeSession, req: IncomingMessage, body: unknown): string[] {
+    const messages = Array.isArray(body) ? (body as unknown[]) : [body];
+    if (!transportTakes(req) || messages.length > MAX_BATCH_SIZE || !messages.every(isJSONRPCRequest)) return [];
+    const keys: string[] = [];
+    for (const message of messages as JsonRpcMessage[]) {
+      const key = idKey(message.id as JsonRpcId);
+      // An initialize the transport refuses, or an id already open: leave those to it.
+      if (message.method === 'initialize' || session.pending.has(key) || session.ahead.has(key)) return keys;
+      session.ahead.set(key, []);
+      keys.push(key);
+      this.toSandbox(session, message as JSONRPCMessage);
+    }
+    return keys;
+  }
+
+  /** A message the transport hands on: to the sandbox, unless sendAhead already sent it. */
+  private fromTransport(session: ServeSession, message: JSONRPCMessage): void {
+    const m = message as JsonRpcMessage;
+    const key = isRequest(m) && isId(m.id) ? idKey(m.id) : undefined;
+    if (key === undefined || !session.ahead.has(key)) return this.toSandbox(session, message);
+    const early = session.ahead.get(key) ?? [];
+    session.ahead.delete(key);
+    // Its stream exists now: what came first goes out on it.
+    for (const waiting of early) this.toClient(session, waiting);
   }
 
   /** A POST/DELETE in flight holds the session; when the last one closes, the idle clock starts. */
@@ -252,11 +303,15 @@ export class ServeServer {
     let related: JsonRpcId | undefined;
     if (isResponse(message) && isId(message.id)) {
       const key = idKey(message.id);
+      const waiting = session.ahead.get(key);
+      if (waiting) return void waiting.push(message);
       if (!session.pending.delete(key)) return this.options.log(`session ${short(session.id)}: dropped a response to no open request`);
       for (const [token, id] of session.progress) if (idKey(id) === key) session.progress.delete(token);
     } else if (message.method === 'notifications/progress') {
       const token = isObject(message.params) ? message.params.progressToken : undefined;
       related = isId(token) ? session.progress.get(idKey(token)) : undefined;
+      const waiting = related === undefined ? undefined : session.ahead.get(idKey(related));
+      if (waiting) return void waiting.push(message);
     }
     session.transport.send(message as JSONRPCMessage, related === undefined ? undefined : { relatedRequestId: related }).catch((error: unknown) => {
       // Its stream is gone (the client went away mid-request): nothing to deliver to.
@@ -299,6 +354,13 @@ export class ServeServer {
       else return;
     }
   }
+}
+
+/** The transport's header checks on a POST after initialize: Accept, Content-Type, Mcp-Protocol-Version. */
+function transportTakes(req: IncomingMessage): boolean {
+  const accept = headerOf(req, 'accept') ?? '';
+  const version = headerOf(req, 'mcp-protocol-version');
+  return accept.includes('application/json') && accept.includes('text/event-stream') && isJsonContentType(headerOf(req, 'content-type')) && (version === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(version));
 }
 
 function sendAuthFailure(res: ServerResponse, failure: AuthFailure): void {

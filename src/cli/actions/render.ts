@@ -1,12 +1,11 @@
 import { toDockerArgv, toShellCommand } from '../../compile/docker-argv.js';
 import { toCreateBody } from '../../compile/engine-body.js';
 import { toK8sManifests, toK8sYaml, type K8sOptions } from '../../compile/k8s.js';
-import { SERVE_IMAGE, SERVE_PORT } from '../../compile/k8s-serve.js';
+import { serveOptionsOf } from '../../compile/k8s-serve.js';
 import { prepareSandbox } from '../../compile/prepare.js';
 import { CLIENT_FORMATS } from '../../clients/paths.js';
 import { SandboxError } from '../../errors.js';
 import type { LoadedProfile } from '../../profile/load.js';
-import { stringify } from 'yaml';
 import { isIpv4 } from '../../egress/allow.js';
 import { k8sEgressOf } from '../../egress/k8s.js';
 import { renderSetEngine, renderSetShell } from '../../egress/render-set.js';
@@ -57,6 +56,5 @@ function withK8sEgress(spec: Parameters<typeof k8sEgressOf>[0], serviceIp: strin
 function k8sOptions(loaded: LoadedProfile, options: { serve?: boolean; serveImage?: string }): K8sOptions {
   const base = { justifications: loaded.profile.justifications, locate: loaded.locate };
   if (!options.serve) return base;
-  const { extends: _extends, ...merged } = loaded.raw;
-  return { ...base, serve: { image: options.serveImage ?? SERVE_IMAGE, profileYaml: stringify(merged, { lineWidth: 0 }), port: SERVE_PORT } };
+  return { ...base, serve: serveOptionsOf(loaded.raw, options.serveImage) };
 }

@@ -13,6 +13,7 @@ import { toDockerArgv, toShellCommand } from '../../../src/compile/docker-argv.j
 import { renderSetEngine, renderSetShell } from '../../../src/egress/render-set.js';
 import { toCreateBody } from '../../../src/compile/engine-body.js';
 import { toK8sManifests, toK8sYaml } from '../../../src/compile/k8s.js';
+import { serveOptionsOf } from '../../../src/compile/k8s-serve.js';
 import { k8sEgressOf } from '../../../src/egress/k8s.js';
 import { REPO, compileFile, shippedProfiles } from './shipped.js';
 
@@ -62,6 +63,11 @@ describe('golden renders of shipped profiles', () => {
     it('Kubernetes manifests match their golden', () => {
       const yaml = toK8sYaml(toK8sManifests(spec, { justifications: loaded.profile.justifications, egress: k8sEgressOf(spec) }));
       checkGolden(`${name}.k8s.yaml`, yaml.split(REPO).join('<repo>'));
+    });
+
+    it('Kubernetes manifests with --serve match their golden', () => {
+      const yaml = toK8sYaml(toK8sManifests(spec, { justifications: loaded.profile.justifications, egress: k8sEgressOf(spec), serve: serveOptionsOf(loaded.raw) }));
+      checkGolden(`${name}.k8s-serve.yaml`, yaml.split(REPO).join('<repo>'));
     });
 
     // An allowlisted profile renders as a whole set (render --format shell / engine).

@@ -16,8 +16,11 @@ export interface FakeSandbox {
   emit(message: JsonRpcMessage): void;
 }
 
-/** `initializeDelayMs`: the sandbox answers initialize that much later (a container starting). */
-export function fakeFactory(options: { initializeDelayMs?: number } = {}): SandboxFactory & { sandboxes: FakeSandbox[] } {
+/**
+ * `initializeDelayMs`: the sandbox answers initialize that much later (a container starting).
+ * `sync`: it answers inside send(), before serve's handling of the request has gone on.
+ */
+export function fakeFactory(options: { initializeDelayMs?: number; sync?: boolean } = {}): SandboxFactory & { sandboxes: FakeSandbox[] } {
   const sandboxes: FakeSandbox[] = [];
   const factory = {
     sandboxes,
@@ -56,7 +59,8 @@ export function fakeFactory(options: { initializeDelayMs?: number } = {}): Sandb
       return {
         send(message) {
           fake.received.push(message);
-          setImmediate(() => answer(message));
+          if (options.sync) answer(message);
+          else setImmediate(() => answer(message));
         },
         close() {
           fake.closed = true;

@@ -154,6 +154,37 @@ describe('serve: sessions and routing', () => {
   });
 });
 
+describe('serve: requests sent to the sandbox ahead of the transport', () => {
+  test('an answer, and progress, that come before the transport opened the stream go out on it', async () => {
+    const w = await world({}, fakeFactory({ sync: true }));
+    const { client, transport } = await connect(w.url);
+    expect(text(await client.callTool({ name: 'count', arguments: {} }))).toBe(`${transport.sessionId}:1`);
+    expect(text(await client.callTool({ name: 'count', arguments: {} }))).toBe(`${transport.sessionId}:2`);
+    const progress: number[] = [];
+    void client.callTool({ name: 'hang', arguments: {} }, undefined, { onprogress: (p) => progress.push(p.progress) }).catch(() => undefined);
+    expect(await until(() => progress.length === 1)).toBe(true);
+    expect(w.warnings).toEqual([]);
+    await client.close();
+  });
+
+  test('a POST the transport refuses (Accept, protocol version) never reaches the sandbox', async () => {
+    const w = await world();
+    const { client, transport } = await connect(w.url);
+    const session = { 'mcp-session-id': transport.sessionId ?? '', 'mcp-protocol-version': '2025-06-18' };
+    const call = { jsonrpc: '2.0', id: 77, method: 'tools/call', params: { name: 'count', arguments: {} } };
+    const noSse = await fetch(w.url, { method: 'POST', headers: { ...ACCEPT, ...session, accept: 'application/json' }, body: JSON.stringify(call) });
+    expect(noSse.status).toBe(406);
+    const oldVersion = await post(w.url, call, { ...session, 'mcp-protocol-version': '1999-01-01' });
+    expect(oldVersion.status).toBe(400);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(w.factory.sandboxes[0]?.received.some((m) => m.id === 77)).toBe(false);
+    // The session carries on: the same id, now well sent, is answered.
+    const ok = await post(w.url, call, session);
+    expect(await ok.text()).toContain(`${transport.sessionId}:1`);
+    await client.close();
+  });
+});
+
 describe('serve: limits', () => {
   test('over serve.sessions.max: 503 with a JSON-RPC error, no sandbox created; a slot frees at DELETE', async () => {
     const w = await world({ limits: { max: 2, perSubject: 2 } });
