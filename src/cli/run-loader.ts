@@ -88,7 +88,8 @@ export function writeCodeCache(file: string, source: string, key: Buffer, data: 
 /**
  * Runs a CommonJS bundle as a script with the code cache. `import.meta.url` in the sources is
  * the bundle's `__bundleUrl` (scripts/build.mjs defines it), and its `import()`s use node's
- * default loader.
+ * default loader (vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER, node 20.12 and later: hence
+ * package.json's engines).
  */
 export function loadBundle(bundle: string, options: LoadOptions = {}): RunBundle {
   const env = options.env ?? process.env;
