@@ -56,7 +56,23 @@ export class KeywordIndex {
   /** For each keyword (by index), whether the text contains it. */
   foundIn(text: string): boolean[] {
     const found = new Array<boolean>(this.keywords.length).fill(false);
-    for (const { index, text: keyword } of this.direct) found[index] = text.includes(keyword);
+    this.search(text, found, false);
+    return found;
+  }
+
+  /** Whether the text contains any keyword: foundIn that stops at the first. */
+  anyInText(text: string): boolean {
+    return this.search(text, new Array<boolean>(this.keywords.length).fill(false), true);
+  }
+
+  /** Marks in `found` the keywords the text holds; true once any is found (at once with `first`). */
+  private search(text: string, found: boolean[], first: boolean): boolean {
+    let any = false;
+    for (const { index, text: keyword } of this.direct) {
+      found[index] = text.includes(keyword);
+      any ||= found[index] === true;
+      if (any && first) return true;
+    }
     for (const { char, byOffset, count } of this.anchored) {
       let left = count;
       for (let at = text.indexOf(char); at !== -1 && left > 0; at = text.indexOf(char, at + 1)) {
@@ -65,13 +81,15 @@ export class KeywordIndex {
           if (!candidates) continue;
           for (const keyword of candidates) {
             if (found[keyword.index] || !text.startsWith(keyword.text, at - offset)) continue;
+            if (first) return true;
             found[keyword.index] = true;
+            any = true;
             left -= 1;
           }
         }
       }
     }
-    return found;
+    return any;
   }
 
   /** Whether the bytes contain any keyword (as ASCII they are found in UTF-8 whatever surrounds them). */

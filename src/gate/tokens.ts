@@ -103,7 +103,7 @@ let keywordsOfAll: KeywordIndex | undefined;
  * `\p{L}` patterns pull in, are a few MB of the launcher's RSS; BENCHMARKS.md, gate section).
  */
 export const ruleKeywords = {
-  inText: (text: string): boolean => allKeywords().foundIn(text).includes(true),
+  inText: (text: string): boolean => allKeywords().anyInText(text),
   inBytes: (bytes: Buffer): boolean => allKeywords().anyIn(bytes),
 };
 
@@ -185,7 +185,7 @@ function keywordGates(rules: readonly string[]): { runs(text: string): (rule: nu
       };
     },
     mayHold: (bytes) => unlisted || index.anyIn(bytes),
-    mayHoldText: (text) => unlisted || index.foundIn(text).includes(true),
+    mayHoldText: (text) => unlisted || index.anyInText(text),
   };
 }
 

@@ -5,8 +5,9 @@
  *
  * A claim is a rename to the one name every claimer of that member would use: the engine lets
  * exactly one of them succeed. The winner attaches (stream only, no logs: what the server wrote
- * before the claim is not replayed) and registers wait(next-exit) at once, then, as soon as the
- * wait is registered (beside the attach), checks the member is still running: an exit between the list and the wait would otherwise never be reported.
+ * before the claim is not replayed) and registers wait(next-exit) at once; once the wait is
+ * registered (beside the attach) it checks the member is still running: an exit between the
+ * list and the wait would otherwise never be reported.
  * (The member already runs, so unlike a cold start there is no start to register the wait before.)
  */
 import type { Duplex } from 'node:stream';

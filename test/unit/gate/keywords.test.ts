@@ -36,6 +36,10 @@ describe('KeywordIndex', () => {
     for (const text of texts()) expect(index.foundIn(text)).toEqual(KEYWORDS.map((k) => text.includes(k)));
   });
 
+  test('anyInText says whether any keyword is in the text', () => {
+    for (const text of texts()) expect([text, index.anyInText(text)]).toEqual([text, KEYWORDS.some((k) => text.includes(k))]);
+  });
+
   test('anyIn on the UTF-8 bytes says whether any keyword is in the text', () => {
     for (const text of texts()) expect([text, index.anyIn(Buffer.from(text))]).toEqual([text, KEYWORDS.some((k) => text.includes(k))]);
   });
