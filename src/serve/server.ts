@@ -6,10 +6,10 @@
  *
  * Per request: Origin/Host check (DNS rebinding), authentication (with serve.auth), then, for a
  * POST, every tools/call is authorized before the transport sees it. A POST of requests the
- * transport will take goes to the sandbox ahead of the transport's own work on it (see sendAhead). A session is bound to the
- * subject that opened it; for anyone else it does not exist (404). It ends at DELETE, after
- * idleTimeout without a request, shortly after its client's last connection closed, when the
- * sandbox ends on its own, and at closeAll().
+ * transport will take goes to the sandbox ahead of the transport's own work on it (sendAhead).
+ * A session is bound to the subject that opened it; for anyone else it does not exist (404).
+ * It ends at DELETE, after idleTimeout without a request, shortly after its client's last
+ * connection closed, when the sandbox ends on its own, and at closeAll().
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
