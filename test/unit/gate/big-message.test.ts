@@ -3,7 +3,8 @@
  * byte for byte (or masked, when a declared secret sits in it, also across the prescan's window
  * and overlap edges), and the gate holds it at most once. The memory bound counts bytes, not
  * time: a regression to joining the pieces, decoding the text or re-encoding a parsed object
- * holds the message two or three times over and fails it.
+ * holds the message two or three times over and fails it, and so does a prescan that copies
+ * its windows together.
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -108,7 +109,7 @@ describe('a 10 MB message', () => {
     expect(seen.bytes).toBe(line.length);
     expect(seen.digest).toBe(sha(line));
     // Held once (its pieces) plus collection slack; a joined copy or its text would double it.
-    expect(seen.arrayBuffers).toBeLessThan(1.5 * SIZE);
+    expect(seen.arrayBuffers).toBeLessThan(1.05 * SIZE);
     expect(seen.heapUsed).toBeLessThan(0.3 * SIZE);
     expect(h.clientGot().filter((m) => (m as { id?: unknown }).id === 7)).toEqual([]);
   }, 60_000);
@@ -120,7 +121,9 @@ describe('a 10 MB message', () => {
     const seen = await transit(h, 'server', line);
     expect(seen.bytes).toBe(line.length);
     expect(seen.digest).toBe(sha(line));
-    expect(seen.arrayBuffers).toBeLessThan(1.5 * SIZE);
+    // The prescan checks its windows where the pieces are: copying each window together (as it
+    // once did) left ~10% of the message in garbage between two collections.
+    expect(seen.arrayBuffers).toBeLessThan(1.05 * SIZE);
     expect(seen.heapUsed).toBeLessThan(0.3 * SIZE);
     expect(h.records.find((r) => r.type === 'call' && r.id === 8)).toMatchObject({ tool: 'echo', isError: false, bytesOut: line.length, decision: 'allow' });
   }, 60_000);
