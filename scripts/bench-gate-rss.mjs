@@ -1,6 +1,8 @@
 // Peak RSS of the gate carrying the benchmark's session shape (three 1 MiB echoes and one
 // 10,000,000-byte echo, server-everything's answer layout) in-process, against a plain
 // PassThrough in the same place. One variant per process: node scripts/bench-gate-rss.mjs gate|off
+// Also prints the peaks of process.memoryUsage() (heapUsed, external, arrayBuffers) over the run:
+// the harness's own strings are in them too, so compare gate with off, not the figures alone.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,7 +24,12 @@ const { gateConfigOf } = await import(pathToFileURL(path.join(outdir, 'config.js
 const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
 const hwmKb = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
 let peak = 0;
-const poll = setInterval(() => { peak = Math.max(peak, rssKb()); }, 5);
+const mem = { heapUsed: 0, external: 0, arrayBuffers: 0 };
+const poll = setInterval(() => {
+  peak = Math.max(peak, rssKb());
+  const m = process.memoryUsage();
+  for (const k of Object.keys(mem)) mem[k] = Math.max(mem[k], m[k]);
+}, 5);
 
 const TOOLS = [{ name: 'echo', inputSchema: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] } }];
 // The server: answers from the request's id and a precomputed payload, delivered in 64 KB pieces.
@@ -62,5 +69,5 @@ const t = performance.now();
 await call('tools/call', { name: 'echo', arguments: { message: huge } }, { content: [{ type: 'text', text: `Echo: ${huge}` }] });
 const ms = performance.now() - t;
 clearInterval(poll);
-process.stdout.write(`${variant}: rss before big ${(before / 1024).toFixed(1)} MB, peak ${(Math.max(peak, hwmKb()) / 1024).toFixed(1)} MB, 10 MB call ${ms.toFixed(0)} ms\n`);
+process.stdout.write(`${variant}: rss before big ${(before / 1024).toFixed(1)} MB, peak ${(Math.max(peak, hwmKb()) / 1024).toFixed(1)} MB, 10 MB call ${ms.toFixed(0)} ms; peak heapUsed ${(mem.heapUsed / 1048576).toFixed(1)} MB, external ${(mem.external / 1048576).toFixed(1)} MB, arrayBuffers ${(mem.arrayBuffers / 1048576).toFixed(1)} MB\n`);
 process.exit(0);

@@ -6,7 +6,7 @@
 // Prints a markdown table and writes it into BENCHMARKS.md between the bench markers.
 //
 // Environment: BENCH_PAIRS (default 7), BENCH_ECHOES (default 200), BENCH_RUNTIMES (default
-// "runsc,runc"), BENCH_BIG=0 (no 10 MB echo), BENCH_NO_WRITE=1 (print only), BENCH_WARM=1 (adds the warm start section, scripts/bench-warm.mjs), BENCH_SERVE=1 (adds the serve section, scripts/bench-serve.mjs), BENCH_LAUNCHER (another launcher script, for experiments), BENCH_IMAGE (default mcp-sandbox-test/node:local).
+// "runsc,runc"), BENCH_BIG=0 (no 10 MB echo), BENCH_NO_WRITE=1 (print only), BENCH_WARM=1 (adds the warm start section, scripts/bench-warm.mjs), BENCH_SERVE=1 (adds the serve section, scripts/bench-serve.mjs), BENCH_LAUNCHER (another launcher script, for experiments), BENCH_NODE_FLAGS (node flags for the launcher), BENCH_IMAGE (default mcp-sandbox-test/node:local).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,6 +20,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'mcp-sandbox.js');
 // The launcher measured against raw docker (render always uses the real CLI): for before/after experiments.
 const LAUNCHER = process.env.BENCH_LAUNCHER ? path.resolve(process.env.BENCH_LAUNCHER) : BIN;
+// BENCH_NODE_FLAGS: node flags for the launcher's process (space-separated), for experiments.
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 7);
 const ECHOES = Number(process.env.BENCH_ECHOES ?? 200);
 const RUNTIMES = (process.env.BENCH_RUNTIMES ?? 'runsc,runc').split(',').filter(Boolean);
@@ -284,8 +286,8 @@ async function benchRuntime(runtime, dir) {
   /** @type {Record<Variant, { command: string, args: string[], env: Record<string, string> }>} */
   const variants = {
     raw: { command: /** @type {string} */ (argv[0]), args: argv.slice(1), env: base },
-    run: { command: process.execPath, args: [LAUNCHER, 'run', profile], env: base },
-    off: { command: process.execPath, args: [LAUNCHER, 'run', profile], env: { ...base, MCP_SANDBOX_GATE: 'off' } },
+    run: { command: process.execPath, args: [...NODE_FLAGS, LAUNCHER, 'run', profile], env: base },
+    off: { command: process.execPath, args: [...NODE_FLAGS, LAUNCHER, 'run', profile], env: { ...base, MCP_SANDBOX_GATE: 'off' } },
   };
   const measure = (/** @type {Variant} */ w) => session(variants[w].command, variants[w].args, variants[w].env);
   log(`${runtime}: warm-up`);

@@ -5,9 +5,9 @@
  * flags; a flagged message is masked whole (core.ts), so a false flag at a piece edge costs
  * time, never correctness.
  *
- * A window is first checked as bytes (SecretScanner.mayHold: an escape, a declared value, a
- * keyword of some token rule); only a window that may hold something is decoded and run
- * through the rules. Decoding every piece and running the rules over it was most of the
+ * A window is first checked as bytes, where its pieces are (SecretScanner.mayHoldPieces: an
+ * escape, a declared value, a keyword of some token rule); only a window that may hold
+ * something is joined, decoded and run through the rules. Decoding every piece and running the rules over it was most of the
  * gate's cost on a long answer (BENCHMARKS.md, gate section).
  */
 import type { Line } from './framing.js';
@@ -22,7 +22,8 @@ export const PRESCAN_OVERLAP = 16 * 1024;
 const PRESCAN_STEP = 128 * 1024;
 
 export class Prescan {
-  private tail: Buffer = Buffer.alloc(0);
+  /** The window's last PRESCAN_OVERLAP bytes, as the pieces (or their ends) they are in. */
+  private tail: Buffer[] = [];
   private gathered: Buffer[] = [];
   private gatheredLength = 0;
   /** Bytes of the line scanned so far. */
@@ -54,13 +55,28 @@ export class Prescan {
   }
 
   private window(): void {
-    const window = Buffer.concat([this.tail, ...this.gathered]);
+    const pieces = [...this.tail, ...this.gathered];
     this.gathered = [];
     this.gatheredLength = 0;
-    // The text is made only when the bytes may hold something (a window may begin or end inside
-    // a character: its decoding there is a replacement character, never part of a token). Token
-    // rules not loaded yet: flagged, the whole line is scanned once they are (core.ts).
-    if (this.scanner.mayHold(window) && (!this.scanner.ready || this.scanner.findInRaw(window.toString('utf8')).length > 0)) this.flagged = true;
-    this.tail = Buffer.from(window.subarray(Math.max(0, window.length - PRESCAN_OVERLAP)));
+    // The bytes are checked where they are and the text is made only when they may hold
+    // something (a window may begin or end inside a character: its decoding there is a
+    // replacement character, never part of a token). Joining every window into one buffer to
+    // check it was most of the garbage a long answer left. Token rules not loaded yet: flagged,
+    // the whole line is scanned once they are (core.ts).
+    if (this.scanner.mayHoldPieces(pieces) && (!this.scanner.ready || this.scanner.findInRaw(Buffer.concat(pieces).toString('utf8')).length > 0)) this.flagged = true;
+    this.tail = lastBytes(pieces, PRESCAN_OVERLAP);
   }
+}
+
+/** The last `count` bytes of the pieces, as subarrays of them (no copy). */
+function lastBytes(pieces: readonly Buffer[], count: number): Buffer[] {
+  const kept: Buffer[] = [];
+  let have = 0;
+  for (let i = pieces.length - 1; i >= 0 && have < count; i -= 1) {
+    const piece = pieces[i] as Buffer;
+    const take = Math.min(piece.length, count - have);
+    kept.unshift(take === piece.length ? piece : piece.subarray(piece.length - take));
+    have += take;
+  }
+  return kept;
 }

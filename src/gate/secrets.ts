@@ -3,7 +3,7 @@
  * (as they are, JSON-escaped, URL-encoded and base64 at each of the three byte alignments, so a
  * value inside a longer base64 text is found too) and well-known token formats (tokens.ts).
  */
-import { ruleKeywords, type TokenFinder } from './tokens.js';
+import { LONGEST_KEYWORD, ruleKeywords, type TokenFinder } from './tokens.js';
 
 /** Values shorter than this are not scanned: they would match ordinary text everywhere. */
 export const MIN_SECRET_LENGTH = 8;
@@ -130,6 +130,31 @@ export class SecretScanner {
     if (this.tokens) return this.tokens.mayHold(bytes);
     return this.tokensExpected && ruleKeywords.inBytes(bytes);
   }
+
+  /**
+   * mayHold of the pieces' concatenation, without making it: each piece alone, and each seam
+   * (the last bytes before a piece with its first bytes), as wide as the longest thing mayHold
+   * looks for, so that whatever crosses a seam lies whole in it. A long answer's window is
+   * checked so instead of being copied together (prescan.ts).
+   */
+  mayHoldPieces(pieces: readonly Buffer[]): boolean {
+    const reach = this.longestNeedle() - 1;
+    let carry: Buffer = Buffer.alloc(0);
+    for (const piece of pieces) {
+      if (this.mayHold(piece)) return true;
+      if (carry.length > 0 && this.mayHold(Buffer.concat([carry, piece.subarray(0, reach)]))) return true;
+      carry = piece.length >= reach ? piece.subarray(piece.length - reach) : Buffer.concat([carry, piece]).subarray(-reach);
+    }
+    return false;
+  }
+
+  /** The longest byte string mayHold looks for: an escape (2), a declared value's raw form, a keyword. */
+  private longestNeedle(): number {
+    this.needle ??= Math.max(2, LONGEST_KEYWORD, ...this.rawBytes.map((form) => form.length));
+    return this.needle;
+  }
+
+  private needle: number | undefined;
 
   /** One text with every hit replaced by `[masked:LABEL]`. */
   maskText(text: string): MaskResult<string> {

@@ -94,6 +94,9 @@ export const RULE_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
   'mcp-sandbox/jwt': ['.eyJ'],
 };
 
+/** The longest keyword in RULE_KEYWORDS: a keyword across two pieces lies within this many bytes of their seam. */
+export const LONGEST_KEYWORD = Math.max(...Object.values(RULE_KEYWORDS).flat().map((keyword) => keyword.length));
+
 let finder: Promise<TokenFinder> | undefined;
 let keywordsOfAll: KeywordIndex | undefined;
 

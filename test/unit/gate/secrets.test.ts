@@ -249,3 +249,31 @@ describe('the token rules are loaded only for a text that may need them', () => 
     expect(scanner.mayHoldText(JSON.stringify(TOKENS.github))).toBe(false);
   });
 });
+
+describe('mayHoldPieces', () => {
+  // Every needle kind mayHold looks for, each placed across seams of every split below.
+  const scanner = new SecretScanner({ API_TOKEN: 'a-declared-secret-value' });
+  scanner.expectTokens(true);
+  const needles = ['a-declared-secret-value', JSON.stringify('a-declared-secret-value').slice(1, -1), '\\u0041', '\\/', 'PRIVATE KEY', 'sk-ant-api0', 'ghp_', '://'];
+
+  test('tells the same as mayHold of the joined pieces, whatever the split', () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1664525 + 1013904223) >>> 0;
+      return seed % n;
+    };
+    for (let round = 0; round < 400; round += 1) {
+      const needle = needles[round % needles.length] as string;
+      const text = `${'y'.repeat(random(60))}${round % 3 === 0 ? '' : needle}${'z'.repeat(random(60))}`;
+      const bytes = Buffer.from(text);
+      const pieces: Buffer[] = [];
+      for (let at = 0; at < bytes.length; ) {
+        const size = 1 + random(12);
+        pieces.push(bytes.subarray(at, at + size));
+        at += size;
+      }
+      expect([text, scanner.mayHoldPieces(pieces)]).toEqual([text, scanner.mayHold(bytes)]);
+    }
+    expect(scanner.mayHoldPieces([Buffer.from('nothing to see '), Buffer.from('here at all')])).toBe(false);
+  });
+});
