@@ -40,6 +40,15 @@ describe('KeywordIndex', () => {
     for (const text of texts()) expect([text, index.anyInText(text)]).toEqual([text, KEYWORDS.some((k) => text.includes(k))]);
   });
 
+  test('anyInText on long texts (searched, not the short texts\' regex) says the same', () => {
+    const padding = 'x'.repeat(9000);
+    for (const text of texts().slice(0, 120)) {
+      const expected = KEYWORDS.some((k) => text.includes(k));
+      expect([text, index.anyInText(padding + text)]).toEqual([text, expected]);
+      expect([text, index.anyInText(text + padding)]).toEqual([text, expected]);
+    }
+  });
+
   test('anyIn on the UTF-8 bytes says whether any keyword is in the text', () => {
     for (const text of texts()) expect([text, index.anyIn(Buffer.from(text))]).toEqual([text, KEYWORDS.some((k) => text.includes(k))]);
   });
