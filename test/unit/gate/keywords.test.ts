@@ -43,9 +43,7 @@ describe('KeywordIndex', () => {
   test('anyInText on long texts (searched, not the short texts\' regex) says the same', () => {
     const padding = 'x'.repeat(9000);
     for (const text of texts().slice(0, 120)) {
-      const expected = KEYWORDS.some((k) => text.includes(k));
-      expect([text, index.anyInText(padding + text)]).toEqual([text, expected]);
-      expect([text, index.anyInText(text + padding)]).toEqual([text, expected]);
+      for (const long of [padding + text, text + padding]) expect([text, index.anyInText(long)]).toEqual([text, KEYWORDS.some((k) => long.includes(k))]);
     }
   });
 
