@@ -17,7 +17,7 @@ import { rootsOfMounts } from './roots.js';
 import { SecretScanner } from './secrets.js';
 import { NeedsWholeMessage, readSkeleton } from './skeleton.js';
 import { loadTokenFinder } from './tokens.js';
-import { ToolState } from './tools.js';
+import { ToolState, type Verdict } from './tools.js';
 import type { GateConfig, GateContext } from './types.js';
 
 /** Where the gate's output goes: one buffer, or a line forwarded as the pieces it came in. */
@@ -35,6 +35,8 @@ interface Pending {
    * request passes: the parsed request (a long argument) is not kept while the server works.
    */
   arguments?: unknown;
+  /** Until the request is out: makes `arguments` (book), or for an answer that came first. */
+  argumentsOf?: () => unknown;
   cursor: boolean;
   started: number;
   bytesIn: number;
@@ -43,6 +45,12 @@ interface Pending {
 
 /** What becomes of one message: forwarded as it came, replaced, dropped, or answered by the gate. */
 type Outcome = { kind: 'forward' } | { kind: 'replace'; message: unknown } | { kind: 'drop' } | { kind: 'answer'; line: Buffer };
+
+/** A client message's outcome, and what to book once it is out (./core.ts, client -> server). */
+interface Decided {
+  outcome: Outcome;
+  book?: () => void;
+}
 
 const FORWARD: Outcome = { kind: 'forward' };
 const DROP: Outcome = { kind: 'drop' };
@@ -68,6 +76,8 @@ export class GateCore {
   private readonly limits: CallLimits;
   private readonly scanner: SecretScanner;
   private readonly reported = new Set<string>();
+  /** Records and bookkeeping of the message being decided, done once it is out (hold, release). */
+  private held: Array<Record<string, unknown> | (() => void)> | undefined;
   /** The token rules, loading or loaded: started by the first text that holds a keyword of theirs. */
   private scannerReady: Promise<void> | undefined;
 
@@ -101,12 +111,24 @@ export class GateCore {
   }
 
   // --- client -> server -----------------------------------------------------------------
+  //
+  // A message is decided, forwarded, and only then booked (its pending entry, the audit
+  // record's summary of its arguments, the tool-call timeline): the bookkeeping runs after the
+  // bytes are on their way, in the same tick. Everything is synchronous unless a decision has to
+  // wait (the gate's own tools/list, ajv, a long message's skeleton): a promise only then.
 
-  async fromClient(received: Line): Promise<void> {
-    if (received.length >= LARGE_LINE) {
-      const outcome = await this.longClientMessage(received);
-      if (outcome) return this.clientOutcome(outcome, received);
-    }
+  fromClient(received: Line): void | Promise<void> {
+    if (received.length >= LARGE_LINE) return this.fromLongClient(received);
+    return this.fromClientLine(received);
+  }
+
+  private async fromLongClient(received: Line): Promise<void> {
+    const decided = await this.longClientMessage(received);
+    if (decided) return this.clientOutcome(decided, received);
+    return this.fromClientLine(received);
+  }
+
+  private fromClientLine(received: Line): void | Promise<void> {
     // Every client message is parsed, so its text is made anyway: from one joined buffer (outside
     // the JS heap, freed once it is out) rather than from a JS string per piece, which would grow
     // the heap that V8 is slow to give back (BENCHMARKS.md, gate section).
@@ -114,14 +136,38 @@ export class GateCore {
     const message = parseText(textOf(line));
     if (message === undefined) return this.out.toServer(line.parts);
     if (Array.isArray(message)) return this.clientBatch(line, message);
-    const outcome = isObject(message) ? await this.clientMessage(message as JsonRpcMessage, line.length) : FORWARD;
-    this.clientOutcome(outcome, line);
+    if (!isObject(message)) return this.out.toServer(line.parts);
+    this.hold();
+    let decided: Decided | Promise<Decided>;
+    try {
+      decided = this.clientMessage(message as JsonRpcMessage, line.length, false);
+    } catch (error) {
+      this.release();
+      throw error;
+    }
+    if (decided instanceof Promise) {
+      // What was recorded before the wait is not held across it (the other direction goes on meanwhile).
+      this.release();
+      return decided.then((later) => this.clientOutcome(later, line));
+    }
+    this.clientOutcome(decided, line);
   }
 
-  private clientOutcome(outcome: Outcome, line: Line): void {
+  private clientOutcome({ outcome, book }: Decided, line: Line): void {
     if (outcome.kind === 'forward') this.out.toServer(line.parts);
     else if (outcome.kind === 'replace') this.out.toServer(messageLine(outcome.message));
     else if (outcome.kind === 'answer') this.out.toClient(outcome.line);
+    this.release();
+    if (book) this.afterForward(book);
+  }
+
+  /** Bookkeeping after the message is out: a failure here must not answer for a message already sent. */
+  private afterForward(book: () => void): void {
+    try {
+      book();
+    } catch (error) {
+      this.context.log?.(`audit bookkeeping failed: ${(error as Error).message}`);
+    }
   }
 
   /**
@@ -129,12 +175,12 @@ export class GateCore {
    * and forwarded as the pieces it came in. Undefined: read it the ordinary way (not a single
    * tools/call, or a decision that needs a long string whole; nothing was booked then).
    */
-  private async longClientMessage(line: Line): Promise<Outcome | undefined> {
+  private async longClientMessage(line: Line): Promise<Decided | undefined> {
     const skeleton = readSkeleton(line.parts, LONG_STRING_BYTES);
     // Only what the ordinary reading would decide the same way: a tools/call whose id and name are plain values.
     if (!isObject(skeleton) || skeleton.method !== 'tools/call' || !isId(skeleton.id) || !isObject(skeleton.params) || typeof skeleton.params.name !== 'string') return undefined;
     try {
-      return await this.clientMessage(skeleton as JsonRpcMessage, line.length);
+      return await this.clientMessage(skeleton as JsonRpcMessage, line.length, true);
     } catch (error) {
       if (error instanceof NeedsWholeMessage) return undefined;
       throw error;
@@ -144,9 +190,11 @@ export class GateCore {
   private async clientBatch(line: Line, batch: unknown[]): Promise<void> {
     const forward: unknown[] = [];
     const answers: unknown[] = [];
+    const books: Array<() => void> = [];
     let changed = false;
     for (const element of batch) {
-      const outcome = isObject(element) ? await this.clientMessage(element as JsonRpcMessage, Math.round(line.length / batch.length)) : FORWARD;
+      const { outcome, book } = isObject(element) ? await this.clientMessage(element as JsonRpcMessage, Math.round(line.length / batch.length), false) : { outcome: FORWARD, book: undefined };
+      if (book) books.push(book);
       if (outcome.kind === 'forward') forward.push(element);
       else {
         changed = true;
@@ -154,42 +202,69 @@ export class GateCore {
         else if (outcome.kind === 'answer') answers.push(JSON.parse(outcome.line.toString('utf8')));
       }
     }
-    if (!changed) return this.out.toServer(line.parts);
-    if (forward.length > 0) this.out.toServer(messageLine(forward));
-    if (answers.length > 0) this.out.toClient(messageLine(answers));
+    if (!changed) this.out.toServer(line.parts);
+    else {
+      if (forward.length > 0) this.out.toServer(messageLine(forward));
+      if (answers.length > 0) this.out.toClient(messageLine(answers));
+    }
+    for (const book of books) this.afterForward(book);
   }
 
-  private async clientMessage(message: JsonRpcMessage, bytes: number): Promise<Outcome> {
+  /**
+   * The outcome of one client message, and what to book once it is forwarded or answered.
+   * `skeleton`: read from a long message's skeleton, whose audit summary must be made before the
+   * call is admitted (it may ask for the whole message, NeedsWholeMessage, and nothing may be
+   * counted yet).
+   */
+  private clientMessage(message: JsonRpcMessage, bytes: number, skeleton: boolean): Decided | Promise<Decided> {
     const { method } = message;
-    if (typeof method !== 'string') return FORWARD; // a response to a server request
+    if (typeof method !== 'string') return { outcome: FORWARD }; // a response to a server request
     if (!isId(message.id)) {
       // A call without a valid id is no request, but a lenient server might still act on it.
-      if (!POLICED.has(method)) return this.clientNotification(message);
+      if (!POLICED.has(method)) return { outcome: this.clientNotification(message) };
       this.security({ event: 'malformed', from: 'client', method, reason: 'a policed method without a request id' });
-      return DROP;
+      return { outcome: DROP };
     }
-    let outcome: Outcome = FORWARD;
     const tool = method === 'tools/call' && isObject(message.params) && typeof message.params.name === 'string' ? message.params.name : undefined;
-    // Before the call is admitted: from a skeleton this may ask for the whole message (NeedsWholeMessage), and nothing may be counted yet.
-    const args = tool !== undefined && isObject(message.params) ? redact(message.params.arguments, this.config.auditArguments, this.context.secrets) : undefined;
+    const args = skeleton ? this.auditArguments(message, tool) : undefined;
+    let outcome: Outcome | Promise<Outcome> = FORWARD;
     if (method === 'initialize') outcome = this.initialize(message);
-    else if (method === 'tools/call') {
-      outcome = await this.toolCall(message, tool);
-    } else if (method === 'resources/read' || method === 'resources/subscribe' || method === 'resources/unsubscribe') {
+    else if (method === 'tools/call') outcome = this.toolCall(message, tool);
+    else if (method === 'resources/read' || method === 'resources/subscribe' || method === 'resources/unsubscribe') {
       const uri = isObject(message.params) && typeof message.params.uri === 'string' ? message.params.uri : '';
       outcome = this.byPolicy(message.id, 'resources', uri, `resource ${uri}`);
     } else if (method === 'prompts/get') {
       const name = isObject(message.params) && typeof message.params.name === 'string' ? message.params.name : '';
       outcome = this.byPolicy(message.id, 'prompts', name, `prompt "${name}"`);
     } else if (method === 'completion/complete') outcome = this.completion(message);
-    if (outcome.kind === 'answer') {
-      this.recordCall({ id: message.id, method, tool, arguments: args, cursor: false, started: this.now(), bytesIn: bytes, admitted: false }, outcome.line, 'deny');
-    } else {
-      const cursor = isObject(message.params) && message.params.cursor !== undefined;
-      this.pending.set(idKey(message.id), { id: message.id, method, tool, arguments: args, cursor, started: this.now(), bytesIn: bytes, admitted: method === 'tools/call' });
-      if (method === 'tools/call') this.context.onToolCall?.({ id: message.id, tool, phase: 'start', at: this.now() });
-    }
-    return outcome;
+    const decided = (settled: Outcome): Decided => {
+      const started = this.now();
+      const argumentsOf = skeleton ? (): unknown => args : (): unknown => this.auditArguments(message, tool);
+      if (settled.kind === 'answer') {
+        return { outcome: settled, book: () => this.recordCall({ id: message.id as JsonRpcId, method, tool, arguments: argumentsOf(), cursor: false, started, bytesIn: bytes, admitted: false }, settled.line, 'deny') };
+      }
+      // Booked before it goes out (an in-process server can answer within the write), its
+      // arguments' audit summary made after.
+      const entry = this.expect(message, tool, started, bytes, argumentsOf);
+      return { outcome: settled, book: () => summarise(entry) };
+    };
+    return outcome instanceof Promise ? outcome.then(decided) : decided(outcome);
+  }
+
+  /** The call's arguments as its audit record carries them (audit.arguments). */
+  private auditArguments(message: JsonRpcMessage, tool: string | undefined): unknown {
+    return tool !== undefined && isObject(message.params) ? redact(message.params.arguments, this.config.auditArguments, this.context.secrets) : undefined;
+  }
+
+  /** A request that goes on to the server: its answer is expected. */
+  private expect(message: JsonRpcMessage, tool: string | undefined, started: number, bytes: number, argumentsOf: () => unknown): Pending {
+    const id = message.id as JsonRpcId;
+    const method = message.method as string;
+    const cursor = isObject(message.params) && message.params.cursor !== undefined;
+    const entry: Pending = { id, method, tool, argumentsOf, cursor, started, bytesIn: bytes, admitted: method === 'tools/call' };
+    this.pending.set(idKey(id), entry);
+    if (method === 'tools/call') this.context.onToolCall?.({ id, tool, phase: 'start', at: started });
+    return entry;
   }
 
   private clientNotification(message: JsonRpcMessage): Outcome {
@@ -236,20 +311,33 @@ export class GateCore {
     return { kind: 'answer', line: errorLine(id, code, message, rule) };
   }
 
-  private async toolCall(message: JsonRpcMessage, tool: string | undefined): Promise<Outcome> {
+  private toolCall(message: JsonRpcMessage, tool: string | undefined): Outcome | Promise<Outcome> {
     const id = message.id as JsonRpcId;
     if (tool === undefined) return this.refuse(id, GATE_ERRORS.INVALID_ARGUMENTS, 'tools/call without a tool name', 'tools/call');
     const policy = this.byPolicy(id, 'tools', tool, `tool "${tool}"`);
     if (policy.kind !== 'forward') return policy;
-    if (!this.tools.isKnown(tool)) {
-      const problem = await this.listToolsOnce();
-      if (problem) return this.refuse(id, GATE_ERRORS.UNKNOWN_TOOL, `could not list the server's tools to check "${tool}": ${problem}`, 'tools');
-      if (!this.tools.isKnown(tool)) return this.refuse(id, GATE_ERRORS.UNKNOWN_TOOL, `tool "${tool}" is not in the server's tools/list`, 'tools');
-    }
+    if (!this.tools.isKnown(tool)) return this.toolCallAfterListing(message, tool);
+    return this.knownToolCall(message, tool);
+  }
+
+  private async toolCallAfterListing(message: JsonRpcMessage, tool: string): Promise<Outcome> {
+    const id = message.id as JsonRpcId;
+    const problem = await this.listToolsOnce();
+    if (problem) return this.refuse(id, GATE_ERRORS.UNKNOWN_TOOL, `could not list the server's tools to check "${tool}": ${problem}`, 'tools');
+    if (!this.tools.isKnown(tool)) return this.refuse(id, GATE_ERRORS.UNKNOWN_TOOL, `tool "${tool}" is not in the server's tools/list`, 'tools');
+    return this.knownToolCall(message, tool);
+  }
+
+  private knownToolCall(message: JsonRpcMessage, tool: string): Outcome | Promise<Outcome> {
+    const id = message.id as JsonRpcId;
     if (this.tools.isDrifted(tool)) {
       return this.refuse(id, GATE_ERRORS.DRIFTED, `tool "${tool}" differs from the lock file and is blocked (tools.onDrift: block; review it and run mcp-sandbox lock)`, 'tools.onDrift');
     }
-    const invalid = await this.tools.validate(tool, isObject(message.params) ? message.params.arguments : undefined);
+    const verdict = this.tools.validate(tool, isObject(message.params) ? message.params.arguments : undefined);
+    return verdict instanceof Promise ? verdict.then((later) => this.admitCall(id, tool, later)) : this.admitCall(id, tool, verdict);
+  }
+
+  private admitCall(id: JsonRpcId, tool: string, invalid: Verdict): Outcome {
     if (invalid) return this.refuse(id, GATE_ERRORS.INVALID_ARGUMENTS, `invalid arguments for "${tool}": ${invalid.problem}`, invalid.rule);
     const limit = this.limits.admit();
     if (!limit.ok) return this.refuse(id, limit.rule === 'limits.callsPerMinute' ? GATE_ERRORS.RATE_LIMITED : GATE_ERRORS.TOO_MANY_CONCURRENT, limit.message, limit.rule);
@@ -296,21 +384,39 @@ export class GateCore {
     return this.config.secretScan !== 'off' ? new Prescan(this.scanner) : undefined;
   }
 
-  /** `prescan`: the line was scanned while it arrived (a clean result saves the scan here). */
-  async fromServer(line: Line, prescan?: Prescan): Promise<void> {
+  /**
+   * `prescan`: the line was scanned while it arrived (a clean result saves the scan here).
+   * Synchronous unless the token rules must load first; the records it makes are written once
+   * the message is out.
+   */
+  fromServer(line: Line, prescan?: Prescan): void | Promise<void> {
     const clean = this.config.secretScan === 'off' || (prescan ? !prescan.finish(line) : false);
-    if (clean && line.length >= LARGE_LINE && this.passLarge(line)) return;
-    const text = textOf(line);
-    const message = parseText(text);
-    let outcome: Outcome = FORWARD;
-    if (Array.isArray(message)) outcome = this.serverBatch(message, line.length);
-    else if (isObject(message)) outcome = this.serverMessage(message as JsonRpcMessage, line.length);
-    if (outcome.kind === 'drop' || outcome.kind === 'answer') return;
-    if (this.config.secretScan !== 'off' && !clean) {
-      outcome = await this.scan(line, text, message, outcome);
-      if (outcome.kind === 'drop') return;
-      if (outcome.kind === 'answer') return this.out.toClient(outcome.line);
+    this.hold();
+    try {
+      if (clean && line.length >= LARGE_LINE && this.passLarge(line)) return;
+      const text = textOf(line);
+      const message = parseText(text);
+      let outcome: Outcome = FORWARD;
+      if (Array.isArray(message)) outcome = this.serverBatch(message, line.length);
+      else if (isObject(message)) outcome = this.serverMessage(message as JsonRpcMessage, line.length);
+      if (outcome.kind === 'drop' || outcome.kind === 'answer') return;
+      if (this.config.secretScan !== 'off' && !clean) {
+        const scanned = this.scan(line, text, message, outcome);
+        if (scanned instanceof Promise) {
+          this.release();
+          return scanned.then((later) => this.serverOutcome(later, line));
+        }
+        outcome = scanned;
+      }
+      this.serverOutcome(outcome, line);
+    } finally {
+      this.release();
     }
+  }
+
+  private serverOutcome(outcome: Outcome, line: Line): void {
+    if (outcome.kind === 'drop') return;
+    if (outcome.kind === 'answer') return this.out.toClient(outcome.line);
     this.out.toClient(outcome.kind === 'replace' ? messageLine(outcome.message) : line.parts);
   }
 
@@ -368,7 +474,8 @@ export class GateCore {
     this.pending.delete(key);
     if (entry.admitted) this.limits.release();
     const outcome = isObject(message.result) ? this.filterResult(entry, message) : FORWARD;
-    this.recordCall(entry, undefined, 'allow', undefined, message, bytes);
+    const ended = this.now();
+    this.later(() => this.recordCall(entry, undefined, 'allow', undefined, message, bytes, ended));
     return outcome;
   }
 
@@ -412,10 +519,14 @@ export class GateCore {
     }
   }
 
-  private async scan(line: Line, original: string, parsed: unknown, outcome: Outcome): Promise<Outcome> {
+  private scan(line: Line, original: string, parsed: unknown, outcome: Outcome): Outcome | Promise<Outcome> {
     const text = outcome.kind === 'replace' ? JSON.stringify(outcome.message) : original;
     if (!this.scanner.mayHoldText(text)) return outcome;
-    if (!this.scanner.ready) await this.tokenRules();
+    if (!this.scanner.ready) return this.tokenRules().then(() => this.scanText(line, text, parsed, outcome));
+    return this.scanText(line, text, parsed, outcome);
+  }
+
+  private scanText(line: Line, text: string, parsed: unknown, outcome: Outcome): Outcome {
     const flagged = this.scanner.findInRaw(text);
     if (flagged.length === 0) return outcome;
     const base = outcome.kind === 'replace' ? outcome.message : parsed;
@@ -478,15 +589,16 @@ export class GateCore {
 
   // --- audit ------------------------------------------------------------------------------
 
-  private recordCall(entry: Pending, answer: Buffer | undefined, decision: 'allow' | 'deny', rule?: string, response?: JsonRpcMessage, bytesOut?: number): void {
-    if (entry.admitted) this.context.onToolCall?.({ id: entry.id, tool: entry.tool, phase: 'end', at: this.now() });
+  /** `ended`: when the answer came (default now). */
+  private recordCall(entry: Pending, answer: Buffer | undefined, decision: 'allow' | 'deny', rule?: string, response?: JsonRpcMessage, bytesOut?: number, ended = this.now()): void {
+    if (entry.admitted) this.context.onToolCall?.({ id: entry.id, tool: entry.tool, phase: 'end', at: ended });
     let isError = answer !== undefined || rule === 'cancelled' || rule === 'unanswered';
     if (response) isError = response.error !== undefined || (isObject(response.result) && response.result.isError === true);
     const record: Record<string, unknown> = {
       type: 'call',
       method: entry.method,
       id: entry.id,
-      durationMs: Math.max(0, this.now() - entry.started),
+      durationMs: Math.max(0, ended - entry.started),
       isError,
       bytesIn: entry.bytesIn,
       bytesOut: bytesOut ?? answer?.length ?? 0,
@@ -494,17 +606,45 @@ export class GateCore {
     };
     if (entry.tool !== undefined) {
       record.tool = entry.tool;
+      summarise(entry);
       if (entry.arguments !== undefined) record.arguments = entry.arguments;
     }
     if (answer) record.rule = ruleOf(answer);
     else if (rule) record.rule = rule;
-    this.context.audit.record(record);
+    this.audit(record);
   }
 
   private security(event: Record<string, unknown>): void {
     const record: Record<string, unknown> = { type: 'security', ...event };
     if (record.id === undefined) delete record.id;
-    this.context.audit.record(record);
+    this.audit(record);
+  }
+
+  /** Records go to the log at once, or after the message being decided is out (hold). */
+  private audit(record: Record<string, unknown>): void {
+    if (this.held) this.held.push(record);
+    else this.context.audit.record(record);
+  }
+
+  /** Bookkeeping that can wait until the message being decided is out (at once when nothing is held). */
+  private later(work: () => void): void {
+    if (this.held) this.held.push(work);
+    else work();
+  }
+
+  /** From here until release(), records wait: the message they are about goes out first. */
+  private hold(): void {
+    this.held ??= [];
+  }
+
+  private release(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (!held) return;
+    for (const item of held) {
+      if (typeof item === 'function') item();
+      else this.context.audit.record(item);
+    }
   }
 
   /** The session ended: requests still open are recorded as unanswered. */
@@ -528,6 +668,13 @@ const LIST_FIELDS: Record<string, { key: string; name: string; policy: 'tools' |
   'resources/templates/list': { key: 'resourceTemplates', name: 'uriTemplate', policy: 'resources' },
   'prompts/list': { key: 'prompts', name: 'name', policy: 'prompts' },
 };
+
+/** The pending call's audit summary of its arguments, made once; the parsed request is let go. */
+function summarise(entry: Pending): void {
+  if (!entry.argumentsOf) return;
+  entry.arguments = entry.argumentsOf();
+  entry.argumentsOf = undefined;
+}
 
 function parse(line: Buffer): unknown {
   return parseText(line.toString('utf8'));

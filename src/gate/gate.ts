@@ -5,7 +5,9 @@
  * nothing to start-up.
  *
  * Each direction frames lines (framing.ts) and hands them to the core one at a time, in order;
- * the next chunk is taken only when the lines before it are out (backpressure both ways).
+ * the next chunk is taken only when the lines before it are out (backpressure both ways). A line
+ * the core decides at once (almost every one) is handled in the tick its chunk arrived in, with
+ * no promise per message; only a decision that waits makes the direction wait with it.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { GateCore } from './core.js';
@@ -20,6 +22,14 @@ const STREAM_HIGH_WATER_MARK = 1024 * 1024;
 type Item = { kind: 'line'; line: Line; prescan?: Prescan | undefined } | { kind: 'oversize'; head: Buffer; tail: Buffer; length: number };
 
 const EMPTY: Item = { kind: 'line', line: { parts: [], length: 0 } };
+/** A line in pieces up to this size is joined before it goes out: one write per message. */
+const JOIN_BELOW_BYTES = 64 * 1024;
+
+function totalLength(parts: readonly Buffer[]): number {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  return total;
+}
 
 export function createGate(config: GateConfig, context: GateContext): GateStage {
   let core: GateCore | undefined;
@@ -27,11 +37,15 @@ export function createGate(config: GateConfig, context: GateContext): GateStage 
   const streams: Partial<Record<'toServer' | 'toClient', Transform>> = {};
   // After its input ended a direction pushes nothing more (push after EOF is an error).
   const ended = new Set<Transform>();
-  // A line forwarded unchanged comes as the pieces it arrived in: each is pushed as it is.
+  // A line forwarded unchanged comes as the pieces it arrived in. A short one goes out as one
+  // buffer (one write to the socket or stdout, as without the gate); a long one piece by piece,
+  // so it is never held twice.
   const emit = (stream: 'toServer' | 'toClient', bytes: Buffer | readonly Buffer[]): void => {
     const target = streams[stream];
     if (!target || ended.has(target) || target.destroyed) return;
     if (Buffer.isBuffer(bytes)) target.push(bytes);
+    else if (bytes.length === 1) target.push(bytes[0]);
+    else if (totalLength(bytes) <= JOIN_BELOW_BYTES) target.push(Buffer.concat(bytes as Buffer[]));
     else for (const part of bytes) target.push(part);
   };
   const getCore = (): GateCore | Promise<GateCore> =>
@@ -90,28 +104,58 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
       items.push({ kind: 'oversize', head, tail, length });
     },
   });
-  const drain = async (): Promise<void> => {
-    const batch = items;
-    items = [];
-    if (batch.length === 0) return;
-    const core = await getCore();
-    for (let i = 0; i < batch.length; i += 1) {
+  const fail = (core: GateCore, item: Item, error: unknown): void => {
+    // A bug in a policy must not end the session; the message is dropped, not let through.
+    const reason = (error as Error).message;
+    context.log?.(`a ${side} message was dropped: ${reason}`);
+    if (item.kind === 'line') {
+      const head = headOf(item.line);
+      core.failed(side, sniffId(head, tailOf(item.line)), sniffIsRequest(head), reason);
+    }
+  };
+  /** Hands the batch on from `from`; a promise only when a line's decision has to wait. */
+  const run = (core: GateCore, batch: Item[], from: number): void | Promise<void> => {
+    for (let i = from; i < batch.length; i += 1) {
       const item = batch[i] as Item;
       // Dropped from the batch at once: a long line is garbage as soon as it is out.
       batch[i] = EMPTY;
+      let waiting: void | Promise<void> = undefined;
       try {
-        if (item.kind === 'line') await (side === 'client' ? core.fromClient(item.line) : core.fromServer(item.line, item.prescan));
+        if (item.kind === 'line') waiting = side === 'client' ? core.fromClient(item.line) : core.fromServer(item.line, item.prescan);
         else core.oversize(side, sniffId(item.head, item.tail), sniffIsRequest(item.head), item.length);
       } catch (error) {
-        // A bug in a policy must not end the session; the message is dropped, not let through.
-        const reason = (error as Error).message;
-        context.log?.(`a ${side} message was dropped: ${reason}`);
-        if (item.kind === 'line') {
-          const head = headOf(item.line);
-          core.failed(side, sniffId(head, tailOf(item.line)), sniffIsRequest(head), reason);
-        }
+        fail(core, item, error);
+      }
+      if (waiting) {
+        return waiting.then(
+          () => run(core, batch, i + 1),
+          (error: unknown) => {
+            fail(core, item, error);
+            return run(core, batch, i + 1);
+          },
+        );
       }
     }
+  };
+  const drain = (): void | Promise<void> => {
+    const batch = items;
+    items = [];
+    if (batch.length === 0) return;
+    const core = hooks.core();
+    if (core) return run(core, batch, 0);
+    return Promise.resolve(getCore()).then((loaded) => run(loaded, batch, 0));
+  };
+  /** Calls back at once when the lines are out, after them when one had to wait. */
+  const settle = (callback: (error?: Error | null) => void): void => {
+    let waiting: void | Promise<void>;
+    try {
+      waiting = drain();
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
+    if (waiting) waiting.then(() => callback(), callback);
+    else callback();
   };
   const stream: Transform = new Transform({
     // Room for a few pipe reads while a line is being checked: with the default 16 KB every 64 KB
@@ -121,7 +165,7 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
     readableHighWaterMark: STREAM_HIGH_WATER_MARK,
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
       framer.push(chunk);
-      drain().then(() => callback(), callback);
+      settle(callback);
     },
     flush(callback: TransformCallback): void {
       framer.end();
@@ -129,7 +173,7 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
         hooks.onEnd(stream);
         callback(error);
       };
-      drain().then(() => done(), done);
+      settle(done);
     },
   });
   return stream;

@@ -10,6 +10,9 @@ import { quickCheckOf, type QuickCheck } from './quick-schema.js';
 import { NeedsWholeMessage, holdsLong } from './skeleton.js';
 import { compileSchema, type Validator } from './validate.js';
 
+/** A failed validation (its problem and the rule), or undefined when the arguments pass. */
+export type Verdict = { problem: string; rule: string } | undefined;
+
 export interface DriftReport {
   added: string[];
   changed: string[];
@@ -73,35 +76,47 @@ export class ToolState {
     return report;
   }
 
-  /** What is wrong when the arguments fail the tool's inputSchema or its constrain schema, and which rule says so. */
-  async validate(name: string, args: unknown): Promise<{ problem: string; rule: string } | undefined> {
+  /**
+   * What is wrong when the arguments fail the tool's inputSchema or its constrain schema, and
+   * which rule says so. Answered at once when the quick checks accept (the common case): a
+   * promise only when ajv has to decide, so an ordinary call is forwarded in the same tick.
+   */
+  validate(name: string, args: unknown): Verdict | Promise<Verdict> {
     const tool = this.known?.get(name);
     const constrain = this.config.constrain[name];
     if (tool?.inputSchema === undefined && constrain === undefined) return undefined;
     const data = args ?? {};
-    if (tool?.inputSchema !== undefined) {
-      const entry = this.entryFor(name, tool);
-      if (!entry.quick?.(data)) {
-        if (holdsLong(data)) throw new NeedsWholeMessage();
-        const problem = (await this.full(entry)).validate?.(data);
-        if (problem) return { problem: `${problem} (the tool's inputSchema)`, rule: 'tools.inputSchema' };
-      }
+    const inputPasses = tool?.inputSchema === undefined || this.entryFor(name, tool).quick?.(data) === true;
+    const constrainPasses = constrain === undefined || this.constrainEntry(name, constrain).quick?.(data) === true;
+    if (inputPasses && constrainPasses) return undefined;
+    if (holdsLong(data)) throw new NeedsWholeMessage();
+    return this.validateFully(tool, name, constrain, data, inputPasses);
+  }
+
+  private async validateFully(tool: ToolDescriptor | undefined, name: string, constrain: unknown, data: unknown, inputPasses: boolean): Promise<Verdict> {
+    if (tool?.inputSchema !== undefined && !inputPasses) {
+      const problem = (await this.full(this.entryFor(name, tool))).validate?.(data);
+      if (problem) return { problem: `${problem} (the tool's inputSchema)`, rule: 'tools.inputSchema' };
     }
     if (constrain !== undefined) {
       const rule = `tools.constrain.${name}`;
-      let entry = this.constrainValidators.get(name);
-      if (!entry) {
-        entry = { schema: constrain, quick: quickCheckOf(constrain) };
-        this.constrainValidators.set(name, entry);
-      }
+      const entry = this.constrainEntry(name, constrain);
       if (entry.quick?.(data)) return undefined;
-      if (holdsLong(data)) throw new NeedsWholeMessage();
       const full = await this.full(entry);
       if (full.error !== undefined) return { problem: `${rule} is not a valid JSON Schema: ${full.error}`, rule };
       const problem = full.validate?.(data);
       if (problem) return { problem: `${problem} (${rule})`, rule };
     }
     return undefined;
+  }
+
+  private constrainEntry(name: string, constrain: unknown): SchemaEntry {
+    let entry = this.constrainValidators.get(name);
+    if (!entry) {
+      entry = { schema: constrain, quick: quickCheckOf(constrain) };
+      this.constrainValidators.set(name, entry);
+    }
+    return entry;
   }
 
   /** The tool's validator entry: same definition object, same entry; a new list compares the schema text first. */

@@ -5,12 +5,13 @@
  * stem; `seq` counts the day's lines from 1 across segments. Editing, inserting, deleting or
  * reordering a line therefore breaks the next line's `prev` or the `seq` sequence.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const GENESIS = 'mcp-sandbox audit chain v1\n';
 
+/** One-shot crypto.hash (node 20.12+): no Hash object per line of the chain. */
 export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 /** The `prev` of the first line of a day's chain. */

@@ -78,7 +78,8 @@ export interface AuditLog extends AuditSink {
 }
 
 interface Queued {
-  ts: string;
+  /** When it was recorded (formatted at the flush, off the message path). */
+  at: Date;
   entry: Record<string, unknown>;
 }
 
@@ -117,6 +118,10 @@ class ChainedLog implements AuditLog {
   /** When the last flush ended, and how to cut the wait of the next one short (flush, close). */
   private drainedAt = 0;
   private wake: (() => void) | undefined;
+  /** `,"session":…` and the principal's fields, as every record's JSON has them after `ts`. */
+  private bodyHead: string | undefined;
+  private stemDay = '';
+  private stem = '';
 
   constructor(private readonly options: AuditLogOptions) {
     this.session = options.session ?? randomBytes(6).toString('hex');
@@ -134,7 +139,7 @@ class ChainedLog implements AuditLog {
       return;
     }
     try {
-      this.queue.push({ ts: this.now().toISOString(), entry });
+      this.queue.push({ at: this.now(), entry });
       if (!this.draining) this.draining = this.drainSoon().catch((error: unknown) => this.problem(error));
     } catch (error) {
       this.counts.dropped += 1;
@@ -190,10 +195,21 @@ class ChainedLog implements AuditLog {
 
   private async writeBatch(batch: Queued[]): Promise<void> {
     const byStem = new Map<string, string[]>();
-    for (const { ts, entry } of batch) {
+    for (const { at, entry } of batch) {
+      let ts: string;
+      try {
+        ts = at.toISOString();
+      } catch (error) {
+        // A broken clock: the record is dropped and counted, the others still go.
+        this.counts.dropped += 1;
+        this.problem(error);
+        continue;
+      }
       const body = this.serialise(ts, entry);
       if (body === undefined) continue;
-      const stem = dayStem(this.options.profile, new Date(ts));
+      // The stem changes once a day: made again only then.
+      if (ts.slice(0, 10) !== this.stemDay) [this.stemDay, this.stem] = [ts.slice(0, 10), dayStem(this.options.profile, at)];
+      const stem = this.stem;
       const bodies = byStem.get(stem);
       if (bodies) bodies.push(body);
       else byStem.set(stem, [body]);
@@ -215,19 +231,23 @@ class ChainedLog implements AuditLog {
     }
   }
 
-  /** The record's JSON without chain fields; undefined (counted) when it cannot be serialised. */
+  /**
+   * The record's JSON without chain fields; undefined (counted) when it cannot be serialised.
+   * The text is JSON.stringify({ ts, session, ...stamp, ...rest}) byte for byte, made without
+   * copying the record: the fixed head once per session, the record's own JSON after it.
+   */
   private serialise(ts: string, entry: Record<string, unknown>): string | undefined {
-    const rest: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(entry)) if (!RESERVED.has(key)) rest[key] = value;
-    let body: string;
+    let own: string;
     try {
-      body = JSON.stringify({ ts, session: this.session, ...this.stamp, ...rest });
+      own = JSON.stringify(hasReserved(entry) ? withoutReserved(entry) : entry);
     } catch (error) {
       this.counts.dropped += 1;
       this.problem(new Error(`a record could not be serialised (${(error as Error).message})`));
       return undefined;
     }
-    if (this.webhook && SECURITY_TYPES.has(entry.type)) this.webhook.post(JSON.stringify({ profile: this.options.profile, ts, session: this.session, ...this.stamp, ...rest }));
+    this.bodyHead ??= JSON.stringify({ ts: '', session: this.session, ...this.stamp }).slice(8, -1);
+    const body = `{"ts":${JSON.stringify(ts)}${this.bodyHead}${own === '{}' ? '}' : `,${own.slice(1)}`}`;
+    if (this.webhook && SECURITY_TYPES.has(entry.type)) this.webhook.post(`{"profile":${JSON.stringify(this.options.profile)},${body.slice(1)}`);
     return body;
   }
 
@@ -315,6 +335,17 @@ class ChainedLog implements AuditLog {
     if (this.options.onProblem) this.options.onProblem(message);
     else process.stderr.write(`mcp-sandbox: ${message}\n`);
   }
+}
+
+function hasReserved(entry: Record<string, unknown>): boolean {
+  for (const key in entry) if (RESERVED.has(key)) return true;
+  return false;
+}
+
+function withoutReserved(entry: Record<string, unknown>): Record<string, unknown> {
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entry)) if (!RESERVED.has(key)) rest[key] = value;
+  return rest;
 }
 
 function exists(file: string): Promise<boolean> {

@@ -40,6 +40,13 @@ describe('KeywordIndex', () => {
     for (const text of texts()) expect([text, index.anyInText(text)]).toEqual([text, KEYWORDS.some((k) => text.includes(k))]);
   });
 
+  test('anyInText on long texts (searched, not the short texts\' regex) says the same', () => {
+    const padding = 'x'.repeat(9000);
+    for (const text of texts().slice(0, 120)) {
+      for (const long of [padding + text, text + padding]) expect([text, index.anyInText(long)]).toEqual([text, KEYWORDS.some((k) => long.includes(k))]);
+    }
+  });
+
   test('anyIn on the UTF-8 bytes says whether any keyword is in the text', () => {
     for (const text of texts()) expect([text, index.anyIn(Buffer.from(text))]).toEqual([text, KEYWORDS.some((k) => text.includes(k))]);
   });
