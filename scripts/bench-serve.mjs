@@ -9,13 +9,14 @@
 //   client, whatever the server (BENCHMARKS.md, "serve").
 // - lean: a minimal client of each transport (JSON lines on a pipe; node:http with a keep-alive
 //   agent, one POST per call, its SSE answer read whole): the difference is what serve itself
-//   adds.
+//   adds; with it the CPU per echo of run's launcher and of serve (/proc/<pid>/stat), steadier
+//   than wall time on a busy machine.
 // Then N sessions at once against one serve, each echoing once, all removed at the end. Prints a
 // markdown section on stdout. Environment: BENCH_SERVE_ROUNDS (default 5), BENCH_SERVE_ECHOES
 // (default 30), BENCH_SERVE_AT_ONCE (default 20), BENCH_IMAGE (default mcp-sandbox-test/node:local).
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -111,22 +112,35 @@ function checkEcho(answer, i) {
   if (i === 0 && !JSON.stringify(answer).includes('ping 0')) throw new Error(`unexpected echo answer: ${JSON.stringify(answer).slice(0, 200)}`);
 }
 
+/** CPU time (user + system, all threads) a process has used, in ms; NaN where /proc is not there. @param {number | undefined} pid */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /**
- * The lean clients' shared part: `call(message)` resolves to the answer.
- * @param {(message: object) => Promise<unknown>} call @param {number} t0
+ * The lean clients' shared part: `call(message)` resolves to the answer. With `pid`, also the
+ * CPU that process used per echo (the launcher's, or serve's): on a busy machine it is the
+ * steadier measure of what each side costs.
+ * @param {(message: object) => Promise<unknown>} call @param {number} t0 @param {number} [pid]
  */
-async function leanMeasure(call, t0) {
+async function leanMeasure(call, t0, pid) {
   await call(INITIALIZE);
   const initialize = performance.now() - t0;
   await call({ jsonrpc: '2.0', method: 'notifications/initialized' });
   const echoes = [];
+  const cpu0 = cpuMs(pid);
   for (let i = 0; i < ECHOES; i += 1) {
     const s = performance.now();
     const answer = await call(echoCall(i + 1, i));
     echoes.push(performance.now() - s);
     checkEcho(answer, i);
   }
-  return { initialize, echoP50: median(echoes) };
+  return { initialize, echoP50: median(echoes), cpuPerEcho: (cpuMs(pid) - cpu0) / ECHOES };
 }
 
 /** JSON lines to `mcp-sandbox run`'s stdin, answers matched by id from its stdout. @param {string} file @param {NodeJS.ProcessEnv} env */
@@ -153,15 +167,15 @@ async function leanStdioSession(file, env) {
     return message.id === undefined ? Promise.resolve(undefined) : new Promise((resolve) => waiting.set(message.id, resolve));
   };
   try {
-    return await leanMeasure(call, t0);
+    return await leanMeasure(call, t0, child.pid);
   } finally {
     child.stdin.end();
     await exited;
   }
 }
 
-/** One POST per message on a keep-alive connection; an SSE answer read whole, its `data:` parsed. @param {URL} url */
-async function leanHttpSession(url) {
+/** One POST per message on a keep-alive connection; an SSE answer read whole, its `data:` parsed. @param {URL} url @param {number} [pid] serve's */
+async function leanHttpSession(url, pid) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   /** @type {Record<string, string>} */
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -185,7 +199,7 @@ async function leanHttpSession(url) {
     });
   const t0 = performance.now();
   try {
-    return await leanMeasure((message) => request('POST', message), t0);
+    return await leanMeasure((message) => request('POST', message), t0, pid);
   } finally {
     await request('DELETE', undefined);
     agent.destroy();
@@ -250,17 +264,17 @@ export async function main() {
   try {
     const url = await served.url;
     const baseUrl = base ? await base.url : undefined;
-    /** @type {[string, () => Promise<{ initialize: number, echoP50: number }>][]} */
+    /** @type {[string, () => Promise<{ initialize: number, echoP50: number, cpuPerEcho?: number }>][]} */
     const cells = [
       ['SDK run', () => stdioSession(file, env)],
       ['SDK serve', () => httpSession(url)],
       ['lean run', () => leanStdioSession(file, env)],
-      ['lean serve', () => leanHttpSession(url)],
-      ...(baseUrl ? /** @type {const} */ ([['SDK serve (base)', () => httpSession(baseUrl)], ['lean serve (base)', () => leanHttpSession(baseUrl)]]) : []),
+      ['lean serve', () => leanHttpSession(url, served.child.pid)],
+      ...(baseUrl ? /** @type {const} */ ([['SDK serve (base)', () => httpSession(baseUrl)], ['lean serve (base)', () => leanHttpSession(baseUrl, base?.child.pid)]]) : []),
     ];
     log(`serve at ${url.href}; warm-up round`);
     for (const [, session] of cells) await session();
-    /** @type {Map<string, { initialize: number, echoP50: number }[]>} */
+    /** @type {Map<string, { initialize: number, echoP50: number, cpuPerEcho?: number }[]>} */
     const rounds = new Map(cells.map(([name]) => [name, []]));
     for (let i = 0; i < ROUNDS; i += 1) {
       log(`round ${i + 1}/${ROUNDS}`);
@@ -275,8 +289,8 @@ export async function main() {
     const code = await served.exited;
     await base?.exited;
     const left = (await eventually(() => leftovers(profile) === 0, 10_000)) ? 0 : leftovers(profile);
-    /** @param {string} name @param {'initialize' | 'echoP50'} key */
-    const m = (name, key) => median((rounds.get(name) ?? []).map((r) => r[key]));
+    /** @param {string} name @param {'initialize' | 'echoP50' | 'cpuPerEcho'} key */
+    const m = (name, key) => median((rounds.get(name) ?? []).map((r) => r[key] ?? NaN));
     /** @param {number} v */
     const signed = (v) => `${v >= 0 ? '+' : ''}${fmt(v)}`;
     /** @param {string} client @param {string} serveName */
@@ -291,6 +305,8 @@ export async function main() {
       row('SDK', 'SDK serve'),
       row('lean', 'lean serve'),
       ...(baseUrl ? [row('SDK', 'SDK serve (base)'), row('lean', 'lean serve (base)')] : []),
+      '',
+      `CPU per echo, lean clients (user + system of the process, all its threads; medians of the per-session means): run's launcher ${fmt(m('lean run', 'cpuPerEcho'))} ms, serve ${fmt(m('lean serve', 'cpuPerEcho'))} ms${baseUrl ? `, serve (base) ${fmt(m('lean serve (base)', 'cpuPerEcho'))} ms` : ''}.`,
       '',
       `${AT_ONCE} sessions at once against one serve: ${concurrent.ok}/${AT_ONCE} initialized and echoed, all ready after ${fmt(concurrent.allReady)} ms; containers left after DELETE: ${gone ? 0 : leftovers(profile)}; serve exit on SIGTERM: ${code}; left after serve: ${left}.`,
       '',

@@ -1,6 +1,6 @@
 /**
- * serve's HTTP side: MCP Streamable HTTP (the SDK's stateful server transport on node:http)
- * bridged as raw JSON-RPC to one sandbox per session. Client messages go to the sandbox's stdin
+ * serve's HTTP side: MCP Streamable HTTP (the SDK's stateful Web-standard server transport, on
+ * node:http through ./web-http.ts) bridged as raw JSON-RPC to one sandbox per session. Client messages go to the sandbox's stdin
  * as they come; the server's messages go back with the request they relate to, so a response
  * lands on its POST's stream and server-initiated requests and notifications on the GET stream.
  *
@@ -13,16 +13,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { MAX_BATCH_SIZE } from '@modelcontextprotocol/sdk/server/requestBody.js';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import { isJSONRPCRequest, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { idKey, isId, isObject, isRequest, isResponse, type JsonRpcId, type JsonRpcMessage } from '../gate/jsonrpc.js';
 import type { AuthFailure, Principal, ServeAuth } from './auth/types.js';
-import { headerOf, holdHeaders, readJsonBody, sendJson, sendRpcError } from './http.js';
+import { headerOf, readJsonBody, sendJson, sendRpcError } from './http.js';
 import { SessionLimits, type LimitConfig } from './limits.js';
 import type { OriginPolicy } from './listen.js';
 import type { Sandbox, SandboxEnd, SandboxFactory } from './sandbox.js';
+import { HEADER_HOLD_MS, sendWebResponse, webRequestOf } from './web-http.js';
 
 export interface ServeServerOptions {
   factory: SandboxFactory;
@@ -49,7 +50,7 @@ const DEFAULT_GONE_GRACE_MS = 10_000;
 interface ServeSession {
   id: string;
   principal?: Principal;
-  transport: StreamableHTTPServerTransport;
+  transport: WebStandardStreamableHTTPServerTransport;
   sandbox: Sandbox;
   release(): void;
   /** Client requests the server has not answered yet: answered with an error if it ends first. */
@@ -163,7 +164,7 @@ export class ServeServer {
     if (!reservation.ok) return sendRpcError(res, reservation.status, -32000, reservation.message, { 'retry-after': '5' });
     const id = randomUUID();
     let session: ServeSession | undefined;
-    const transport = new StreamableHTTPServerTransport({
+    const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
       onsessioninitialized: () => {
         session = this.begin(id, transport, principal, reservation.release);
@@ -177,15 +178,14 @@ export class ServeServer {
     };
     try {
       await transport.start();
-      holdHeaders(res);
-      await transport.handleRequest(req, res, body);
+      await exchange(transport, req, res, body);
     } finally {
       // The transport refused the request (headers, protocol): no session, nothing to keep.
       if (!session) reservation.release();
     }
   }
 
-  private begin(id: string, transport: StreamableHTTPServerTransport, principal: Principal | undefined, release: () => void): ServeSession {
+  private begin(id: string, transport: WebStandardStreamableHTTPServerTransport, principal: Principal | undefined, release: () => void): ServeSession {
     let session: ServeSession | undefined;
     const sandbox = this.options.factory.open({
       session: id,
@@ -219,11 +219,13 @@ export class ServeServer {
   private async carry(session: ServeSession, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     if (req.method === 'GET') this.trackStream(session, res);
     else this.track(session, res);
-    // A GET stream's headers tell the client it is open: they go at once.
-    if (req.method === 'POST') holdHeaders(res);
     const ahead = req.method === 'POST' ? this.sendAhead(session, req, body) : [];
     try {
-      await session.transport.handleRequest(req, res, body);
+      // The gate writes to the sandbox's stdin in microtasks after send(); the transport's
+      // synchronous part (the Web request, the body's validation, the stream) would run first
+      // and hold that write back. After this turn of the loop it runs while the sandbox works.
+      if (ahead.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      await exchange(session.transport, req, res, body);
     } finally {
       // The transport refused what sendAhead foresaw it would take: its answer has nowhere to go.
       for (const key of ahead) if (session.ahead.delete(key)) session.pending.delete(key);
@@ -354,6 +356,15 @@ export class ServeServer {
       else return;
     }
   }
+}
+
+/**
+ * One request through the transport, its Response written to `res`. A GET stream's headers tell
+ * the client it is open: they go at once; a POST's wait for its answer (./web-http.ts).
+ */
+async function exchange(transport: WebStandardStreamableHTTPServerTransport, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  const response = await transport.handleRequest(webRequestOf(req), body === undefined ? undefined : { parsedBody: body });
+  await sendWebResponse(response, res, req.method === 'POST' ? HEADER_HOLD_MS : 0);
 }
 
 /** The transport's header checks on a POST after initialize: Accept, Content-Type, Mcp-Protocol-Version. */

@@ -167,6 +167,57 @@ describe('serve: requests sent to the sandbox ahead of the transport', () => {
     await client.close();
   });
 
+  test('pipelined POSTs on one connection reach the sandbox in order, each answer on its own response', async () => {
+    const w = await world();
+    const init = await post(w.url, INIT);
+    const session = init.headers.get('mcp-session-id') ?? '';
+    await init.text();
+    const messages = [
+      { jsonrpc: '2.0', id: 10, method: 'tools/call', params: { name: 'count', arguments: {} } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 11, method: 'tools/call', params: { name: 'count', arguments: {} } },
+      [
+        { jsonrpc: '2.0', id: 12, method: 'tools/call', params: { name: 'count', arguments: {} } },
+        { jsonrpc: '2.0', id: 13, method: 'tools/list' },
+      ],
+    ];
+    const { connect: tcp } = await import('node:net');
+    const socket = tcp(Number(w.url.port), '127.0.0.1');
+    const reads: string[] = [];
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => reads.push(chunk));
+    // Four requests in one write: HTTP/1.1 pipelining, the server sees them back to back.
+    socket.write(
+      messages
+        .map((m) => {
+          const body = JSON.stringify(m);
+          return `POST /mcp HTTP/1.1\r\nhost: 127.0.0.1:${w.url.port}\r\ncontent-type: application/json\r\naccept: application/json, text/event-stream\r\nmcp-session-id: ${session}\r\nmcp-protocol-version: 2025-06-18\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+        })
+        .join(''),
+    );
+    expect(await until(() => (reads.join('').match(/HTTP\/1\.1 /g) ?? []).length === 4 && reads.join('').includes('"id":13'))).toBe(true);
+    socket.destroy();
+    const sandbox = w.factory.sandboxes[0];
+    expect(sandbox?.received.map((m) => m.id ?? m.method)).toEqual([1, 10, 'notifications/initialized', 11, 12, 13]);
+    const responses = reads.join('').split(/(?=HTTP\/1\.1 )/);
+    expect(responses.map((r) => /^HTTP\/1\.1 (\d+)/.exec(r)?.[1])).toEqual(['200', '202', '200', '200']);
+    expect(responses[0]).toContain(`"text":"${session}:1"`);
+    expect(responses[0]).toContain('"id":10');
+    expect(responses[2]).toContain(`"text":"${session}:2"`);
+    expect(responses[3]).toContain(`"text":"${session}:3"`);
+    expect(responses[3]).toContain('"id":13');
+  });
+
+  test('many requests at once on one session: every answer reaches its own request', async () => {
+    const w = await world();
+    const { client, transport } = await connect(w.url);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => client.callTool({ name: 'count', arguments: {} }).then(text)));
+    expect(answers.map((a) => Number(a.split(':')[1])).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(new Set(answers).size).toBe(20);
+    expect(answers.every((a) => a.startsWith(`${transport.sessionId}:`))).toBe(true);
+    await client.close();
+  });
+
   test('a POST the transport refuses (Accept, protocol version) never reaches the sandbox', async () => {
     const w = await world();
     const { client, transport } = await connect(w.url);
