@@ -94,6 +94,17 @@ function reaperRss(tmp) {
   }
 }
 
+/** CPU time (ms, user + system) the broker used so far. @param {string} tmp */
+function reaperCpu(tmp) {
+  try {
+    const pid = readFileSync(path.join(tmp, `mcp-sandbox-${process.getuid?.() ?? 0}-broker.pid`), 'utf8').trim();
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** spawn → exit (ms) of a command. @param {string} command @param {string[]} args @param {NodeJS.ProcessEnv} env @returns {Promise<number>} */
 function spawnExit(command, args, env) {
   return new Promise((resolve, reject) => {
@@ -312,14 +323,17 @@ async function main() {
     let allAnswered = () => undefined;
     /** @type {number | undefined} */
     let brokerRss;
-    // The broker's RSS with all sessions open (before their echoes).
-    const barrier = { all: new Promise((resolve) => (allAnswered = () => resolve(undefined))), answered: () => { if (++answered === AT_ONCE) { brokerRss = LAUNCHER === 'shim' ? reaperRss(tmp) : undefined; allAnswered(); } } };
+    /** @type {number | undefined} */
+    let brokerCpu;
+    const cpuBefore = LAUNCHER === 'shim' ? reaperCpu(tmp) : undefined;
+    // The broker's RSS with all sessions open (before their echoes), and its CPU time until then.
+    const barrier = { all: new Promise((resolve) => (allAnswered = () => resolve(undefined))), answered: () => { if (++answered === AT_ONCE) { brokerRss = LAUNCHER === 'shim' ? reaperRss(tmp) : undefined; const after = reaperCpu(tmp); brokerCpu = after !== undefined && cpuBefore !== undefined ? after - cpuBefore : undefined; allAnswered(); } } };
     const many = await Promise.all(Array.from({ length: AT_ONCE }, () => session(client(['-v', manyFile]).command, client(['-v', manyFile]).args, env, barrier)));
     load.push(loadavg()[0]);
     log(`each: ${many.map((r) => fmt(r.initialize)).join(', ')} ms`);
     const refilled = await refillOf('bench-warm-many', AT_ONCE);
     const shim = LAUNCHER === 'shim' && SHIM_PAIRS > 0 ? await shimCost(dir, coldFile, env) : undefined;
-    const section = report(results, many, memory, { floor, load, refilled, brokerRss, idleRss, shim });
+    const section = report(results, many, memory, { floor, load, refilled, brokerRss, brokerCpu, idleRss, shim });
     process.stdout.write(`${section}\n`);
   } finally {
     for (const file of [warmFile, manyFile]) spawnSync(process.execPath, [BIN, 'warm', '--stop', file], { env, stdio: 'ignore' });
@@ -331,7 +345,7 @@ async function main() {
  * @param {Record<string, Array<{ initialize: number, echoP50: number, mb: number, claimed: boolean }>>} results
  * @param {Array<{ initialize: number, claimed: boolean }>} many
  * @param {{ cgroup: number, rss: Record<string, number> } | undefined} memory
- * @param {{ floor: number[], load: number[], refilled: { ms: number, most: number }, brokerRss?: number, idleRss?: number, shim?: { direct: number, absent: number, cold: number, pairs: number } }} extra
+ * @param {{ floor: number[], load: number[], refilled: { ms: number, most: number }, brokerRss?: number, brokerCpu?: number, idleRss?: number, shim?: { direct: number, absent: number, cold: number, pairs: number } }} extra
  */
 function report(results, many, memory, extra) {
   const MB = 1024 * 1024;
@@ -361,7 +375,7 @@ function report(results, many, memory, extra) {
     `- the pool was back to ${AT_ONCE} idle members ${fmt(extra.refilled.ms)} ms after the last session ended (most seen meanwhile: ${extra.refilled.most})`,
   ];
   lines.splice(2, 0, `Client launcher for warm and at-once runs: ${LAUNCHER === 'shim' ? 'the native shim (dist/native/mcp-sandbox; the session carried by the pool reaper\'s broker)' : 'node bin/mcp-sandbox.js'}; cold runs: node bin/mcp-sandbox.js.`, '');
-  if (extra.brokerRss !== undefined) lines.push(`- the broker (pool reaper) RSS: ${extra.idleRss === undefined ? '?' : (extra.idleRss / MB).toFixed(1)} MB idle before its first session, ${(extra.brokerRss / MB).toFixed(1)} MB with ${AT_ONCE} sessions open`);
+  if (extra.brokerRss !== undefined) lines.push(`- the broker (pool reaper) RSS: ${extra.idleRss === undefined ? '?' : (extra.idleRss / MB).toFixed(1)} MB idle before its first session, ${(extra.brokerRss / MB).toFixed(1)} MB with ${AT_ONCE} sessions open; its CPU time from the spawns to the last answer: ${extra.brokerCpu === undefined ? '?' : fmt(extra.brokerCpu)} ms`);
   if (extra.shim) lines.push(`- the shim's cold path, paired over ${extra.shim.pairs} runs (a copy that execs /bin/true, spawn → exit, minus /bin/true alone: ${fmt(extra.shim.direct)} ms): no broker socket +${extra.shim.absent.toFixed(2)} ms; broker answering "cold" (no pool for the profile) +${extra.shim.cold.toFixed(1)} ms (20 runs)`);
   if (memory) {
     const rss = Object.entries(memory.rss).map(([name, bytes]) => `${name} ${(bytes / MB).toFixed(1)} MB`).join(', ');
