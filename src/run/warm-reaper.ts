@@ -24,7 +24,7 @@ import { guardSocketPath, listenGuard, type GuardServer } from './warm-guard.js'
 import { brokerLockFile, brokerSocketPath, bundleRun, listenBroker, type BrokerServer } from './warm-broker.js';
 import { REAPER_FLAG, releaseAllLocks, releaseLock, takeLock, WAKE_SIGNAL } from './warm-lock.js';
 import { refill, type RefillOptions, type RefillOrder } from './warm-refill.js';
-import { decodeOrder, encodeOrder, spawnChild, watchdogScript, WATCHDOG_NODE_FLAGS } from './watchdog.js';
+import { decodeOrder, encodeOrder, spawnChild, watchdogScript } from './watchdog.js';
 
 export interface ReaperOrder {
   endpoint: EngineEndpoint;
@@ -51,7 +51,9 @@ export function spawnReaper(order: ReaperOrder, debug: (message: string) => void
   try {
     // Only the temp directory of the environment: the reaper's locks and sockets (the broker's
     // too, which the shim finds through its own TMPDIR) are where this launcher looks for them.
-    const child = spawnChild(process.execPath, [...reaperNodeFlags(order), script, REAPER_FLAG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: { TMPDIR: tmpdir() } });
+    // Not the watchdog's small heap: whichever reaper holds the lock is the broker and carries
+    // sessions (the gate, 1 MB messages); the limit reserves nothing.
+    const child = spawnChild(process.execPath, [script, REAPER_FLAG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: { TMPDIR: tmpdir() } });
     child.on('error', (error) => debug(`pool reaper failed: ${error.message}`));
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(`${encodeOrder(order as never)}\n`);
@@ -84,14 +86,6 @@ function lowerPriority(pid: number | undefined): void {
 }
 
 const REAPER_NICE = 10;
-
-/**
- * The watchdog's small heap is enough for sweeping; a reaper that may become the broker carries
- * sessions (the gate, 1 MB messages), so it gets node's default old space.
- */
-function reaperNodeFlags(order: ReaperOrder): string[] {
-  return order.refill || order.fill.length > 0 ? WATCHDOG_NODE_FLAGS : [];
-}
 
 /** The reaper process: its order from stdin, then reap(). */
 export function reaperMain(stdin: NodeJS.ReadableStream = process.stdin): void {
@@ -137,9 +131,6 @@ export interface ReapOptions {
   guardEngine?: () => EngineClient;
   /** enforce's recheck delay (tests shorten it). */
   guardRecheckMs?: number;
-  /** false: no warm-start broker (unit tests); brokerRun replaces the bundled launcher. */
-  broker?: false;
-  brokerRun?: () => Promise<import('./warm-broker.js').BrokerRun>;
 }
 
 /** Fills, then (holding the lock) sweeps until no idle member is left. Never throws. */
@@ -151,7 +142,7 @@ export async function reap(order: ReaperOrder, engine: EngineClient, options: Re
   const maxSleepMs = options.maxSleepMs ?? 60_000;
   while (takeLock(order.lockFile)) {
     const guard = await guardClaims(order, options);
-    const broker = await serveBroker(order, options);
+    const broker = await serveBroker(order);
     try {
       for (;;) {
         const next = await sweep(engine, now()).catch(() => 0);
@@ -182,8 +173,7 @@ async function guardClaims(order: ReaperOrder, options: ReapOptions): Promise<Gu
 }
 
 /** The warm-start broker, if this reaper is the user's one (its lock); undefined otherwise (shims then start node). */
-async function serveBroker(order: ReaperOrder, options: ReapOptions): Promise<(BrokerServer & { close(): void }) | undefined> {
-  if (options.broker === false) return undefined;
+async function serveBroker(order: ReaperOrder): Promise<(BrokerServer & { close(): void }) | undefined> {
   // Beside the reaper's lock: the temp directory of whoever started it, which is the shim's too.
   const socketPath = brokerSocketPath(path.dirname(order.lockFile));
   if (socketPath === undefined) return undefined;
@@ -191,7 +181,7 @@ async function serveBroker(order: ReaperOrder, options: ReapOptions): Promise<(B
   if (!takeLock(lockFile)) return undefined;
   const server = await listenBroker(socketPath, {
     endpoint: describeEndpoint(order.endpoint),
-    load: options.brokerRun ?? bundleRun(),
+    load: bundleRun(),
     onIdle: () => wake?.(),
   }).catch(() => undefined);
   if (!server) {
