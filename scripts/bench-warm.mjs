@@ -8,9 +8,12 @@
 // (what any node launcher costs on this machine); their echoes wait until all ten have answered; then the memory an idle pooled sandbox costs.
 // Prints a markdown section on stdout. Environment: BENCH_WARM_PAIRS (default 7; 0 runs only the
 // launchers at once), BENCH_IMAGE (default mcp-sandbox-test/node:local), BENCH_WARM_AT_ONCE
-// (default 10).
+// (default 10), BENCH_WARM_LAUNCHER (`shim`, the default when the build made dist/native/mcp-sandbox:
+// what a client's entry starts; `node`: node on bin/mcp-sandbox.js, as before the shim),
+// BENCH_WARM_SHIM_PAIRS (default 200: the shim's cold-path cost, paired, see shimCost).
+// Everything runs with a private TMPDIR: the bench's pool reaper and broker are its own.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +26,11 @@ const BIN = path.join(ROOT, 'bin', 'mcp-sandbox.js');
 const PAIRS = Number(process.env.BENCH_WARM_PAIRS ?? 7);
 const AT_ONCE = Number(process.env.BENCH_WARM_AT_ONCE ?? 10);
 const IMAGE = process.env.BENCH_IMAGE ?? 'mcp-sandbox-test/node:local';
+const SHIM = path.join(ROOT, 'dist', 'native', 'mcp-sandbox');
+const LAUNCHER = process.env.BENCH_WARM_LAUNCHER ?? (existsSync(SHIM) ? 'shim' : 'node');
+const SHIM_PAIRS = Number(process.env.BENCH_WARM_SHIM_PAIRS ?? 200);
+/** What a client's entry starts for `run` (src/clients/launcher.ts). @param {string[]} args */
+const client = (args) => (LAUNCHER === 'shim' ? { command: SHIM, args: ['run', ...args] } : { command: process.execPath, args: [BIN, 'run', ...args] });
 const ENTRY = '/app/node_modules/@modelcontextprotocol/server-everything/dist/index.js';
 /** @param {string} line */
 const log = (line) => process.stderr.write(`bench-warm: ${line}\n`);
@@ -73,6 +81,61 @@ async function session(command, args, env, barrier) {
   } finally {
     await client.close().catch(() => undefined);
   }
+}
+
+/** VmRSS (bytes) of the broker (the pool reaper holding the broker lock in `tmp`). @param {string} tmp */
+function reaperRss(tmp) {
+  try {
+    const pid = readFileSync(path.join(tmp, `mcp-sandbox-${process.getuid?.() ?? 0}-broker.pid`), 'utf8').trim();
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (ms, user + system) the broker used so far. @param {string} tmp */
+function reaperCpu(tmp) {
+  try {
+    const pid = readFileSync(path.join(tmp, `mcp-sandbox-${process.getuid?.() ?? 0}-broker.pid`), 'utf8').trim();
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** spawn → exit (ms) of a command. @param {string} command @param {string[]} args @param {NodeJS.ProcessEnv} env @returns {Promise<number>} */
+function spawnExit(command, args, env) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(command, args, { env, stdio: ['pipe', 'ignore', 'ignore'] });
+    child.on('error', reject);
+    child.on('exit', () => resolve(performance.now() - t0));
+  });
+}
+
+/**
+ * What the shim adds to a cold start, paired: a copy of the shim built to exec /bin/true instead
+ * of node, so only the shim's own work is timed (spawn → exit) against /bin/true alone: with no
+ * broker socket (connect refused: the shim's check and exec), and with the broker answering
+ * "cold" for a profile without a pool (its decision: profile prepared, pool listed).
+ * @param {string} dir @param {string} coldFile @param {NodeJS.ProcessEnv} env
+ */
+async function shimCost(dir, coldFile, env) {
+  const shim = path.join(dir, 'shim-true');
+  execFileSync(process.env.CC || 'cc', ['-O2', '-o', shim, path.join(ROOT, 'src', 'run', 'warm-shim.c'), '-DMCP_SANDBOX_NODE="/bin/true"']);
+  const none = path.join(dir, 'no-broker');
+  mkdirSync(none, { mode: 0o700 });
+  /** @type {Record<string, number[]>} */
+  const t = { direct: [], absent: [], cold: [] };
+  for (let i = 0; i < SHIM_PAIRS; i += 1) {
+    t.direct?.push(await spawnExit('/bin/true', ['run', coldFile], env));
+    t.absent?.push(await spawnExit(shim, ['run', coldFile], { ...env, TMPDIR: none }));
+    if (i < 20) t.cold?.push(await spawnExit(shim, ['run', coldFile], env));
+  }
+  const diff = (/** @type {number[]} */ a) => median(a.map((v, i) => v - (t.direct?.[i] ?? NaN)));
+  return { direct: median(t.direct ?? []), absent: diff(t.absent ?? []), cold: diff(t.cold ?? []), pairs: SHIM_PAIRS };
 }
 
 /** @param {string} profile @returns {Array<{ id: string, name: string, age: string }>} */
@@ -209,7 +272,9 @@ function runscRss(id) {
 
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcp-sandbox-bench-warm-'));
-  const env = { ...process.env, MCP_SANDBOX_CONFIG: path.join(dir, 'no-config.yaml'), XDG_CONFIG_HOME: path.join(dir, 'config'), XDG_CACHE_HOME: path.join(dir, 'cache') };
+  const tmp = path.join(dir, 'tmp');
+  mkdirSync(tmp, { mode: 0o700 });
+  const env = { ...process.env, MCP_SANDBOX_CONFIG: path.join(dir, 'no-config.yaml'), XDG_CONFIG_HOME: path.join(dir, 'config'), XDG_CACHE_HOME: path.join(dir, 'cache'), TMPDIR: tmp };
   const warmFile = path.join(dir, 'bench-warm-pool.yaml');
   const coldFile = path.join(dir, 'bench-warm-cold.yaml');
   const manyFile = path.join(dir, 'bench-warm-many.yaml');
@@ -221,7 +286,7 @@ async function main() {
   const variants = {
     raw: { command: argv[0], args: argv.slice(1) },
     cold: { command: process.execPath, args: [BIN, 'run', '-v', coldFile] },
-    warm: { command: process.execPath, args: [BIN, 'run', '-v', warmFile] },
+    warm: client(['-v', warmFile]),
   };
   /** @type {Record<string, Array<{ initialize: number, echoP50: number, mb: number, claimed: boolean }>>} */
   const results = { raw: [], cold: [], warm: [] };
@@ -232,8 +297,11 @@ async function main() {
     // The profile cache of the many profile is filled here, as a first run would.
     execFileSync(process.execPath, [BIN, 'run', '--dry-run', manyFile], { env, stdio: 'ignore' });
     const names = ['raw', 'cold', 'warm'];
+    /** @type {number | undefined} */
+    let idleRss;
     for (let i = 0; i < PAIRS; i += 1) {
       await ready(warmFile, 'bench-warm-pool', 1, env);
+      idleRss ??= reaperRss(tmp);
       const order = [...names.slice(i % 3), ...names.slice(0, i % 3)];
       for (const which of order) {
         await settle();
@@ -253,12 +321,19 @@ async function main() {
     let answered = 0;
     /** @type {() => void} */
     let allAnswered = () => undefined;
-    const barrier = { all: new Promise((resolve) => (allAnswered = () => resolve(undefined))), answered: () => ++answered === AT_ONCE && allAnswered() };
-    const many = await Promise.all(Array.from({ length: AT_ONCE }, () => session(process.execPath, [BIN, 'run', '-v', manyFile], env, barrier)));
+    /** @type {number | undefined} */
+    let brokerRss;
+    /** @type {number | undefined} */
+    let brokerCpu;
+    const cpuBefore = LAUNCHER === 'shim' ? reaperCpu(tmp) : undefined;
+    // The broker's RSS with all sessions open (before their echoes), and its CPU time until then.
+    const barrier = { all: new Promise((resolve) => (allAnswered = () => resolve(undefined))), answered: () => { if (++answered === AT_ONCE) { brokerRss = LAUNCHER === 'shim' ? reaperRss(tmp) : undefined; const after = reaperCpu(tmp); brokerCpu = after !== undefined && cpuBefore !== undefined ? after - cpuBefore : undefined; allAnswered(); } } };
+    const many = await Promise.all(Array.from({ length: AT_ONCE }, () => session(client(['-v', manyFile]).command, client(['-v', manyFile]).args, env, barrier)));
     load.push(loadavg()[0]);
     log(`each: ${many.map((r) => fmt(r.initialize)).join(', ')} ms`);
     const refilled = await refillOf('bench-warm-many', AT_ONCE);
-    const section = report(results, many, memory, { floor, load, refilled });
+    const shim = LAUNCHER === 'shim' && SHIM_PAIRS > 0 ? await shimCost(dir, coldFile, env) : undefined;
+    const section = report(results, many, memory, { floor, load, refilled, brokerRss, brokerCpu, idleRss, shim });
     process.stdout.write(`${section}\n`);
   } finally {
     for (const file of [warmFile, manyFile]) spawnSync(process.execPath, [BIN, 'warm', '--stop', file], { env, stdio: 'ignore' });
@@ -270,7 +345,7 @@ async function main() {
  * @param {Record<string, Array<{ initialize: number, echoP50: number, mb: number, claimed: boolean }>>} results
  * @param {Array<{ initialize: number, claimed: boolean }>} many
  * @param {{ cgroup: number, rss: Record<string, number> } | undefined} memory
- * @param {{ floor: number[], load: number[], refilled: { ms: number, most: number } }} extra
+ * @param {{ floor: number[], load: number[], refilled: { ms: number, most: number }, brokerRss?: number, brokerCpu?: number, idleRss?: number, shim?: { direct: number, absent: number, cold: number, pairs: number } }} extra
  */
 function report(results, many, memory, extra) {
   const MB = 1024 * 1024;
@@ -299,6 +374,9 @@ function report(results, many, memory, extra) {
     `- the floor in the same run: ${AT_ONCE} bare \`node -e\` started at once wrote their first byte after median ${fmt(median(extra.floor))} ms, max ${fmt(Math.max(...extra.floor))} ms`,
     `- the pool was back to ${AT_ONCE} idle members ${fmt(extra.refilled.ms)} ms after the last session ended (most seen meanwhile: ${extra.refilled.most})`,
   ];
+  lines.splice(2, 0, `Client launcher for warm and at-once runs: ${LAUNCHER === 'shim' ? 'the native shim (dist/native/mcp-sandbox; the session carried by the pool reaper\'s broker)' : 'node bin/mcp-sandbox.js'}; cold runs: node bin/mcp-sandbox.js.`, '');
+  if (extra.brokerRss !== undefined) lines.push(`- the broker (pool reaper) RSS: ${extra.idleRss === undefined ? '?' : (extra.idleRss / MB).toFixed(1)} MB idle before its first session, ${(extra.brokerRss / MB).toFixed(1)} MB with ${AT_ONCE} sessions open; its CPU time from the spawns to the last answer: ${extra.brokerCpu === undefined ? '?' : fmt(extra.brokerCpu)} ms`);
+  if (extra.shim) lines.push(`- the shim's cold path, paired over ${extra.shim.pairs} runs (a copy that execs /bin/true, spawn → exit, minus /bin/true alone: ${fmt(extra.shim.direct)} ms): no broker socket +${extra.shim.absent.toFixed(2)} ms; broker answering "cold" (no pool for the profile) +${extra.shim.cold.toFixed(1)} ms (20 runs)`);
   if (memory) {
     const rss = Object.entries(memory.rss).map(([name, bytes]) => `${name} ${(bytes / MB).toFixed(1)} MB`).join(', ');
     lines.push(`- idle pooled sandbox (server-everything, settled): container cgroup ${(memory.cgroup / MB).toFixed(1)} MB (as \`docker stats\` counts it: the sentry and the guest's memory); RSS of its host processes: ${rss}`);

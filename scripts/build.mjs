@@ -13,7 +13,8 @@
 // calling `new Ajv(...).compile(schema)`; in the bundle its `ajv` import resolves to a module
 // whose compile() returns the function generated below with the same options. Tests (ts-jest)
 // run the real ajv on the sources, and the CLI tests on the bundle check the same error lines.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -175,4 +176,21 @@ const outputs = new Set([cli, runCjs, runLoader, ...runVendor, watchdog].flatMap
 for (const name of readdirSync(path.join(ROOT, 'dist'))) {
   const file = path.join(ROOT, 'dist', name);
   if (/\.c?js(\.map)?$/.test(name) && !outputs.has(file)) rmSync(file, { force: true });
+}
+
+// The native shim a client starts for `run` (src/run/warm-shim.c, docs/run.md "warm start"): it
+// hands a warm session to the pool reaper's broker so no node process starts, and execs node on
+// bin/mcp-sandbox.js otherwise. Built only where a C compiler is (CC, else cc); without one the
+// clients' entries keep starting node (src/clients/launcher.ts looks for the file). The node it
+// execs is the one running this build, by absolute path (clients start servers with a minimal
+// PATH), with `node` on PATH as the fallback when that one is gone.
+const SHIM = path.join(ROOT, 'dist', 'native', 'mcp-sandbox');
+const cc = process.env.CC || 'cc';
+if (spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0) {
+  mkdirSync(path.dirname(SHIM), { recursive: true });
+  const compiled = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-o', SHIM, path.join(ROOT, 'src', 'run', 'warm-shim.c'), `-DMCP_SANDBOX_NODE=${JSON.stringify(process.execPath)}`], { stdio: 'inherit' });
+  if (compiled.status !== 0) throw new Error(`scripts/build.mjs: ${cc} could not build the native shim (src/run/warm-shim.c)`);
+} else {
+  rmSync(SHIM, { force: true });
+  process.stderr.write(`build: no C compiler (${cc}): no native shim, clients start node for \`run\`\n`);
 }

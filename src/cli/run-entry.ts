@@ -6,7 +6,9 @@
  * flags, a missing profile, arguments without `--`) goes to the full CLI, whose `run` command
  * calls the same launch(), so behaviour and messages stay those of the full CLI.
  */
+import { homedir } from 'node:os';
 import { launch } from '../run/launch.js';
+import type { BrokerRequest } from '../run/warm-broker.js';
 import { reportError } from './report.js';
 
 export interface RunArgv {
@@ -48,5 +50,37 @@ export async function runMain(args: readonly string[]): Promise<number | undefin
     return await launch(parsed.profile, { extraArgs: parsed.extraArgs, dryRun: parsed.dryRun, verbose: parsed.verbose });
   } catch (error) {
     return reportError(error, parsed.debug);
+  }
+}
+
+/**
+ * `run` for the warm-start broker (src/run/warm-broker.ts): the same launch() with the shim's
+ * io, cwd and environment, for a claimed pool member only. Undefined means "cold": the shim
+ * execs the node launcher, which then decides and reports everything itself (so a refusal's
+ * message is exactly the launcher's). Only the plain forms are carried (no --dry-run), and only
+ * for a client whose home is the broker's (paths under ~ would otherwise resolve elsewhere).
+ */
+export async function brokerMain(request: BrokerRequest): Promise<number | undefined> {
+  const parsed = request.args[0] === 'run' ? parseRunArgv(request.args.slice(1)) : undefined;
+  if (!parsed || parsed.dryRun) return undefined;
+  if (request.env.HOME !== undefined && request.env.HOME !== homedir()) return undefined;
+  let accepted = false;
+  try {
+    return await launch(parsed.profile, {
+      extraArgs: parsed.extraArgs,
+      verbose: parsed.verbose,
+      env: request.env,
+      io: request.io,
+      cwd: request.cwd,
+      brokered: {
+        endpoint: request.endpoint,
+        accept: () => {
+          accepted = true;
+          request.accept();
+        },
+      },
+    });
+  } catch (error) {
+    return accepted ? reportError(error, parsed.debug, request.io.stderr) : undefined;
   }
 }

@@ -26,11 +26,13 @@ import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { cacheKey, ownerOnlyDir, readOwnerOnly, tighten } from '../profile/cache-trust.js';
-import type { runMain } from './run-entry.js';
+import type { brokerMain, runMain } from './run-entry.js';
 
 /** What dist/run.cjs exports. */
 export interface RunBundle {
   runMain: typeof runMain;
+  /** The warm-start broker's `run` (src/run/warm-broker.ts). */
+  brokerMain: typeof brokerMain;
 }
 
 export interface LoadOptions {

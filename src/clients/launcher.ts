@@ -3,8 +3,13 @@
  * minimal environment and an unknown working directory: PATH may not contain `node` (nvm,
  * volta, asdf) nor `mcp-sandbox`, so the entry names the node executable and the launcher
  * script by absolute path instead of relying on the `#!/usr/bin/env node` shebang.
+ *
+ * Where the build made the native shim (dist/native/mcp-sandbox, src/run/warm-shim.c), that is
+ * the entry's command: a warm start then starts no node process (docs/run.md, warm start); it
+ * execs the same node launcher for everything it does not carry. MCP_SANDBOX_LAUNCHER=node
+ * writes node entries all the same (and keeps the unit tests' expected entries fixed).
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SandboxError } from '../errors.js';
@@ -23,6 +28,8 @@ export interface LauncherContext {
   execPath?: string;
   /** Where this module lives, as a fallback for finding the package root. */
   moduleUrl?: string;
+  /** The environment (MCP_SANDBOX_LAUNCHER=node: never the native shim). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** `npx -y mcp-sandbox`: needs npx (and network on first use) on the client's PATH. */
@@ -30,6 +37,7 @@ export const NPX_LAUNCHER: Launcher = { command: 'npx', args: ['-y', 'mcp-sandbo
 
 const PACKAGE_NAME = 'mcp-sandbox';
 const BIN = path.join('bin', 'mcp-sandbox.js');
+const SHIM = path.join('dist', 'native', 'mcp-sandbox');
 
 /**
  * `node <package>/bin/mcp-sandbox.js`, both absolute. The node path is `process.execPath` as
@@ -44,7 +52,19 @@ export function resolveLauncher(ctx: LauncherContext = {}): Launcher {
       hint: 'install mcp-sandbox (npm install -g mcp-sandbox) or pass --npx',
     });
   }
-  return { command: execPath, args: [bin] };
+  const shim = (ctx.env ?? process.env).MCP_SANDBOX_LAUNCHER === 'node' ? undefined : nativeShim(path.dirname(path.dirname(bin)));
+  return shim ? { command: shim, args: [] } : { command: execPath, args: [bin] };
+}
+
+/** The package's native shim when the build made one and it can be run. */
+function nativeShim(root: string): string | undefined {
+  const file = path.join(root, SHIM);
+  try {
+    accessSync(file, constants.X_OK);
+    return file;
+  } catch {
+    return undefined;
+  }
 }
 
 function findBin(argv1: string | undefined, moduleUrl: string): string | undefined {

@@ -29,7 +29,7 @@ import type { RunEgress } from './egress-session.js';
 import type { MessageStage } from './stage.js';
 import { loadUserConfig, mapRuntime, type UserConfig } from './user-config.js';
 import { watchdog, type Watchdog } from './watchdog.js';
-import { warmLaunch } from './warm-launch.js';
+import { ColdStart, warmLaunch } from './warm-launch.js';
 
 export interface LaunchOptions {
   extraArgs?: string[];
@@ -45,6 +45,14 @@ export interface LaunchOptions {
   prepared?: PreparedLaunch;
   /** `serve` with OAuth: who the session speaks for, on every audit record. */
   principal?: AuditPrincipal;
+  /** Where a relative profile argument is resolved (default: this process's cwd). */
+  cwd?: string;
+  /**
+   * The warm-start broker (./warm-broker.ts): only a claimed session runs, accept() is called
+   * once the member is claimed; anything else throws ColdStart before the client sees a byte.
+   * The broker process guards the session itself (no watchdog, no guard connection).
+   */
+  brokered?: { accept(): void; endpoint: string };
 }
 
 /** A profile argument resolved and prepared: the file and its spec, lint verdict enforced. */
@@ -104,6 +112,7 @@ export interface PrepareOptions {
   env: NodeJS.ProcessEnv;
   extraArgs: string[];
   debug?: (message: string) => void;
+  cwd?: string;
 }
 
 /** prepareForRun that also says which file it prepared: `serve` prepares once for every session. */
@@ -114,7 +123,7 @@ export async function prepareLaunch(profileArg: string, options: PrepareOptions)
 
 /** The profile file a `run` argument names, said with --verbose (and what it shadowed). */
 function resolveForRun(profileArg: string, options: PrepareOptions): string {
-  const resolved = resolveProfile(profileArg, options.env);
+  const resolved = resolveProfile(profileArg, options.env, options.cwd);
   options.debug?.(describeResolution(profileArg, resolved));
   return resolved.file;
 }
@@ -149,7 +158,7 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
     io.stderr.write(`${PREFIX}${message}\n`);
   };
 
-  const prepare = { env, extraArgs: options.extraArgs ?? [], debug };
+  const prepare = { env, extraArgs: options.extraArgs ?? [], debug, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) };
   const profileFile = options.prepared?.profileFile ?? resolveForRun(profileArg, prepare);
   const spec = options.prepared?.spec ?? (await prepareProfileFile(profileFile, prepare));
   const config = await loadUserConfig(env);
@@ -157,6 +166,11 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
   if (runtime !== spec.runtime) debug(`runtime ${spec.runtime} (network ${spec.network}) mapped to ${runtime} by ${config.file}`);
   const endpoint = options.engine?.endpoint ?? resolveEndpoint({ env });
   const context: RunContext = { spec, profileFile, runtime, config, endpoint, env, io, debug, warn };
+  if (options.brokered) {
+    // A pooled sandbox has no egress set of its own; another engine has another pool.
+    if (spec.network === 'allow') throw new ColdStart('an allowlisted profile');
+    if (describeEndpoint(endpoint) !== options.brokered.endpoint) throw new ColdStart('another engine');
+  }
   if (options.dryRun) return dryRun(context, options.engine ?? connectEngine(env, endpoint), !options.engine);
 
   const secretValues = resolveSecrets(spec.secrets, { env });
@@ -177,7 +191,8 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
     const gate = options.stage ? undefined : gateFor(context, engine, secretValues, await gateModule, options.principal);
     gateRef.gate = gate;
     const stage = options.stage ?? gate?.stage;
-    return await runProfile(context, engine, secretValues, { ...(stage ? { stage } : {}), ...(gate ? { gate } : {}), guard: !options.engine, session, ...(egress ? { egress } : {}) });
+    const guard = !options.engine && !options.brokered;
+    return await runProfile(context, engine, secretValues, { ...(stage ? { stage } : {}), ...(gate ? { gate } : {}), guard, refill: guard || options.brokered !== undefined, session, ...(egress ? { egress } : {}), ...(options.brokered ? { brokered: options.brokered } : {}) });
   } finally {
     // Also when the check or the gate refused the session before it began (a second stop is a no-op).
     await egress?.then((set) => set.stop(), () => undefined);
@@ -252,13 +267,20 @@ function checkMountSources(spec: SandboxSpec, endpoint: EngineEndpoint): void {
  * a server that never answers gets it 3 s after start; a shutdown signal arms it at once. A
  * claimed session needs no watchdog: the pool reaper guards it (./warm-guard.ts).
  */
-async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; gate?: GateSession; guard: boolean; session: string; egress?: Promise<RunEgress> }): Promise<number> {
+async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; gate?: GateSession; guard: boolean; refill: boolean; session: string; egress?: Promise<RunEgress>; brokered?: { accept(): void } }): Promise<number> {
   const { spec, io, debug } = context;
   const { session } = extra;
   const egress = await extra.egress;
   const body = launchBody(spec, context.runtime, secretValues, egress ? session : undefined);
   // A pooled sandbox has no egress set of its own: an allowlisted profile always starts cold.
-  const warm = egress ? undefined : await warmLaunch({ engine, spec, body, secretValues, env: context.env, refill: extra.guard, debug });
+  const warm = egress ? undefined : await warmLaunch({ engine, spec, body, secretValues, env: context.env, refill: extra.refill, debug, ...(extra.brokered ? { pooled: true } : {}) });
+  if (extra.brokered) {
+    if (!warm?.claimed) {
+      await extra.stage?.close().catch(() => undefined);
+      throw new ColdStart('nothing to claim');
+    }
+    extra.brokered.accept();
+  }
   const name = warm?.claimed?.name ?? `mcp-sandbox-${session}`;
   const order = { endpoint: context.endpoint, container: name, stopTimeout: 1, ...(egress ? { egressSession: session } : {}) };
   // A claimed session is guarded by the pool reaper from here on, with no spawn (./warm-guard.ts).

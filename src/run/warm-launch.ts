@@ -15,6 +15,17 @@ import { refillLockFile } from './warm-refill.js';
 import { guardSocketPath, reaperGuard } from './warm-guard.js';
 import type { Watchdog, WatchdogOrder } from './watchdog.js';
 
+/**
+ * A brokered launch (./warm-broker.ts) that found nothing to claim, or anything it does not
+ * carry: the shim then starts the node launcher, which does the whole start itself.
+ */
+export class ColdStart extends Error {
+  constructor(reason: string) {
+    super(`cold start: ${reason}`);
+    this.name = 'ColdStart';
+  }
+}
+
 export interface WarmLaunch {
   claimed?: ClaimedSandbox;
   /** Has the claimed member replaced (by the pool's refiller); a no-op after a cold start and when called again. */
@@ -24,12 +35,13 @@ export interface WarmLaunch {
 }
 
 /** Tries to claim a pool member for this launch; any failure means a cold start, never an error. */
-export async function warmLaunch(input: { engine: EngineClient; spec: SandboxSpec; body: CreateBody; secretValues: Record<string, string>; env: NodeJS.ProcessEnv; refill: boolean; debug(message: string): void }): Promise<WarmLaunch> {
+export async function warmLaunch(input: { engine: EngineClient; spec: SandboxSpec; body: CreateBody; secretValues: Record<string, string>; env: NodeJS.ProcessEnv; refill: boolean; pooled?: boolean; debug(message: string): void }): Promise<WarmLaunch> {
   const { engine, spec, debug } = input;
   let claimed: ClaimedSandbox | undefined;
   // A pool lives only while its reaper runs (warm-reaper.ts): without the reaper's lock file
   // there is nothing to claim, and the cold start asks the engine nothing extra.
-  const pooled = existsSync(reaperLockFile(engine.endpoint));
+  // (The broker is that reaper: it knows.)
+  const pooled = input.pooled ?? existsSync(reaperLockFile(engine.endpoint));
   if (!pooled) debug('no warm pool (no pool reaper running): cold start');
   else try {
     claimed = await claimWarm({ engine, body: input.body, secretNames: spec.secrets, secretValues: input.secretValues, env: input.env, profile: spec.name, debug });

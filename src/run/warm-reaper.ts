@@ -8,7 +8,8 @@
  * their own work, waking the holder (SIGUSR2) so it sweeps at once and sees their members. The
  * same process performs fills and refills (`fill`, `refill`: ./warm-refill.ts) first, so they
  * survive the launcher's exit. While it holds the lock it also guards claimed sessions
- * (./warm-guard.ts) and does not exit while one is open.
+ * (./warm-guard.ts) and does not exit while one is open; and (one per user) it is the warm-start
+ * broker that carries the native shim's sessions (./warm-broker.ts), staying while one is open.
  */
 import { createHash } from 'node:crypto';
 import { setPriority, tmpdir } from 'node:os';
@@ -20,9 +21,10 @@ import { LABELS } from '../labels.js';
 import { poolState } from '../sandboxes/pool.js';
 import { fillPool, type FillOrder } from './warm.js';
 import { guardSocketPath, listenGuard, type GuardServer } from './warm-guard.js';
+import { brokerLockFile, brokerSocketPath, bundleRun, listenBroker, type BrokerServer } from './warm-broker.js';
 import { REAPER_FLAG, releaseAllLocks, releaseLock, takeLock, WAKE_SIGNAL } from './warm-lock.js';
 import { refill, type RefillOptions, type RefillOrder } from './warm-refill.js';
-import { decodeOrder, encodeOrder, spawnChild, watchdogScript, WATCHDOG_NODE_FLAGS } from './watchdog.js';
+import { decodeOrder, encodeOrder, spawnChild, watchdogScript } from './watchdog.js';
 
 export interface ReaperOrder {
   endpoint: EngineEndpoint;
@@ -47,13 +49,19 @@ export function spawnReaper(order: ReaperOrder, debug: (message: string) => void
     return undefined;
   }
   try {
-    const child = spawnChild(process.execPath, [...WATCHDOG_NODE_FLAGS, script, REAPER_FLAG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: {} });
+    // Only the temp directory of the environment: the reaper's locks and sockets (the broker's
+    // too, which the shim finds through its own TMPDIR) are where this launcher looks for them.
+    // Not the watchdog's small heap: whichever reaper holds the lock is the broker and carries
+    // sessions (the gate, 1 MB messages); the limit reserves nothing.
+    const child = spawnChild(process.execPath, [script, REAPER_FLAG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: { TMPDIR: tmpdir() } });
     child.on('error', (error) => debug(`pool reaper failed: ${error.message}`));
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(`${encodeOrder(order as never)}\n`);
     child.unref();
     (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    lowerPriority(child.pid);
+    // A refiller started beside launchers must not take their CPUs; the reaper `warm` starts
+    // carries sessions as the broker, at the launchers' own priority.
+    if (order.refill || order.fill.length > 0) lowerPriority(child.pid);
     const fills = [...order.fill.map((f) => `fill ${f.count} × ${f.profile}`), ...(order.refill ? [`refill ${order.refill.fill.profile} to ${order.refill.fill.count}`] : [])];
     debug(`pool reaper ${child.pid ?? '?'} started${fills.length > 0 ? ` to ${fills.join(', ')}` : ''}`);
     return child.pid;
@@ -134,15 +142,17 @@ export async function reap(order: ReaperOrder, engine: EngineClient, options: Re
   const maxSleepMs = options.maxSleepMs ?? 60_000;
   while (takeLock(order.lockFile)) {
     const guard = await guardClaims(order, options);
+    const broker = await serveBroker(order);
     try {
       for (;;) {
         const next = await sweep(engine, now()).catch(() => 0);
-        // No idle member left, but a claimed session still guarded (or being removed): stay.
-        if (next === undefined && !guard?.active) break;
+        // No idle member left, but a claimed session still guarded (or being removed) or carried: stay.
+        if (next === undefined && !guard?.active && !broker?.active) break;
         await sleep(next === undefined ? maxSleepMs : Math.min(Math.max(next - now(), 1000), maxSleepMs));
       }
     } finally {
       guard?.close();
+      broker?.close();
       releaseLock(order.lockFile);
     }
     // A member created while this reaper decided to leave is seen here (its filler found the lock held).
@@ -160,6 +170,33 @@ async function guardClaims(order: ReaperOrder, options: ReapOptions): Promise<Gu
     onIdle: () => wake?.(),
     ...(options.guardRecheckMs === undefined ? {} : { recheckMs: options.guardRecheckMs }),
   }).catch(() => undefined);
+}
+
+/** The warm-start broker, if this reaper is the user's one (its lock); undefined otherwise (shims then start node). */
+async function serveBroker(order: ReaperOrder): Promise<(BrokerServer & { close(): void }) | undefined> {
+  // Beside the reaper's lock: the temp directory of whoever started it, which is the shim's too.
+  const socketPath = brokerSocketPath(path.dirname(order.lockFile));
+  if (socketPath === undefined) return undefined;
+  const lockFile = brokerLockFile(socketPath);
+  if (!takeLock(lockFile)) return undefined;
+  const server = await listenBroker(socketPath, {
+    endpoint: describeEndpoint(order.endpoint),
+    load: bundleRun(),
+    onIdle: () => wake?.(),
+  }).catch(() => undefined);
+  if (!server) {
+    releaseLock(lockFile);
+    return undefined;
+  }
+  return {
+    get active() {
+      return server.active;
+    },
+    close: () => {
+      server.close();
+      releaseLock(lockFile);
+    },
+  };
 }
 
 /** Removes stale idle members; returns when the next one expires (ms), undefined when none is idle. */

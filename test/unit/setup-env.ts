@@ -7,3 +7,5 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 process.env.MCP_SANDBOX_AUDIT_DIR ??= mkdtempSync(path.join(tmpdir(), 'mcp-sandbox-unit-audit-'));
+// Client entries start node on bin/mcp-sandbox.js, built native shim or not (src/clients/launcher.ts).
+process.env.MCP_SANDBOX_LAUNCHER ??= 'node';

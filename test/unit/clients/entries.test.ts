@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -109,6 +109,23 @@ describe('resolveLauncher', () => {
     fakePackage(path.join(dir, 'pkg'), 'something-else');
     const moduleUrl = pathToFileURL(path.join(dir, 'pkg', 'dist', 'cli.js')).href;
     expect(() => resolveLauncher({ argv1: path.join(dir, 'pkg', 'bin', 'mcp-sandbox.js'), execPath: '/n', moduleUrl })).toThrow(SandboxError);
+  });
+
+  test('the native shim, where the build made it: the entry starts it with `run`, still recognised as ours; MCP_SANDBOX_LAUNCHER=node keeps node', () => {
+    const bin = fakePackage(path.join(dir, 'pkg'));
+    const shim = path.join(dir, 'pkg', 'dist', 'native', 'mcp-sandbox');
+    mkdirSync(path.dirname(shim));
+    writeFileSync(shim, '', { mode: 0o755 });
+    const launcher = resolveLauncher({ argv1: bin, execPath: '/n', env: {} });
+    expect(launcher).toEqual({ command: shim, args: [] });
+    const entry = buildEntry(PROFILE, CLIENT_FORMATS['claude-desktop'], { launcher });
+    expect(entry).toEqual({ command: shim, args: ['run', PROFILE.file] });
+    expect(isOurEntry(entry)).toBe(true);
+    expect(entryProfile(entry)).toBe(PROFILE.file);
+    expect(resolveLauncher({ argv1: bin, execPath: '/n', env: { MCP_SANDBOX_LAUNCHER: 'node' } })).toEqual({ command: '/n', args: [bin] });
+    // Not executable: not used.
+    chmodSync(shim, 0o644);
+    expect(resolveLauncher({ argv1: bin, execPath: '/n', env: {} })).toEqual({ command: '/n', args: [bin] });
   });
 
   test('in this repository: node and bin/mcp-sandbox.js', () => {
