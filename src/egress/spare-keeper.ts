@@ -73,113 +73,120 @@ export async function startKeeper(options: KeeperOptions): Promise<Keeper | unde
 }
 
 function keeperOn(server: Server, options: KeeperOptions): Keeper {
-  const now = options.now ?? Date.now;
-  const debug = options.debug ?? ((): void => undefined);
-  const spares: Spare[] = [];
-  let making = 0;
-  /** Removals in flight: the keeper leaves only once they are done (its exit would cut them off). */
-  let removing = 0;
-  let leaving = false;
-  let timer: NodeJS.Timeout | undefined;
-  let resolveClosed = (): void => undefined;
-  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-
-  const removeSpare = async (spare: Spare, why: string): Promise<void> => {
-    if (spare.ended && !spares.includes(spare)) return;
-    spare.ended = true;
-    spares.splice(spares.indexOf(spare), 1);
-    debug(`removing spare ${spare.session}: ${why}`);
-    removing += 1;
-    await spare.set?.stop().catch(() => undefined);
-    removing -= 1;
-    check();
-  };
-
-  const make = (): void => {
-    making += 1;
-    const spare: Spare = { session: `spare-${options.hash.slice(0, 8)}-${process.pid}-${randomBytes(3).toString('hex')}`, expires: Infinity, claimed: false, ended: false };
-    spares.push(spare);
-    const onEnded = (): void => {
-      if (!spare.ended) void removeSpare(spare, 'a container of it ended');
-    };
-    void Promise.all([options.start(spare.session, (event) => spare.sink?.(event), onEnded), options.imageId().catch(() => undefined)])
-      .then(([set, imageId]) => {
-        spare.set = set;
-        spare.imageId = imageId;
-        spare.expires = now() + options.idleSeconds * 1000;
-        debug(`spare ${spare.session} ready in ${set.timings.total} ms`);
-        if (spare.ended) void set.stop().catch(() => undefined);
-      })
-      .catch((error: unknown) => {
-        debug(`spare ${spare.session} failed: ${(error as Error).message}`);
-        spare.ended = true;
-        spares.splice(spares.indexOf(spare), 1);
-      })
-      .finally(() => {
-        making -= 1;
-        check();
-      });
-  };
-
-  /** Removes expired idle spares; leaves when nothing is held; else sleeps until the next expiry. */
-  const check = (): void => {
-    clearTimeout(timer);
-    if (leaving) return;
-    for (const spare of [...spares]) if (!spare.claimed && spare.set && spare.expires <= now()) void removeSpare(spare, 'idle timeout');
-    if (spares.length === 0 && making === 0) {
-      if (removing === 0) leave();
-      return;
-    }
-    const next = Math.min(...spares.filter((s) => !s.claimed && s.set).map((s) => s.expires));
-    if (Number.isFinite(next)) {
-      timer = setTimeout(check, Math.max(next - now(), 50));
-      timer.unref?.();
-    }
-  };
-
-  const leave = (): void => {
-    if (leaving) return;
-    leaving = true;
-    server.close(() => {
-      releaseKeeperLock(options.paths.lock);
-      resolveClosed();
-    });
-    try {
-      unlinkSync(options.paths.socket);
-    } catch {
-      // gone already
-    }
-  };
-
-  const want = (): void => {
-    if (leaving || spares.some((s) => !s.claimed && !s.ended)) return;
-    make();
-  };
-
-  server.on('connection', (socket) => serveConnection(socket, { spares, want, removeSpare, check, now, engine: options.engine, debug }));
-  want();
+  const keeper = new SpareKeeper(server, options);
+  server.on('connection', (socket) => serveConnection(socket, keeper));
+  keeper.want();
   return {
-    want,
-    closed,
+    want: () => keeper.want(),
+    closed: keeper.closed,
     shutdown: async () => {
-      await Promise.all([...spares].map((s) => removeSpare(s, 'keeper stopped')));
-      leave();
-      await closed;
+      await Promise.all([...keeper.spares].map((s) => keeper.removeSpare(s, 'keeper stopped')));
+      keeper.leave();
+      await keeper.closed;
     },
     get spares() {
-      return spares.map((s) => ({ session: s.session, claimed: s.claimed, ready: s.set !== undefined }));
+      return keeper.spares.map((s) => ({ session: s.session, claimed: s.claimed, ready: s.set !== undefined }));
     },
   };
 }
 
-interface ConnectionContext {
-  spares: Spare[];
-  want(): void;
-  removeSpare(spare: Spare, why: string): Promise<void>;
-  check(): void;
-  now(): number;
-  engine: NetworkEngineClient;
-  debug(message: string): void;
+/** The keeper's state: its spares, what is being made and removed; it leaves once it holds nothing. */
+class SpareKeeper {
+  readonly spares: Spare[] = [];
+  readonly closed: Promise<void>;
+  readonly now: () => number;
+  readonly debug: (message: string) => void;
+  readonly engine: NetworkEngineClient;
+  private making = 0;
+  /** Removals in flight: the keeper leaves only once they are done (its exit would cut them off). */
+  private removing = 0;
+  private leaving = false;
+  private timer: NodeJS.Timeout | undefined;
+  private resolveClosed: () => void = () => undefined;
+
+  constructor(
+    private readonly server: Server,
+    private readonly options: KeeperOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.debug = options.debug ?? ((): void => undefined);
+    this.engine = options.engine;
+    this.closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
+  }
+
+  /** Makes a spare if none is idle or being made. */
+  want(): void {
+    if (this.leaving || this.spares.some((s) => !s.claimed && !s.ended)) return;
+    this.make();
+  }
+
+  async removeSpare(spare: Spare, why: string): Promise<void> {
+    if (spare.ended && !this.spares.includes(spare)) return;
+    spare.ended = true;
+    this.spares.splice(this.spares.indexOf(spare), 1);
+    this.debug(`removing spare ${spare.session}: ${why}`);
+    this.removing += 1;
+    await spare.set?.stop().catch(() => undefined);
+    this.removing -= 1;
+    this.check();
+  }
+
+  private make(): void {
+    this.making += 1;
+    const spare: Spare = { session: `spare-${this.options.hash.slice(0, 8)}-${process.pid}-${randomBytes(3).toString('hex')}`, expires: Infinity, claimed: false, ended: false };
+    this.spares.push(spare);
+    const onEnded = (): void => {
+      if (!spare.ended) void this.removeSpare(spare, 'a container of it ended');
+    };
+    void Promise.all([this.options.start(spare.session, (event) => spare.sink?.(event), onEnded), this.options.imageId().catch(() => undefined)])
+      .then(([set, imageId]) => {
+        spare.set = set;
+        spare.imageId = imageId;
+        spare.expires = this.now() + this.options.idleSeconds * 1000;
+        this.debug(`spare ${spare.session} ready in ${set.timings.total} ms`);
+        if (spare.ended) void set.stop().catch(() => undefined);
+      })
+      .catch((error: unknown) => {
+        this.debug(`spare ${spare.session} failed: ${(error as Error).message}`);
+        spare.ended = true;
+        if (this.spares.includes(spare)) this.spares.splice(this.spares.indexOf(spare), 1);
+      })
+      .finally(() => {
+        this.making -= 1;
+        this.check();
+      });
+  }
+
+  /** Removes expired idle spares; leaves when nothing is held; else sleeps until the next expiry. */
+  check(): void {
+    clearTimeout(this.timer);
+    if (this.leaving) return;
+    for (const spare of [...this.spares]) if (!spare.claimed && spare.set && spare.expires <= this.now()) void this.removeSpare(spare, 'idle timeout');
+    if (this.spares.length === 0 && this.making === 0) {
+      if (this.removing === 0) this.leave();
+      return;
+    }
+    const next = Math.min(...this.spares.filter((s) => !s.claimed && s.set).map((s) => s.expires));
+    if (Number.isFinite(next)) {
+      this.timer = setTimeout(() => this.check(), Math.max(next - this.now(), 50));
+      this.timer.unref?.();
+    }
+  }
+
+  leave(): void {
+    if (this.leaving) return;
+    this.leaving = true;
+    clearTimeout(this.timer);
+    this.server.close(() => {
+      releaseKeeperLock(this.options.paths.lock);
+      this.resolveClosed();
+    });
+    try {
+      unlinkSync(this.options.paths.socket);
+    } catch {
+      // gone already
+    }
+  }
 }
 
 const MAX_LINE = 4096;
@@ -189,7 +196,7 @@ function send(socket: Socket, reply: SpareReply): void {
 }
 
 /** One launcher's connection: a `want`, or a claim that then guards the session. */
-function serveConnection(socket: Socket, context: ConnectionContext): void {
+function serveConnection(socket: Socket, context: SpareKeeper): void {
   let text = '';
   let claim: { spare: Spare; container: string } | undefined;
   let done = false;
@@ -238,7 +245,7 @@ function serveConnection(socket: Socket, context: ConnectionContext): void {
 }
 
 /** The first idle, ready spare made from this image; spares of another image are removed. */
-function takeSpare(context: ConnectionContext, imageId: string, container: string): { spare: Spare; container: string } | undefined {
+function takeSpare(context: SpareKeeper, imageId: string, container: string): { spare: Spare; container: string } | undefined {
   for (const spare of [...context.spares]) {
     if (spare.claimed || spare.ended || !spare.set || spare.expires <= context.now()) continue;
     if (spare.imageId !== imageId) {
