@@ -88,7 +88,10 @@ export async function claimSpare(input: ClaimInput): Promise<ClaimedSpare | unde
   const reply = await answered;
   clearTimeout(timer);
   if (typeof reply === 'string') {
-    socket.destroy();
+    // `done`, not a bare close: an answer that came too late must not have the keeper remove a
+    // container of this name (the cold path creates it next).
+    socket.end(`${DONE_LINE}\n`);
+    socket.unref();
     return none(debug, `no spare claimed (${reply})`);
   }
   // The open connection guards the claim; it must not keep the launcher alive.

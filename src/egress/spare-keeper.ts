@@ -23,7 +23,8 @@ import type { EgressSession } from './start.js';
 import { DONE_LINE, parseSpareRequest, type SparePaths, type SpareReply } from './spare.js';
 
 /** The argument that makes dist/egress-spares.js a keeper (and tells its lock's holder in /proc). */
-export const SPARE_FLAG = '--egress-spares';
+// `mcp-sandbox` in it: `ps` counts a launcher pid alive only when its command line names us.
+export const SPARE_FLAG = '--mcp-sandbox-egress-spares';
 
 export interface KeeperOptions {
   paths: SparePaths;

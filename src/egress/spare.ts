@@ -90,6 +90,8 @@ export type SpareReply =
 export const DONE_LINE = 'done';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
+/** The keeper force-removes the named container if the claimer dies: only a sandbox of ours (mcp-sandbox-<session>). */
+const SERVER_NAME = /^mcp-sandbox-[A-Za-z0-9][A-Za-z0-9_.-]{0,200}$/;
 const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
 
 /** A request line, or undefined for anything malformed (the keeper then closes the connection). */
@@ -103,7 +105,7 @@ export function parseSpareRequest(line: string): SpareRequest | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const { op, container, imageId } = value as Record<string, unknown>;
   if (op === 'want') return { op };
-  if (op !== 'claim' || typeof container !== 'string' || !NAME.test(container)) return undefined;
+  if (op !== 'claim' || typeof container !== 'string' || !SERVER_NAME.test(container)) return undefined;
   if (typeof imageId !== 'string' || !IMAGE_ID.test(imageId)) return undefined;
   return { op, container, imageId };
 }

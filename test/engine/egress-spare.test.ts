@@ -18,7 +18,7 @@ import { spareHash, spareRecipe } from '../../src/egress/spare.js';
 import { LABELS } from '../../src/labels.js';
 import { prepareForRun } from '../../src/run/launch.js';
 import { loadUserConfig } from '../../src/run/user-config.js';
-import { INITIALIZE_LINE, NODE_IMAGE, ROOT, connect, containersOfLauncher, describeEngine, eventually, spawnCli, tempDir, writeProfile, writeUserConfig } from './helpers/engine.js';
+import { INITIALIZE_LINE, NODE_IMAGE, ROOT, connect, runCli, containersOfLauncher, describeEngine, eventually, spawnCli, tempDir, writeProfile, writeUserConfig } from './helpers/engine.js';
 
 jest.setTimeout(240_000);
 
@@ -61,10 +61,10 @@ function setOf(session: string): { containers: string[]; networks: string[] } {
   return { containers: lines(spawnSync('docker', ['ps', '-aq', '--filter', label], { encoding: 'utf8' }).stdout), networks: lines(spawnSync('docker', ['network', 'ls', '-q', '--filter', label], { encoding: 'utf8' }).stdout) };
 }
 
-/** Sessions of the ready spares (their proxy logged that it listens), of one keeper if given. */
-function readySpares(keeper?: number): string[] {
+/** Sessions of the ready spares (their proxy logged that it listens), of one recipe hash if given. */
+function readySpares(hash?: string): string[] {
   return spareProxies()
-    .filter((id) => keeper === undefined || spawnSync('docker', ['inspect', '-f', `{{index .Config.Labels "${LABELS.launcherPid}"}}`, id], { encoding: 'utf8' }).stdout.trim() === String(keeper))
+    .filter((id) => hash === undefined || spawnSync('docker', ['inspect', '-f', `{{index .Config.Labels "${LABELS.egressSpare}"}}`, id], { encoding: 'utf8' }).stdout.trim() === hash.slice(0, 16))
     .filter((id) => /Loading success/.test(spawnSync('docker', ['logs', id], { encoding: 'utf8' }).stderr ?? ''))
     .map((id) => spawnSync('docker', ['inspect', '-f', `{{index .Config.Labels "${LABELS.egressSession}"}}`, id], { encoding: 'utf8' }).stdout.trim());
 }
@@ -87,8 +87,8 @@ let profile = '';
 let otherProfile = '';
 let env: Record<string, string> = {};
 let idleEnv: Record<string, string> = {};
-/** The keeper of the first profile's spares (set by the first test). */
-let firstKeeper = 0;
+/** The recipe hash of the first profile (its spares carry its first 16 digits). */
+let firstHash = '';
 
 beforeAll(async () => {
   if (spawnSync('docker', ['image', 'inspect', 'mcp-sandbox/egress:local'], { stdio: 'ignore' }).status !== 0) return;
@@ -128,7 +128,15 @@ beforeAll(async () => {
   const idleConfig = path.join(dir, 'idle.yaml');
   writeFileSync(idleConfig, ['runtimes: { runsc: { none: runsc, bridge: runsc-net } }', `egress: { hosts: { ${ALLOWED}: ${targetIp}, idle.run.test: ${targetIp} }, network: ${UP}, spareIdle: 4 }`, ''].join('\n'));
   idleEnv = { ...env, MCP_SANDBOX_CONFIG: idleConfig };
+  firstHash = await recipeHash(profile);
 });
+
+/** The spare recipe hash of a profile under `env`, as `run` computes it. */
+async function recipeHash(file: string): Promise<string> {
+  const spec = await prepareForRun(file, { env: { ...process.env, ...env }, extraArgs: [] });
+  const config = await loadUserConfig({ ...process.env, ...env });
+  return spareHash(spareRecipe(spec.egress?.entries ?? [], config.egress?.hosts ?? new Map(), { upstreamNetwork: UP }));
+}
 
 afterAll(async () => {
   hostServer?.close();
@@ -162,7 +170,6 @@ describeEngine('spare egress sets (real engine, server under runsc)', () => {
     expect(first.stderr()).toMatch(/no spare keeper for this allowlist/);
     expect(await eventually(() => readySpares().length === 1, 60_000, 250)).toBe(true);
     const [spare] = readySpares();
-    [firstKeeper] = keepers();
     const auditDir = path.join(dir, 'audit-claimed');
     const second = await connect(profile, { env: { ...env, MCP_SANDBOX_AUDIT_DIR: auditDir }, runArgs: ['--verbose'] });
     const pid = second.pid() as number;
@@ -193,13 +200,13 @@ describeEngine('spare egress sets (real engine, server under runsc)', () => {
   });
 
   test('two claimers of one spare: exactly one wins', async () => {
-    expect(await eventually(() => readySpares(firstKeeper).length === 1, 60_000, 250)).toBe(true);
+    expect(await eventually(() => readySpares(firstHash).length === 1, 60_000, 250)).toBe(true);
     const spec = await prepareForRun(profile, { env: { ...process.env, ...env }, extraArgs: [] });
     const config = await loadUserConfig({ ...process.env, ...env });
-    const hash = spareHash(spareRecipe(spec.egress?.entries ?? [], config.egress?.hosts ?? new Map(), { upstreamNetwork: UP }));
+    const hash = firstHash;
     const imageId = Promise.resolve(docker('image', 'inspect', '-f', '{{.Id}}', 'mcp-sandbox/egress:local'));
     const endpoint = resolveEndpoint();
-    const claims = await Promise.all(['a', 'b'].map((n) => claimSpare({ endpoint, hash, imageId, container: `${RUN}-race-${n}`, debug: () => undefined })));
+    const claims = await Promise.all(['a', 'b'].map((n) => claimSpare({ endpoint, hash, imageId, container: `mcp-sandbox-${RUN}-race-${n}`, debug: () => undefined })));
     const won = claims.filter((c) => c !== undefined);
     expect(won).toHaveLength(1);
     await won[0]?.release();
@@ -209,18 +216,20 @@ describeEngine('spare egress sets (real engine, server under runsc)', () => {
   });
 
   test('an edited allowlist never claims the spare', async () => {
-    expect(await eventually(() => readySpares(firstKeeper).length === 1, 60_000, 250)).toBe(true);
-    const left = readySpares(firstKeeper);
+    expect(await eventually(() => readySpares(firstHash).length === 1, 60_000, 250)).toBe(true);
+    const left = readySpares(firstHash);
     const edited = await connect(otherProfile, { env, runArgs: ['--verbose'] });
     await edited.close();
     expect(claimedIn(edited.stderr())).toBeUndefined();
     expect(edited.stderr()).toMatch(/no spare keeper for this allowlist/);
-    // The spare of the first allowlist is still there, unclaimed.
-    expect(readySpares(firstKeeper)).toEqual(left);
+    // The spare of the first allowlist is still there, unclaimed; ps shows it with its keeper.
+    expect(readySpares(firstHash)).toEqual(left);
+    const ps = JSON.parse((await runCli(['ps', '--json'])).stdout) as Array<Record<string, unknown>>;
+    expect(ps).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'egress', session: left[0], spare: true, launcher: 'alive', parts: ['dns', 'proxy'] })]));
   });
 
   test('SIGKILL of a claiming launcher removes the claimed set and its server', async () => {
-    expect(await eventually(() => readySpares(firstKeeper).length === 1, 60_000, 250)).toBe(true);
+    expect(await eventually(() => readySpares(firstHash).length === 1, 60_000, 250)).toBe(true);
     const child = spawnCli(['run', '--verbose', profile], env);
     const kill = (): boolean => child.kill('SIGKILL');
     let out = '';

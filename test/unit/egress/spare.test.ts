@@ -49,7 +49,7 @@ describe('spare protocol lines', () => {
   test('requests: a claim names a container and an image id; anything else is refused', () => {
     expect(parseSpareRequest(JSON.stringify({ op: 'claim', container: 'mcp-sandbox-x-1', imageId: IMAGE }))).toEqual({ op: 'claim', container: 'mcp-sandbox-x-1', imageId: IMAGE });
     expect(parseSpareRequest('{"op":"want"}')).toEqual({ op: 'want' });
-    for (const bad of ['', 'nope', '{"op":"claim","container":"../x","imageId":"sha256:00"}', JSON.stringify({ op: 'claim', container: 'a b', imageId: IMAGE }), '{"op":"claim","container":"x"}', '{"op":"remove"}']) {
+    for (const bad of ['', 'nope', JSON.stringify({ op: 'claim', container: 'postgres', imageId: IMAGE }), '{"op":"claim","container":"../x","imageId":"sha256:00"}', JSON.stringify({ op: 'claim', container: 'a b', imageId: IMAGE }), '{"op":"claim","container":"x"}', '{"op":"remove"}']) {
       expect(parseSpareRequest(bad)).toBeUndefined();
     }
   });
@@ -101,7 +101,7 @@ describe('the spare keeper', () => {
     const started = fake.keeper;
     keeper = await started;
     await settle();
-    const [a, b] = await Promise.all([claimAt(dir, 'server-a'), claimAt(dir, 'server-b')]);
+    const [a, b] = await Promise.all([claimAt(dir, 'mcp-sandbox-server-a'), claimAt(dir, 'mcp-sandbox-server-b')]);
     expect([a, b].filter(Boolean)).toHaveLength(1);
     const won = (a ?? b)!;
     const events: EgressEvent[] = [];
@@ -122,12 +122,12 @@ describe('the spare keeper', () => {
     const { connect } = await import('node:net');
     const socket = connect(fake.paths.socket);
     await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write(`${JSON.stringify({ op: 'claim', container: 'server-gone', imageId: IMAGE })}\n`);
+    socket.write(`${JSON.stringify({ op: 'claim', container: 'mcp-sandbox-server-gone', imageId: IMAGE })}\n`);
     const reply = await new Promise<string>((resolve) => socket.once('data', (chunk) => resolve(chunk.toString())));
     expect(JSON.parse(reply)).toMatchObject({ ok: true });
     socket.destroy();
     for (let i = 0; i < 50 && fake.stopped.length === 0; i += 1) await settle();
-    expect(fake.removed).toEqual(['server-gone']);
+    expect(fake.removed).toEqual(['mcp-sandbox-server-gone']);
     expect(fake.stopped).toHaveLength(1);
   });
 
@@ -135,10 +135,10 @@ describe('the spare keeper', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'spare-'));
     const fake = keeperFor(dir, { hold: true });
     keeper = await fake.keeper;
-    expect(await claimAt(dir, 'server-early')).toBeUndefined();
+    expect(await claimAt(dir, 'mcp-sandbox-server-early')).toBeUndefined();
     fake.release();
     await settle();
-    expect(await claimAt(dir, 'server-other', `sha256:${'b'.repeat(64)}`)).toBeUndefined();
+    expect(await claimAt(dir, 'mcp-sandbox-server-other', `sha256:${'b'.repeat(64)}`)).toBeUndefined();
     await settle();
     // The spare of the other image was removed.
     expect(fake.stopped).toHaveLength(1);
@@ -150,7 +150,7 @@ describe('the spare keeper', () => {
     const k = await fake.keeper;
     await k?.closed;
     expect(fake.stopped).toHaveLength(1);
-    expect(await claimAt(dir, 'server-late')).toBeUndefined();
+    expect(await claimAt(dir, 'mcp-sandbox-server-late')).toBeUndefined();
   });
 
   test('want makes one spare when none is idle; a lock whose holder is not a keeper is taken over', async () => {
@@ -159,7 +159,7 @@ describe('the spare keeper', () => {
     keeper = await fake.keeper;
     await settle();
     expect(keeper?.spares).toHaveLength(1);
-    const won = await claimAt(dir, 'server-1');
+    const won = await claimAt(dir, 'mcp-sandbox-server-1');
     expect(won).toBeDefined();
     await requestSpare({ endpoint: ENDPOINT, recipe: spareRecipe([], new Map()), hash: 'f'.repeat(64), idleSeconds: 60, dir, debug: () => undefined, script: '/nonexistent' });
     await settle(50);
