@@ -7,7 +7,10 @@
  *      `network: bridge` fetching the target's address (target: throughput >= 0.8 x bridge).
  * The server is test/fixtures/egress/mcp-fetch.cjs in the node test image; the target is a
  * container on a network this script creates (fixtures/egress/target.cjs, a CA made here).
- * Everything it creates carries its label and is removed at the end.
+ * Everything it creates carries its label and is removed at the end, and the spare keepers it
+ * caused are stopped (they remove their spare sets). The start comparison runs in rounds of
+ * three: `none`, the allowlist claiming a spare, the allowlist with spares off; before each start
+ * the script waits for a spare to be ready, so no spare is being made while a start is timed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -54,16 +57,18 @@ function profile(root, dir, image, mode, certs) {
 /**
  * One session: spawn -> initialize, optionally a download; then close.
  * @param {string} bin @param {string} file @param {Record<string, string>} env @param {string} [url]
- * @returns {Promise<{ initialize: number, download?: number, bytes?: number }>}
+ * @returns {Promise<{ initialize: number, claimed?: boolean, download?: number, bytes?: number }>}
  */
 async function session(bin, file, env, url) {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [bin, 'run', file], env, stderr: 'pipe' });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [bin, 'run', '--verbose', file], env, stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk) => (stderr += chunk));
   const client = new Client({ name: 'bench-egress', version: '1.0.0' });
   const t0 = performance.now();
   await client.connect(transport);
   const initialize = performance.now() - t0;
   try {
-    if (!url) return { initialize };
+    if (!url) return { initialize, claimed: /claimed spare egress set/.test(stderr) };
     const result = await client.callTool({ name: 'fetch', arguments: { url, discard: true } }, undefined, { timeout: 120_000 });
     const text = /** @type {Array<{ text?: string }>} */ (result.content)[0]?.text ?? '';
     const m = /^200 bytes=(\d+) ms=([\d.]+)$/.exec(text);
@@ -72,6 +77,28 @@ async function session(bin, file, env, url) {
   } finally {
     await client.close();
   }
+}
+
+/**
+ * Spare keepers (docs/egress.md, "Spare sets") of this bench: the launchers of the spare proxies
+ * on its upstream network. @param {string} net @returns {number[]}
+ */
+function keepersOn(net) {
+  const ids = (spawnSync('docker', ['ps', '-aq', '--filter', `network=${net}`, '--filter', 'label=mcp-sandbox.egress-spare'], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean);
+  return [...new Set(ids.map((id) => Number(spawnSync('docker', ['inspect', '-f', '{{index .Config.Labels "mcp-sandbox.launcher-pid"}}', id], { encoding: 'utf8' }).stdout.trim())))].filter((pid) => pid > 0);
+}
+
+/** Waits until a spare proxy on `net` has logged that it listens (the keeper hands out only such sets), at most 30 s. @param {string} net */
+async function spareReady(net) {
+  for (let i = 0; i < 120; i += 1) {
+    const ids = (spawnSync('docker', ['ps', '-q', '--filter', `network=${net}`, '--filter', 'label=mcp-sandbox.egress-spare', '--filter', 'label=mcp-sandbox.egress=proxy'], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean);
+    if (ids.some((id) => /Loading success/.test(spawnSync('docker', ['logs', id], { encoding: 'utf8' }).stderr + spawnSync('docker', ['logs', id], { encoding: 'utf8' }).stdout))) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
 }
 
 /** @param {number[]} v */
@@ -95,23 +122,41 @@ export async function benchEgress(o) {
     const bridgeIp = docker('inspect', '-f', '{{(index .NetworkSettings.Networks "bridge").IPAddress}}', `${RUN}-target`);
     const config = path.join(o.dir, 'egress-config.yaml');
     writeFileSync(config, `runtimes: { runsc: { none: runsc, bridge: runsc-net } }\negress: { hosts: { ${NAME}: ${ip} }, network: ${net} }\n`);
+    // The same, with spare sets off: every allowlisted start makes its own set (the first start's path).
+    const coldConfig = path.join(o.dir, 'egress-config-cold.yaml');
+    writeFileSync(coldConfig, `runtimes: { runsc: { none: runsc, bridge: runsc-net } }\negress: { hosts: { ${NAME}: ${ip} }, network: ${net}, spareIdle: 0 }\n`);
     const env = /** @type {Record<string, string>} */ ({ ...process.env, MCP_SANDBOX_CONFIG: config, MCP_SANDBOX_AUDIT_DIR: path.join(o.dir, 'audit') });
+    const coldEnv = { ...env, MCP_SANDBOX_CONFIG: coldConfig };
     const files = { none: profile(o.root, o.dir, o.image, 'none', certs), allow: profile(o.root, o.dir, o.image, 'allow', certs), bridge: profile(o.root, o.dir, o.image, 'bridge', certs) };
     await session(o.bin, files.none, env);
-    await session(o.bin, files.allow, env);
-    /** @type {{ none: number[], allow: number[], proxied: number[], bridged: number[], ratios: number[] }} */
-    const r = { none: [], allow: [], proxied: [], bridged: [], ratios: [] };
+    // The very first allowlisted start: no spare yet (it asks for one once answered).
+    const first = await session(o.bin, files.allow, env);
+    o.log(`egress first start (no spare yet): allow ${first.initialize.toFixed(0)} ms${first.claimed ? ' (claimed?!)' : ''}`);
+    /** @type {{ none: number[], allow: number[], cold: number[], proxied: number[], bridged: number[], ratios: number[], coldRatios: number[], claimed: number }} */
+    const r = { none: [], allow: [], cold: [], proxied: [], bridged: [], ratios: [], coldRatios: [], claimed: 0 };
     for (let i = 0; i < o.pairs; i += 1) {
-      /** @type {Array<'none' | 'allow'>} */
-      const order = i % 2 === 0 ? ['none', 'allow'] : ['allow', 'none'];
-      const got = { none: 0, allow: 0 };
-      for (const mode of order) got[mode] = (await session(o.bin, files[mode], env)).initialize;
+      /** @type {Array<'none' | 'allow' | 'cold'>} */
+      const order = i % 2 === 0 ? ['none', 'allow', 'cold'] : ['cold', 'allow', 'none'];
+      const got = { none: 0, allow: 0, cold: 0 };
+      for (const mode of order) {
+        // No spare being made while a start is measured: wait for it first.
+        await spareReady(net);
+        const one = await session(o.bin, files[mode === 'cold' ? 'allow' : mode], mode === 'cold' ? coldEnv : env);
+        got[mode] = one.initialize;
+        if (mode === 'allow' && one.claimed) r.claimed += 1;
+      }
       r.none.push(got.none);
       r.allow.push(got.allow);
+      r.cold.push(got.cold);
       r.ratios.push(got.allow / got.none);
-      o.log(`egress start pair ${i + 1}/${o.pairs}: none ${got.none.toFixed(0)} ms, allow ${got.allow.toFixed(0)} ms`);
+      r.coldRatios.push(got.cold / got.none);
+      o.log(`egress start round ${i + 1}/${o.pairs}: none ${got.none.toFixed(0)} ms, allow (spare claimed) ${got.allow.toFixed(0)} ms, allow (no spare) ${got.cold.toFixed(0)} ms`);
     }
-    for (let i = 0; i < o.pairs; i += 1) {
+    await spareReady(net);
+    // BENCH_EGRESS_DOWNLOAD_PAIRS=0 skips the download comparison (the start one alone).
+    const downloads = Number(process.env.BENCH_EGRESS_DOWNLOAD_PAIRS ?? o.pairs);
+    for (let i = 0; i < downloads; i += 1) {
+      await spareReady(net);
       const proxied = await session(o.bin, files.allow, env, `https://${NAME}/big?mb=10`);
       const bridged = await session(o.bin, files.bridge, env, `https://${bridgeIp}/big?mb=10`);
       r.proxied.push(/** @type {number} */ (proxied.download));
@@ -119,12 +164,23 @@ export async function benchEgress(o) {
       o.log(`egress 10 MB pair ${i + 1}/${o.pairs}: proxy ${proxied.download?.toFixed(0)} ms, bridge ${bridged.download?.toFixed(0)} ms`);
     }
     const startRatio = median(r.ratios);
-    const throughput = median(r.bridged) / median(r.proxied);
+    const throughput = downloads > 0 ? median(r.bridged) / median(r.proxied) : NaN;
     return [
-      `Egress (BENCH_EGRESS=1, runsc, ${o.pairs} pairs, medians): spawn -> initialize with an allowlist ${median(r.allow).toFixed(0)} ms vs network none ${median(r.none).toFixed(0)} ms, paired ratio ${startRatio.toFixed(2)} (target <= 1.25: ${startRatio <= 1.25 ? 'met' : 'NOT met'}).`,
+      `Egress (BENCH_EGRESS=1, runsc, ${o.pairs} rounds, medians): spawn -> initialize with an allowlist, spare claimed (${r.claimed}/${o.pairs} claimed), ${median(r.allow).toFixed(0)} ms vs network none ${median(r.none).toFixed(0)} ms, paired ratio ${startRatio.toFixed(2)} (target <= 1.25: ${startRatio <= 1.25 ? 'met' : 'NOT met'}).`,
+      `Egress first start (no spare, its own set): ${first.initialize.toFixed(0)} ms; with spares off (egress.spareIdle: 0) ${median(r.cold).toFixed(0)} ms vs none, paired ratio ${median(r.coldRatios).toFixed(2)}.`,
       `10 MB HTTPS download in the server: through the proxy ${median(r.proxied).toFixed(0)} ms vs bridge ${median(r.bridged).toFixed(0)} ms, throughput ratio ${throughput.toFixed(2)} (target >= 0.8: ${throughput >= 0.8 ? 'met' : 'NOT met'}).`,
     ];
   } finally {
+    // The spare keepers this bench caused remove their sets on SIGTERM (before the network goes).
+    const keepers = keepersOn(net);
+    for (const pid of keepers) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // gone already
+      }
+    }
+    for (let i = 0; i < 60 && keepersOn(net).length > 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 250));
     const ids = (spawnSync('docker', ['ps', '-aq', '--filter', `label=${LABEL}`], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean);
     if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
     spawnSync('docker', ['network', 'rm', net], { stdio: 'ignore' });

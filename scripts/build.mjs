@@ -156,6 +156,8 @@ const run = await build({ ...lean, write: false, entryPoints: { run: 'src/cli/ru
 // The watchdog a launcher starts beside its session (src/run/watchdog.ts): its own small file,
 // loaded by a separate node process, never by the launcher.
 const watchdog = await build({ ...common, splitting: false, minifyWhitespace: true, minifySyntax: true, entryPoints: { watchdog: 'src/run/watchdog-main.ts' } });
+// The keeper of spare egress sets (src/egress/spare-keeper.ts): its own file, like the watchdog.
+const spares = await build({ ...common, splitting: false, minifyWhitespace: true, minifySyntax: true, entryPoints: { 'egress-spares': 'src/egress/spare-main.ts' } });
 
 // `run`'s start path must not evaluate the yaml library or commander: check what its entry imports statically.
 /** @type {Set<string>} */
@@ -172,7 +174,7 @@ for (const file of runStatic) {
 }
 
 // Code splitting names chunks by content hash: drop chunks earlier builds left behind.
-const outputs = new Set([cli, runCjs, runLoader, ...runVendor, watchdog].flatMap((result) => Object.keys(result.metafile.outputs)).map((file) => path.resolve(ROOT, file)));
+const outputs = new Set([cli, runCjs, runLoader, ...runVendor, watchdog, spares].flatMap((result) => Object.keys(result.metafile.outputs)).map((file) => path.resolve(ROOT, file)));
 for (const name of readdirSync(path.join(ROOT, 'dist'))) {
   const file = path.join(ROOT, 'dist', name);
   if (/\.c?js(\.map)?$/.test(name) && !outputs.has(file)) rmSync(file, { force: true });

@@ -16,6 +16,8 @@ export const LABELS = {
   egress: 'mcp-sandbox.egress',
   /** The egress session id, shared by the network and the containers of one sandbox. */
   egressSession: 'mcp-sandbox.egress-session',
+  /** A spare egress set made ahead by a keeper (src/egress/spare-keeper.ts): the recipe hash's first 16 digits. */
+  egressSpare: 'mcp-sandbox.egress-spare',
   /** Warm start: `idle` on a pooled sandbox (claimed ones are told apart by name, src/run/warm-pool.ts). */
   pool: 'mcp-sandbox.pool',
   /** What went into a pooled sandbox (src/run/warm-hash.ts): a claimer only takes an equal one. */

@@ -34,6 +34,8 @@ export interface EgressOptions extends RenderOptions {
    * refused, never let out), so a launcher may start the server there and overlap the proxy's start.
    */
   onConfined?: () => void;
+  /** Called when the holder's or the proxy's attach closes (the container ended, or stop() ran). */
+  onEnded?: () => void;
   /** Bound on each readiness wait. */
   timeoutMs?: number;
 }
@@ -175,6 +177,7 @@ async function startHelper(
   const [stream] = await Promise.all([engine.attach(id), proxy ? engine.connectNetwork(options.upstreamNetwork ?? 'bridge', id) : undefined]);
   // A reset attach (engine restart, container gone) ends the log stream, never the launcher.
   stream.on('error', () => undefined);
+  stream.on('close', () => options.onEnded?.());
   created.containers.push({ id, stream });
   // The holder's log carries dnsmasq's and its CONNECT proxy's lines.
   const connect = connectLineParser();

@@ -1,6 +1,7 @@
 /**
- * The egress set of one `run` session (docs/egress.md): started beside the server's create and
- * awaited only before the server starts, stopped after the session on every path. Its events
+ * The egress set of one `run` session (docs/egress.md): a spare claimed from its keeper, or else
+ * started beside the server's create and awaited only before the server starts; stopped after
+ * the session on every path. Once the server has answered, a spare is asked for the next start. Its events
  * go to the session's audit log as `{ type: 'egress', ... }` records (the log stamps the session
  * id). Loaded only for a profile with `network: { allow: [...] }`, so other starts pay nothing.
  */
@@ -8,9 +9,12 @@ import { hostname } from 'node:os';
 import { Transform, type Readable } from 'node:stream';
 import type { SandboxSpec } from '../compile/spec.js';
 import type { EngineClient, NetworkEngineClient } from '../engine/client.js';
+import type { EngineEndpoint } from '../engine/endpoint.js';
 import type { EgressEvent } from '../egress/events.js';
-import { planEgress } from '../egress/plan.js';
-import { startEgress, type EgressSession } from '../egress/start.js';
+import { EGRESS_IMAGE } from '../egress/containers.js';
+import { DEFAULT_SPARE_IDLE, recipePlan, spareHash, spareRecipe, type SpareRecipe } from '../egress/spare.js';
+import { claimSpare, requestSpare, type ClaimedSpare } from '../egress/spare-client.js';
+import { startEgress } from '../egress/start.js';
 import { sweepEgressNetworks } from '../egress/sweep.js';
 import { SandboxError } from '../errors.js';
 import { LABELS } from '../labels.js';
@@ -24,6 +28,8 @@ export interface EgressStartInput {
   config: UserConfig;
   /** Names the network and containers (see egressHolderName). */
   session: string;
+  /** Spare sets (docs/egress.md, "Spare sets"): the engine's endpoint, and the server container a claim is for. */
+  spares?: { endpoint: EngineEndpoint; container: string };
   /** Receives each connection and refused name (the audit log). */
   record?: (entry: Record<string, unknown>) => void;
   /** The tools/call calls in flight during [from, to] (the gate's timeline), named in each record. */
@@ -31,18 +37,22 @@ export interface EgressStartInput {
   debug(message: string): void;
 }
 
-/** A started (or starting) egress set. */
+/** A started (or starting, or claimed) egress set. */
 export interface RunEgress {
+  /** The egress session whose holder the server joins: this session's, or a claimed spare's. */
+  session: string;
   /** Resolves once the holder has set the firewall and its resolver runs: the server may start then, not before. */
   confined: Promise<void>;
   /** Resolves once the proxy is up as well. */
-  ready: Promise<EgressSession>;
+  ready: Promise<unknown>;
   /** Removes the set (waiting for a start still under way); never throws. */
   stop(): Promise<void>;
   /** The client's input, its messages after the first held until the proxy is up (holdAfterFirstLine). */
   holdInput(input: Readable): Readable;
   /** The server's start call has returned: the sweep of strays may go now (it keeps off the server's path). */
   serverStarted(): void;
+  /** The server has answered: ask for a spare set for the next start of this allowlist (once; off the start path). */
+  answered(): Promise<void>;
 }
 
 function networkEngine(engine: EngineClient): NetworkEngineClient {
@@ -53,15 +63,24 @@ function networkEngine(engine: EngineClient): NetworkEngineClient {
   return engine as NetworkEngineClient;
 }
 
-/** Starts the egress set (and, once the server has started, the sweep of strays); nothing here waits. */
-export function beginEgress(input: EgressStartInput): RunEgress {
+/** Seconds a spare lives unclaimed (user config `egress.spareIdle`). */
+function spareIdle(config: UserConfig): number {
+  return config.egress?.spareIdle ?? DEFAULT_SPARE_IDLE;
+}
+
+/**
+ * Claims a spare set of this allowlist, or starts the session's own (and, once the server has
+ * started, the sweep of strays); nothing here waits for the set.
+ */
+export async function beginEgress(input: EgressStartInput): Promise<RunEgress> {
   const { spec, config, debug } = input;
   const engine = networkEngine(input.engine);
-  const entries = spec.egress?.entries ?? [];
-  let onConfined = (): void => undefined;
-  const confinedBy = new Promise<void>((resolve) => {
-    onConfined = resolve;
-  });
+  const recipe = spareRecipe(spec.egress?.entries ?? [], config.egress?.hosts ?? new Map(), config.egress?.network ? { upstreamNetwork: config.egress.network } : {});
+  const spares = input.spares && spareIdle(config) > 0 ? { ...input.spares, hash: spareHash(recipe) } : undefined;
+  const claimed = spares
+    ? await claimSpare({ endpoint: spares.endpoint, hash: spares.hash, container: spares.container, imageId: engine.inspectImage(EGRESS_IMAGE).then((image) => image?.Id), debug })
+    : undefined;
+  if (spares === undefined && input.spares) debug('spare egress sets off (egress.spareIdle: 0)');
   // Settled by the server's start, or by stop() if it never started.
   let serverUp = (): void => undefined;
   const serverStarted = new Promise<void>((resolve) => {
@@ -75,11 +94,53 @@ export function beginEgress(input: EgressStartInput): RunEgress {
       (removed) => removed.forEach((name) => debug(`removed stray egress network ${name}`)),
       (error: unknown) => debug(`egress sweep failed: ${(error as Error).message}`),
     );
+  let asked = false;
+  let asking: Promise<void> = Promise.resolve();
+  const answered = (): Promise<void> => {
+    if (asked || !spares) return asking;
+    asked = true;
+    asking = requestSpare({ endpoint: spares.endpoint, recipe, hash: spares.hash, idleSeconds: spareIdle(config), debug });
+    return asking;
+  };
+  const common = { answered, serverStarted: () => serverUp() };
+  if (claimed) return { ...claimedEgress(claimed, input), ...common, stop: async () => {
+    serverUp();
+    await claimed.release();
+    await sweep;
+  }, holdInput: (stdin) => stdin };
+  const own = ownEgress(input, engine, recipe);
+  return {
+    ...own,
+    ...common,
+    holdInput: (stdin) => holdAfterFirstLine(stdin, own.ready),
+    stop: async () => {
+      serverUp();
+      await own.stop();
+      await sweep;
+    },
+  };
+}
+
+/** A claimed spare: confined and ready already; its events come over the keeper's connection. */
+function claimedEgress(claimed: ClaimedSpare, input: EgressStartInput): Pick<RunEgress, 'session' | 'confined' | 'ready'> {
+  claimed.onEvent((event) => input.record?.(egressRecord(event, input.callsDuring)));
+  void claimed.lost.then(() => input.debug(`spare egress set ${claimed.session} closed by its keeper`));
+  input.debug(`egress set (spare) made in ${claimed.timings.total ?? '?'} ms ${JSON.stringify(claimed.timings)}`);
+  return { session: claimed.session, confined: Promise.resolve(), ready: Promise.resolve() };
+}
+
+/** This session's own set, as before spares. */
+function ownEgress(input: EgressStartInput, engine: NetworkEngineClient, recipe: SpareRecipe): Pick<RunEgress, 'session' | 'confined' | 'ready' | 'stop'> {
+  const { debug } = input;
+  let onConfined = (): void => undefined;
+  const confinedBy = new Promise<void>((resolve) => {
+    onConfined = resolve;
+  });
   const ready = startEgress({
     engine,
-    plan: planEgress(entries, config.egress?.hosts ?? new Map()),
+    plan: recipePlan(recipe),
     sessionId: input.session,
-    ...(config.egress?.network ? { upstreamNetwork: config.egress.network } : {}),
+    ...recipe.render,
     labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname(), [LABELS.version]: VERSION },
     sink: (event) => input.record?.(egressRecord(event, input.callsDuring)),
     onConfined: () => onConfined(),
@@ -92,15 +153,12 @@ export function beginEgress(input: EgressStartInput): RunEgress {
   );
   confined.catch(() => undefined);
   return {
+    session: input.session,
     confined,
     ready,
-    holdInput: (stdin) => holdAfterFirstLine(stdin, ready),
-    serverStarted: () => serverUp(),
     stop: async () => {
-      serverUp();
       const session = await ready.catch(() => undefined);
       await session?.stop().catch((error: unknown) => debug(`egress stop failed: ${(error as Error).message} (gc removes it)`));
-      await sweep;
     },
   };
 }

@@ -182,7 +182,7 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
   // The egress set is on the server's path (its holder starts before the server can): it begins
   // now, beside the engine check and the gate's opening; its audit records go to the gate once open.
   const gateRef: { gate?: GateSession } = {};
-  const egress = spec.network === 'allow' ? egressFor(context, engine, session, gateRef) : undefined;
+  const egress = spec.network === 'allow' ? egressFor(context, engine, session, gateRef, !options.engine) : undefined;
   // Awaited in runProfile; a failure while the check runs must not count as unhandled.
   egress?.catch(() => undefined);
   try {
@@ -271,7 +271,8 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
   const { spec, io, debug } = context;
   const { session } = extra;
   const egress = await extra.egress;
-  const body = launchBody(spec, context.runtime, secretValues, egress ? session : undefined);
+  // A claimed spare's holder is named by its own egress session (egress-session.ts).
+  const body = launchBody(spec, context.runtime, secretValues, egress?.session);
   // A pooled sandbox has no egress set of its own: an allowlisted profile always starts cold.
   const warm = egress ? undefined : await warmLaunch({ engine, spec, body, secretValues, env: context.env, refill: extra.refill, debug, ...(extra.brokered ? { pooled: true } : {}) });
   if (extra.brokered) {
@@ -282,12 +283,14 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
     extra.brokered.accept();
   }
   const name = warm?.claimed?.name ?? `mcp-sandbox-${session}`;
-  const order = { endpoint: context.endpoint, container: name, stopTimeout: 1, ...(egress ? { egressSession: session } : {}) };
+  const order = { endpoint: context.endpoint, container: name, stopTimeout: 1, ...(egress ? { egressSession: egress.session } : {}) };
   // A claimed session is guarded by the pool reaper from here on, with no spawn (./warm-guard.ts).
   const guard: Watchdog | undefined = extra.guard ? (warm?.claimed ? warm.guard(order, watchdog(order, debug)) : watchdog(order, debug)) : undefined;
   const sweeper = orphanSweeper(engine, spec.name, debug);
   let timer: NodeJS.Timeout | undefined;
+  let serverAnswered = false;
   const besides = (id: string): void => {
+    serverAnswered = true;
     clearTimeout(timer);
     sweeper.sweep(id);
     // After a claim the reaper already guards the session (a watchdog, if it cannot, was armed
@@ -296,6 +299,8 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
     // took the CPUs from the launchers still waiting for theirs.
     if (warm?.claimed) armWhenQuiet({ arm: () => warm.refill() }, io.stdin, ...WARM_QUIET);
     else if (guard) armWhenQuiet(guard, io.stdin);
+    // The next start of this allowlist claims a spare set: asked for once the client is quiet, as a refill is.
+    if (egress) armWhenQuiet({ arm: () => void egress.answered() }, io.stdin, ...WARM_QUIET);
   };
   let containerId: string | undefined;
   try {
@@ -342,6 +347,8 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
     guard?.disarm();
     // A session shorter than the quiet moment (a client's health check) still has its member replaced.
     warm?.refill();
+    // Likewise a spare set, but only for a server that answered (never before its first answer).
+    if (serverAnswered) await egress?.answered();
     await sweeper.settle();
   }
 }
@@ -354,13 +361,15 @@ async function egressPlanBodies(spec: SandboxSpec, config: UserConfig, session: 
 }
 
 /** The session's egress set (./egress-session.ts), loaded only for an allowlisted profile. */
-async function egressFor(context: RunContext, engine: EngineClient, session: string, gateRef: { gate?: GateSession }): Promise<RunEgress> {
+async function egressFor(context: RunContext, engine: EngineClient, session: string, gateRef: { gate?: GateSession }, spares: boolean): Promise<RunEgress> {
   const { beginEgress } = await import('./egress-session.js');
   return beginEgress({
     spec: context.spec,
     engine,
     config: context.config,
     session,
+    // Not with an injected engine (tests in-process): the keeper would run against the real one.
+    ...(spares ? { spares: { endpoint: context.endpoint, container: `mcp-sandbox-${session}` } } : {}),
     // No event can come before the server runs, by when the gate (if any) is open.
     record: (entry: Record<string, unknown>) => gateRef.gate?.audit.record(entry),
     callsDuring: (from: number, to: number) => gateRef.gate?.calls.during(from, to) ?? [],

@@ -10,6 +10,7 @@
  *   egress:              # the egress proxy's upstream side (docs/egress.md)
  *     hosts: { db.internal: 10.1.2.3 }   # resolved so by the proxy, exempt from its private-range refusal
  *     network: bridge                    # the engine network the proxy reaches upstreams on
+ *     spareIdle: 600                     # seconds a spare set lives unclaimed; 0: no spares
  *
  * The mapping is explicit on purpose: on kernels >= 6.11 with runsc older than 20240807 a
  * networked runsc profile needs a runtime registered with --network=host, and guessing that
@@ -35,6 +36,8 @@ export interface UserConfig {
 export interface EgressUserConfig {
   hosts: Map<string, string>;
   network?: string;
+  /** Seconds a spare egress set lives unclaimed (docs/egress.md, "Spare sets"); 0: none are made. */
+  spareIdle?: number;
 }
 
 export const DEFAULT_STOP_GRACE = 2;
@@ -99,15 +102,16 @@ export function userConfigFromText(file: string, text: string, parse: (text: str
 /** `egress: { hosts: { "db.internal": 10.1.2.3 }, network: bridge }`, checked by the egress parser. */
 function egressConfigOf(value: unknown, bad: (what: string) => never): EgressUserConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('egress must be a mapping (hosts, network)');
-  const { hosts = {}, network, ...rest } = value as Record<string, unknown>;
+  const { hosts = {}, network, spareIdle, ...rest } = value as Record<string, unknown>;
   const unknownKey = Object.keys(rest)[0];
-  if (unknownKey !== undefined) return bad(`egress.${unknownKey} is not a setting (hosts, network)`);
+  if (unknownKey !== undefined) return bad(`egress.${unknownKey} is not a setting (hosts, network, spareIdle)`);
+  if (spareIdle !== undefined && (typeof spareIdle !== 'number' || !Number.isInteger(spareIdle) || spareIdle < 0 || spareIdle > 86_400)) return bad('egress.spareIdle must be a whole number of seconds between 0 and 86400');
   if (typeof hosts !== 'object' || hosts === null || Array.isArray(hosts)) return bad('egress.hosts must be a mapping of name to IPv4 address');
   if (network !== undefined && (typeof network !== 'string' || network === '')) return bad('egress.network must be the name of an engine network');
   const parsed = parseAllow([], Object.fromEntries(Object.entries(hosts as Record<string, unknown>).map(([k, v]) => [k, String(v)])));
   const problem = parsed.problems[0];
   if (problem) return bad(problem.message);
-  return { hosts: parsed.hosts, ...(network === undefined ? {} : { network: network as string }) };
+  return { hosts: parsed.hosts, ...(network === undefined ? {} : { network: network as string }), ...(spareIdle === undefined ? {} : { spareIdle: spareIdle as number }) };
 }
 
 /** Loads the user config; a missing file is an empty config. The yaml library is imported only when the file exists. */

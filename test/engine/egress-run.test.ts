@@ -89,7 +89,8 @@ beforeAll(async () => {
   ].join('\n'));
   const config = writeUserConfig(dir, [
     'runtimes: { runsc: { none: runsc, bridge: runsc-net } }',
-    `egress: { hosts: { ${ALLOWED}: ${targetIp} }, network: ${UP} }`,
+    // Spare sets (egress-spare.test.ts) off: this file tests a session's own set.
+    `egress: { hosts: { ${ALLOWED}: ${targetIp} }, network: ${UP}, spareIdle: 0 }`,
     '',
   ].join('\n'));
   env = { MCP_SANDBOX_CONFIG: config, MCP_SANDBOX_AUDIT_DIR: auditDir, EGRESS_RUN_HOST: ALLOWED, XDG_CACHE_HOME: path.join(dir, 'cache') };

@@ -3,6 +3,7 @@ import type { NetworkEngineClient } from '../../engine/client.js';
 import { listEgressSets } from '../../egress/sweep.js';
 import { formatAge, launcherOf, listSandboxes } from '../../sandboxes/sandboxes.js';
 import { withEngine } from '../../engine/connect.js';
+import { LABELS } from '../../labels.js';
 
 /** `mcp-sandbox ps` (declared in ../commands/ps.ts): sandboxes, then egress sets (docs/egress.md). */
 export async function psAction(options: { json?: boolean }): Promise<void> {
@@ -12,7 +13,9 @@ export async function psAction(options: { json?: boolean }): Promise<void> {
   });
   const egress = sets.map((s) => {
     const { pid, launcher } = launcherOf(s.labels);
-    return { kind: 'egress' as const, session: s.session, network: s.network, parts: Object.keys(s.containers).sort(), ...(pid === undefined ? {} : { launcherPid: pid }), launcher };
+    // A spare (docs/egress.md, "Spare sets"): its launcher is the keeper that made it.
+    const spare = s.labels[LABELS.egressSpare] !== undefined;
+    return { kind: 'egress' as const, session: s.session, network: s.network, parts: Object.keys(s.containers).sort(), ...(pid === undefined ? {} : { launcherPid: pid }), launcher, ...(spare ? { spare: true } : {}) };
   });
   if (options.json) {
     // Sandboxes as before; each egress set follows as an entry with kind "egress".
@@ -31,7 +34,7 @@ export async function psAction(options: { json?: boolean }): Promise<void> {
   }
   if (egress.length > 0) {
     if (entries.length > 0) process.stdout.write('\n');
-    table([['EGRESS SET', 'NETWORK', 'PARTS', 'LAUNCHER'], ...egress.map((e) => [e.session, e.network, e.parts.join(',') || '-', e.launcherPid === undefined ? '-' : `${e.launcherPid} ${e.launcher}`])]);
+    table([['EGRESS SET', 'NETWORK', 'PARTS', 'LAUNCHER'], ...egress.map((e) => [e.session, e.network, e.parts.join(',') || '-', e.launcherPid === undefined ? '-' : `${e.launcherPid} ${e.launcher}${e.spare ? ' (spare keeper)' : ''}`])]);
   }
 }
 

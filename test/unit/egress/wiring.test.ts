@@ -94,6 +94,15 @@ describe('user config egress and runtime mapping', () => {
     expect(() => userConfigFromText('c.yaml', 'egress: { proxy: x }\n', parse)).toThrow(/egress\.proxy is not a setting/);
   });
 
+  test('egress.spareIdle: whole seconds, 0 for no spares; anything else refused', () => {
+    expect(userConfigFromText('c.yaml', 'egress: { spareIdle: 0 }\n', parse).egress).toEqual({ hosts: new Map(), spareIdle: 0 });
+    expect(userConfigFromText('c.yaml', 'egress: { spareIdle: 120 }\n', parse).egress?.spareIdle).toBe(120);
+    expect(userConfigFromText('c.yaml', 'egress: { network: corp }\n', parse).egress?.spareIdle).toBeUndefined();
+    for (const bad of ['-1', '1.5', '"10"', '100000']) {
+      expect(() => userConfigFromText('c.yaml', `egress: { spareIdle: ${bad} }\n`, parse)).toThrow(/egress\.spareIdle must be/);
+    }
+  });
+
   test('an allowlisted profile takes the allow mapping, else the bridge one', () => {
     const bridgeOnly = userConfigFromText('c.yaml', 'runtimes: { runsc: { none: runsc, bridge: runsc-net } }\n', parse);
     expect(mapRuntime(bridgeOnly, 'runsc', 'allow')).toBe('runsc-net');
