@@ -82,7 +82,7 @@ interface DirectionHooks {
 }
 
 function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transform {
-  const { getCore, context } = hooks;
+  const { getCore } = hooks;
   let items: Item[] = [];
   // The server's long lines are scanned for secrets piece by piece as they arrive (prescan.ts).
   // null: this line started before the core was loaded, so it is scanned whole at the end.
@@ -104,39 +104,7 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
       items.push({ kind: 'oversize', head, tail, length });
     },
   });
-  const fail = (core: GateCore, item: Item, error: unknown): void => {
-    // A bug in a policy must not end the session; the message is dropped, not let through.
-    const reason = (error as Error).message;
-    context.log?.(`a ${side} message was dropped: ${reason}`);
-    if (item.kind === 'line') {
-      const head = headOf(item.line);
-      core.failed(side, sniffId(head, tailOf(item.line)), sniffIsRequest(head), reason);
-    }
-  };
-  /** Hands the batch on from `from`; a promise only when a line's decision has to wait. */
-  const run = (core: GateCore, batch: Item[], from: number): void | Promise<void> => {
-    for (let i = from; i < batch.length; i += 1) {
-      const item = batch[i] as Item;
-      // Dropped from the batch at once: a long line is garbage as soon as it is out.
-      batch[i] = EMPTY;
-      let waiting: void | Promise<void> = undefined;
-      try {
-        if (item.kind === 'line') waiting = side === 'client' ? core.fromClient(item.line) : core.fromServer(item.line, item.prescan);
-        else core.oversize(side, sniffId(item.head, item.tail), sniffIsRequest(item.head), item.length);
-      } catch (error) {
-        fail(core, item, error);
-      }
-      if (waiting) {
-        return waiting.then(
-          () => run(core, batch, i + 1),
-          (error: unknown) => {
-            fail(core, item, error);
-            return run(core, batch, i + 1);
-          },
-        );
-      }
-    }
-  };
+  const run = (core: GateCore, batch: Item[], from: number): void | Promise<void> => runBatch(side, hooks.context, core, batch, from);
   const drain = (): void | Promise<void> => {
     const batch = items;
     items = [];
@@ -177,4 +145,39 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
     },
   });
   return stream;
+}
+
+/** A bug in a policy must not end the session; the message is dropped, not let through. */
+function dropFailed(side: Side, context: DirectionHooks['context'], core: GateCore, item: Item, error: unknown): void {
+  const reason = (error as Error).message;
+  context.log?.(`a ${side} message was dropped: ${reason}`);
+  if (item.kind === 'line') {
+    const head = headOf(item.line);
+    core.failed(side, sniffId(head, tailOf(item.line)), sniffIsRequest(head), reason);
+  }
+}
+
+/** Hands the batch on from `from`; a promise only when a line's decision has to wait. */
+function runBatch(side: Side, context: DirectionHooks['context'], core: GateCore, batch: Item[], from: number): void | Promise<void> {
+  for (let i = from; i < batch.length; i += 1) {
+    const item = batch[i] as Item;
+    // Dropped from the batch at once: a long line is garbage as soon as it is out.
+    batch[i] = EMPTY;
+    let waiting: void | Promise<void> = undefined;
+    try {
+      if (item.kind === 'line') waiting = side === 'client' ? core.fromClient(item.line) : core.fromServer(item.line, item.prescan);
+      else core.oversize(side, sniffId(item.head, item.tail), sniffIsRequest(item.head), item.length);
+    } catch (error) {
+      dropFailed(side, context, core, item, error);
+    }
+    if (waiting) {
+      return waiting.then(
+        () => runBatch(side, context, core, batch, i + 1),
+        (error: unknown) => {
+          dropFailed(side, context, core, item, error);
+          return runBatch(side, context, core, batch, i + 1);
+        },
+      );
+    }
+  }
 }

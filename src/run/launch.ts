@@ -29,7 +29,7 @@ import type { RunEgress } from './egress-session.js';
 import type { MessageStage } from './stage.js';
 import { loadUserConfig, mapRuntime, type UserConfig } from './user-config.js';
 import { watchdog, type Watchdog } from './watchdog.js';
-import { ColdStart, warmLaunch } from './warm-launch.js';
+import { ColdStart, warmLaunch, type WarmLaunch } from './warm-launch.js';
 
 export interface LaunchOptions {
   extraArgs?: string[];
@@ -273,15 +273,7 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
   const egress = await extra.egress;
   // A claimed spare's holder is named by its own egress session (egress-session.ts).
   const body = launchBody(spec, context.runtime, secretValues, egress?.session);
-  // A pooled sandbox has no egress set of its own: an allowlisted profile always starts cold.
-  const warm = egress ? undefined : await warmLaunch({ engine, spec, body, secretValues, env: context.env, refill: extra.refill, debug, ...(extra.brokered ? { pooled: true } : {}) });
-  if (extra.brokered) {
-    if (!warm?.claimed) {
-      await extra.stage?.close().catch(() => undefined);
-      throw new ColdStart('nothing to claim');
-    }
-    extra.brokered.accept();
-  }
+  const warm = await claimOrCold(context, engine, body, secretValues, extra, egress);
   const name = warm?.claimed?.name ?? `mcp-sandbox-${session}`;
   const order = { endpoint: context.endpoint, container: name, stopTimeout: 1, ...(egress ? { egressSession: egress.session } : {}) };
   // A claimed session is guarded by the pool reaper from here on, with no spawn (./warm-guard.ts).
@@ -351,6 +343,24 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
     if (serverAnswered) await egress?.answered();
     await sweeper.settle();
   }
+}
+
+/**
+ * The warm member this session claims, if any. A pooled sandbox has no egress set of its own:
+ * an allowlisted profile always starts cold. Brokered (the native shim, ./warm-broker.ts), no
+ * claim means "cold": the shim then runs the node launcher instead.
+ */
+async function claimOrCold(context: RunContext, engine: EngineClient, body: CreateBody, secretValues: Record<string, string>, extra: { stage?: MessageStage; refill: boolean; brokered?: { accept(): void } }, egress: RunEgress | undefined): Promise<WarmLaunch | undefined> {
+  const { spec, debug } = context;
+  const warm = egress ? undefined : await warmLaunch({ engine, spec, body, secretValues, env: context.env, refill: extra.refill, debug, ...(extra.brokered ? { pooled: true } : {}) });
+  if (extra.brokered) {
+    if (!warm?.claimed) {
+      await extra.stage?.close().catch(() => undefined);
+      throw new ColdStart('nothing to claim');
+    }
+    extra.brokered.accept();
+  }
+  return warm;
 }
 
 /** The egress set's create bodies as `run` would send them (subnet block 0 stands in for the random one). */
