@@ -14,10 +14,10 @@
  * the keeper's).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
-import path from 'node:path';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import type { Server, Socket } from 'node:net';
 import type { NetworkEngineClient } from '../engine/client.js';
+import { listenOwnerOnly } from '../fs/owner-socket.js';
 import type { EgressEvent } from './events.js';
 import type { EgressSession } from './start.js';
 import { DONE_LINE, parseSpareRequest, type SparePaths, type SpareReply } from './spare.js';
@@ -259,45 +259,7 @@ function takeSpare(context: SpareKeeper, imageId: string, container: string): { 
   return undefined;
 }
 
-/** Listens on `socket` in an owner-only directory (the caller holds the lock: a socket there is stale). */
-async function listenOwnerOnly(socket: string): Promise<Server | undefined> {
-  const dir = path.dirname(socket);
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch {
-    // there already; checked next
-  }
-  if (!ownerOnlyDir(dir)) return undefined;
-  try {
-    unlinkSync(socket);
-  } catch {
-    // none left behind
-  }
-  const server = createServer();
-  const listening = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(socket, () => resolve(true));
-  });
-  if (!listening) return undefined;
-  server.on('error', () => undefined);
-  try {
-    chmodSync(socket, 0o600);
-  } catch {
-    // the directory is owner-only all the same
-  }
-  return server;
-}
-
-/** The directory is ours and no one else's: only then may a launcher trust who listens in it. */
-export function ownerOnlyDir(dir: string): boolean {
-  try {
-    const stat = lstatSync(dir);
-    const uid = typeof process.getuid === 'function' ? process.getuid() : stat.uid;
-    return stat.isDirectory() && stat.uid === uid && (stat.mode & 0o077) === 0;
-  } catch {
-    return false;
-  }
-}
+export { ownerOnlyDir } from '../fs/owner-socket.js';
 
 /**
  * The keeper's pid lock: created exclusively; one whose holder is gone (or is not a keeper: a

@@ -39,14 +39,7 @@ export function readOwnerOnly(file: string): Buffer | undefined {
 }
 
 /** The entries directory is ours alone: a directory, not a symlink, our uid, mode 0700. */
-export function ownerOnlyDir(dir: string): boolean {
-  try {
-    const stat = lstatSync(dir);
-    return stat.isDirectory() && (uid() === undefined || stat.uid === uid()) && (stat.mode & 0o077) === 0;
-  } catch {
-    return false;
-  }
-}
+export { ownerOnlyDir } from '../fs/owner-socket.js';
 
 /** Mode 0700 for a directory of ours (an older version made them 0755); never follows a symlink. */
 export function tighten(dir: string): void {

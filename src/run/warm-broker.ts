@@ -16,12 +16,13 @@
  * shim goes away without its exit frame (SIGKILL included) its session is shut down as on a
  * hang-up: the server's stdin closes, then stop after the grace, then removal.
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { listenOwnerOnly } from '../fs/owner-socket.js';
 import type { SessionIo, ShutdownSignal } from './session.js';
 import { decodeHeader, encodeFrame, FRAME, FrameReader, SIGNAL_NAMES, type ShimHeader } from './warm-frames.js';
 
@@ -68,51 +69,19 @@ export function brokerLockFile(socketPath: string): string {
   return `${path.dirname(socketPath).replace(/\.d$/, '')}.pid`;
 }
 
-function ownerOnly(dir: string): boolean {
-  try {
-    const stat = lstatSync(dir);
-    const uid = typeof process.getuid === 'function' ? process.getuid() : stat.uid;
-    return stat.isDirectory() && stat.uid === uid && (stat.mode & 0o077) === 0;
-  } catch {
-    return false;
-  }
-}
-
 /** Listens on the broker socket (the caller holds the broker lock, so a socket there is stale). Undefined when it cannot. */
 export async function listenBroker(socketPath: string, options: BrokerOptions): Promise<BrokerServer | undefined> {
-  const dir = path.dirname(socketPath);
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch {
-    // there already; checked next
-  }
-  if (!ownerOnly(dir)) return undefined;
-  try {
-    unlinkSync(socketPath);
-  } catch {
-    // none left behind
-  }
   let active = 0;
   let loading: Promise<BrokerRun> | undefined;
   const release = (): void => {
     active -= 1;
     if (active === 0) options.onIdle();
   };
-  const server = createServer((socket) => {
+  const server = await listenOwnerOnly(socketPath, (socket) => {
     active += 1;
     brokerConnection(socket, () => (loading ??= options.load()), options, release);
   });
-  const listening = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(socketPath, () => resolve(true));
-  });
-  if (!listening) return undefined;
-  server.on('error', () => undefined);
-  try {
-    chmodSync(socketPath, 0o600);
-  } catch {
-    // the directory is owner-only all the same
-  }
+  if (!server) return undefined;
   return {
     get active() {
       return active;

@@ -11,10 +11,10 @@
  * Whatever makes the reaper unusable (no socket, a stale one, a reaper too old to listen, the
  * reaper ending mid-session) makes the launcher arm its watchdog at once: never unguarded.
  */
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import path from 'node:path';
 import type { EngineClient } from '../engine/client.js';
+import { listenOwnerOnly, ownerOnlyDir } from '../fs/owner-socket.js';
 import { enforce, type Watchdog, type WatchdogOrder } from './watchdog.js';
 
 /** What the reaper is told: the watchdog's order less the endpoint. */
@@ -29,17 +29,6 @@ const MAX_LINE = 4096;
 export function guardSocketPath(lockFile: string): string | undefined {
   const file = path.join(`${lockFile.replace(/\.pid$/, '')}.d`, 'guard.sock');
   return Buffer.byteLength(file) <= SUN_PATH_MAX ? file : undefined;
-}
-
-/** The directory is ours and no one else's: only then may a launcher trust who listens in it. */
-function ownerOnly(dir: string): boolean {
-  try {
-    const stat = lstatSync(dir);
-    const uid = typeof process.getuid === 'function' ? process.getuid() : stat.uid;
-    return stat.isDirectory() && stat.uid === uid && (stat.mode & 0o077) === 0;
-  } catch {
-    return false;
-  }
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
@@ -78,38 +67,16 @@ export interface GuardServerOptions {
 
 /** Listens on the guard socket (the caller holds the reaper lock, so any socket there is stale). Undefined when it cannot. */
 export async function listenGuard(socketPath: string, options: GuardServerOptions): Promise<GuardServer | undefined> {
-  const dir = path.dirname(socketPath);
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch {
-    // there already; checked next
-  }
-  if (!ownerOnly(dir)) return undefined;
-  try {
-    unlinkSync(socketPath);
-  } catch {
-    // none left behind
-  }
   let active = 0;
   const release = (): void => {
     active -= 1;
     if (active === 0) options.onIdle();
   };
-  const server = createServer((socket) => {
+  const server = await listenOwnerOnly(socketPath, (socket) => {
     active += 1;
     guardConnection(socket, options, release);
   });
-  const listening = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(socketPath, () => resolve(true));
-  });
-  if (!listening) return undefined;
-  server.on('error', () => undefined);
-  try {
-    chmodSync(socketPath, 0o600);
-  } catch {
-    // the directory is owner-only all the same
-  }
+  if (!server) return undefined;
   return {
     get active() {
       return active;
@@ -164,7 +131,7 @@ export function reaperGuard(socketPath: string | undefined, order: WatchdogOrder
     fallback.arm();
   };
   const { endpoint: _endpoint, ...told } = order;
-  if (socketPath === undefined || !ownerOnly(path.dirname(socketPath))) lose('no guard socket');
+  if (socketPath === undefined || !ownerOnlyDir(path.dirname(socketPath))) lose('no guard socket');
   else {
     try {
       socket = createConnection(socketPath);
