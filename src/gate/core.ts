@@ -241,7 +241,9 @@ export class GateCore {
       const started = this.now();
       const argumentsOf = skeleton ? (): unknown => args : (): unknown => this.auditArguments(message, tool);
       if (settled.kind === 'answer') {
-        return { outcome: settled, book: () => this.recordCall({ id: message.id as JsonRpcId, method, tool, arguments: argumentsOf(), cursor: false, started, bytesIn: bytes, admitted: false }, settled.line, 'deny') };
+        // The gate's own answer was made when decided: booked after the write, it still ends at
+        // `started`, so the write's time is not reported as the call's.
+        return { outcome: settled, book: () => this.recordCall({ id: message.id as JsonRpcId, method, tool, arguments: argumentsOf(), cursor: false, started, bytesIn: bytes, admitted: false }, settled.line, 'deny', undefined, undefined, undefined, started) };
       }
       // Booked before it goes out (an in-process server can answer within the write), its
       // arguments' audit summary made after.

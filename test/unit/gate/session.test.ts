@@ -177,6 +177,18 @@ describe('audit records', () => {
     expect(JSON.stringify(h.records)).not.toContain('hunter22');
   });
 
+  test("the gate's own answer has no duration, however long its write takes", async () => {
+    let now = 5_000;
+    const h = harness({ tools: { deny: ['write_file'] } }, { clock: () => now });
+    // Each write to the client costs 7 ms on this clock: the record is booked after the write.
+    h.gate.toClient.on('data', () => (now += 7));
+    await listTools(h);
+    await h.client(call(9, 'write_file', { path: '/x', content: 'c' }));
+    expect((h.clientGot().at(-1) as Answer).error).toMatchObject({ code: GATE_ERRORS.DENIED });
+    expect(now).toBeGreaterThan(5_000);
+    expect(h.records.find((r) => r.type === 'call' && r.id === 9)).toMatchObject({ decision: 'deny', durationMs: 0 });
+  });
+
   test('requests still open at close are recorded as unanswered', async () => {
     const h = harness();
     await h.client({ jsonrpc: '2.0', id: 'p', method: 'ping' });
