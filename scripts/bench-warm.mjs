@@ -367,8 +367,12 @@ function report(results, many, memory, extra) {
     ...(['echoP50', 'mb'].map((k) => {
       const cold = (results.cold ?? []).map((r) => r[/** @type {'echoP50' | 'mb'} */ (k)]);
       const warm = m('warm', /** @type {'echoP50' | 'mb'} */ (k));
-      const within = warm >= Math.min(...cold) && warm <= Math.max(...cold);
-      return `- ${within ? '✓' : '✗'} ${k === 'mb' ? '1 MB echo' : 'echo p50'} on a claimed sandbox: median ${fmt(warm)} ms, cold rounds ${fmt(Math.min(...cold))}–${fmt(Math.max(...cold))} ms (target: within the cold rounds' range)`;
+      // "Equal to cold within noise" guards against a claimed sandbox carrying data slower (an idle
+      // sandbox paged out, a broker in the way); one faster than every cold round is no regression
+      // (a cold sandbox's first echoes come right after its start, a claimed one has settled).
+      const within = warm <= Math.max(...cold);
+      const faster = warm < Math.min(...cold) ? ', faster than every cold round' : '';
+      return `- ${within ? '✓' : '✗'} ${k === 'mb' ? '1 MB echo' : 'echo p50'} on a claimed sandbox: median ${fmt(warm)} ms, cold rounds ${fmt(Math.min(...cold))}–${fmt(Math.max(...cold))} ms${faster} (target: no slower than the cold rounds)`;
     })),
     `- ${Math.max(...manyInit) <= 600 ? '✓' : '✗'} ${AT_ONCE} launchers at once on a pool of ${AT_ONCE} (refill on): median ${fmt(median(manyInit))} ms, max ${fmt(Math.max(...manyInit))} ms (target each ≤ 600 ms); ${many.filter((r) => r.claimed).length}/${AT_ONCE} claimed; each: ${[...manyInit].sort((a, b) => a - b).map(fmt).join(', ')} ms; load average ${extra.load.map((l) => l.toFixed(1)).join(' → ')}`,
     `- the floor in the same run: ${AT_ONCE} bare \`node -e\` started at once wrote their first byte after median ${fmt(median(extra.floor))} ms, max ${fmt(Math.max(...extra.floor))} ms`,

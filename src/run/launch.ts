@@ -29,7 +29,8 @@ import type { RunEgress } from './egress-session.js';
 import type { MessageStage } from './stage.js';
 import { loadUserConfig, mapRuntime, type UserConfig } from './user-config.js';
 import { watchdog, type Watchdog } from './watchdog.js';
-import { ColdStart, warmLaunch, type WarmLaunch } from './warm-launch.js';
+import { ColdStart, poolLookFor, warmLaunch, type WarmLaunch } from './warm-launch.js';
+import type { PoolLook } from './warm.js';
 
 export interface LaunchOptions {
   extraArgs?: string[];
@@ -185,14 +186,18 @@ export async function launch(profileArg: string, options: LaunchOptions = {}): P
   const egress = spec.network === 'allow' ? egressFor(context, engine, session, gateRef, !options.engine) : undefined;
   // Awaited in runProfile; a failure while the check runs must not count as unhandled.
   egress?.catch(() => undefined);
+  // A pooled sandbox has no egress set of its own: an allowlisted profile never looks.
+  const look = egress ? undefined : poolLookFor(engine, spec, options.brokered !== undefined);
   try {
     await checkRuntimeNetwork(engine, { runtime, profileRuntime: spec.runtime, network: spec.network, profile: spec.name, configFile: config.file });
     debug(`engine ${describeEndpoint(endpoint)} (${endpoint.source}), image ${spec.image}, runtime ${runtime}, network ${spec.network}`);
+    // Brokered with no member to claim: "cold" before the gate opens (the shim's node launcher opens its own).
+    if (options.brokered && look && (await look.members.catch(() => [])).length === 0) throw new ColdStart('no warm sandbox of this profile');
     const gate = options.stage ? undefined : gateFor(context, engine, secretValues, await gateModule, options.principal);
     gateRef.gate = gate;
     const stage = options.stage ?? gate?.stage;
     const guard = !options.engine && !options.brokered;
-    return await runProfile(context, engine, secretValues, { ...(stage ? { stage } : {}), ...(gate ? { gate } : {}), guard, refill: guard || options.brokered !== undefined, session, ...(egress ? { egress } : {}), ...(options.brokered ? { brokered: options.brokered } : {}) });
+    return await runProfile(context, engine, secretValues, { ...(stage ? { stage } : {}), ...(gate ? { gate } : {}), guard, refill: guard || options.brokered !== undefined, session, ...(egress ? { egress } : {}), ...(look ? { look } : {}), ...(options.brokered ? { brokered: options.brokered } : {}) });
   } finally {
     // Also when the check or the gate refused the session before it began (a second stop is a no-op).
     await egress?.then((set) => set.stop(), () => undefined);
@@ -267,7 +272,7 @@ function checkMountSources(spec: SandboxSpec, endpoint: EngineEndpoint): void {
  * a server that never answers gets it 3 s after start; a shutdown signal arms it at once. A
  * claimed session needs no watchdog: the pool reaper guards it (./warm-guard.ts).
  */
-async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; gate?: GateSession; guard: boolean; refill: boolean; session: string; egress?: Promise<RunEgress>; brokered?: { accept(): void } }): Promise<number> {
+async function runProfile(context: RunContext, engine: EngineClient, secretValues: Record<string, string>, extra: { stage?: MessageStage; gate?: GateSession; guard: boolean; refill: boolean; session: string; egress?: Promise<RunEgress>; look?: PoolLook; brokered?: { accept(): void } }): Promise<number> {
   const { spec, io, debug } = context;
   const { session } = extra;
   const egress = await extra.egress;
@@ -350,9 +355,9 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
  * an allowlisted profile always starts cold. Brokered (the native shim, ./warm-broker.ts), no
  * claim means "cold": the shim then runs the node launcher instead.
  */
-async function claimOrCold(context: RunContext, engine: EngineClient, body: CreateBody, secretValues: Record<string, string>, extra: { stage?: MessageStage; refill: boolean; brokered?: { accept(): void } }, egress: RunEgress | undefined): Promise<WarmLaunch | undefined> {
+async function claimOrCold(context: RunContext, engine: EngineClient, body: CreateBody, secretValues: Record<string, string>, extra: { stage?: MessageStage; refill: boolean; look?: PoolLook; brokered?: { accept(): void } }, egress: RunEgress | undefined): Promise<WarmLaunch | undefined> {
   const { spec, debug } = context;
-  const warm = egress ? undefined : await warmLaunch({ engine, spec, body, secretValues, env: context.env, refill: extra.refill, debug, ...(extra.brokered ? { pooled: true } : {}) });
+  const warm = egress ? undefined : await warmLaunch({ engine, spec, body, secretValues, env: context.env, refill: extra.refill, look: extra.look, debug });
   if (extra.brokered) {
     if (!warm?.claimed) {
       await extra.stage?.close().catch(() => undefined);

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import type { CreateBody } from '../compile/engine-body.js';
 import type { SandboxSpec } from '../compile/spec.js';
 import type { EngineClient } from '../engine/client.js';
-import { claimWarm, fillOrder, type ClaimedSandbox } from './warm.js';
+import { claimWarm, fillOrder, lookAtPool, type ClaimedSandbox, type PoolLook } from './warm.js';
 import { wakeHolder } from './warm-lock.js';
 import { reaperLockFile, spawnReaper } from './warm-reaper.js';
 import { refillLockFile } from './warm-refill.js';
@@ -34,17 +34,24 @@ export interface WarmLaunch {
   guard(order: WatchdogOrder, fallback: Watchdog): Watchdog;
 }
 
-/** Tries to claim a pool member for this launch; any failure means a cold start, never an error. */
-export async function warmLaunch(input: { engine: EngineClient; spec: SandboxSpec; body: CreateBody; secretValues: Record<string, string>; env: NodeJS.ProcessEnv; refill: boolean; pooled?: boolean; debug(message: string): void }): Promise<WarmLaunch> {
-  const { engine, spec, debug } = input;
+/**
+ * The look at this profile's pool (./warm.ts lookAtPool), or undefined when there is none to
+ * look at. A pool lives only while its reaper runs (warm-reaper.ts): without the reaper's lock
+ * file there is nothing to claim, and the cold start asks the engine nothing extra. The broker
+ * is that reaper: `brokered` always looks.
+ */
+export function poolLookFor(engine: EngineClient, spec: SandboxSpec, brokered: boolean): PoolLook | undefined {
+  if (!brokered && !existsSync(reaperLockFile(engine.endpoint))) return undefined;
+  return lookAtPool(engine, spec.name, spec.image);
+}
+
+/** Tries to claim a pool member for this launch (`look`: from poolLookFor); any failure means a cold start, never an error. */
+export async function warmLaunch(input: { engine: EngineClient; spec: SandboxSpec; body: CreateBody; secretValues: Record<string, string>; env: NodeJS.ProcessEnv; refill: boolean; look: PoolLook | undefined; debug(message: string): void }): Promise<WarmLaunch> {
+  const { engine, spec, debug, look } = input;
   let claimed: ClaimedSandbox | undefined;
-  // A pool lives only while its reaper runs (warm-reaper.ts): without the reaper's lock file
-  // there is nothing to claim, and the cold start asks the engine nothing extra.
-  // (The broker is that reaper: it knows.)
-  const pooled = input.pooled ?? existsSync(reaperLockFile(engine.endpoint));
-  if (!pooled) debug('no warm pool (no pool reaper running): cold start');
+  if (!look) debug('no warm pool (no pool reaper running): cold start');
   else try {
-    claimed = await claimWarm({ engine, body: input.body, secretNames: spec.secrets, secretValues: input.secretValues, env: input.env, profile: spec.name, debug });
+    claimed = await claimWarm({ engine, body: input.body, secretNames: spec.secrets, secretValues: input.secretValues, env: input.env, profile: spec.name, look, debug });
   } catch (error) {
     debug(`warm pool not usable (${(error as Error).message}): cold start`);
   }

@@ -51,17 +51,35 @@ export function listPool(engine: EngineClient, profile: string): ReturnType<Engi
   return engine.listContainers({ all: true, labels: [`${LABELS.profile}=${profile}`, `${LABELS.pool}=idle`] });
 }
 
+/** What a claim decides on, asked of the engine at once: the profile's idle members and its image. */
+export interface PoolLook {
+  members: ReturnType<EngineClient['listContainers']>;
+  image: Promise<{ Id: string } | undefined>;
+}
+
+/**
+ * Starts the look at `profile`'s pool. `run` starts it before the engine check and the gate's
+ * opening, so its round trips overlap them, and a brokered start with no member answers cold
+ * before opening the gate at all. A failed list rejects `members` when awaited, never unhandled.
+ */
+export function lookAtPool(engine: EngineClient, profile: string, image: string): PoolLook {
+  const members = listPool(engine, profile);
+  members.catch(() => undefined);
+  return { members, image: engine.inspectImage(image).catch(() => undefined) };
+}
+
 /**
  * Claims a matching idle member for `run`, removing the stale ones it sees; undefined means
- * cold start (said with --verbose). Costs one list call when the pool is empty.
+ * cold start (said with --verbose). Costs one list call when the pool is empty. `look`: one
+ * started earlier (lookAtPool), for the same profile and image.
  */
-export async function claimWarm(input: WarmIdentityInput & { profile: string; debug(message: string): void }): Promise<ClaimedSandbox | undefined> {
+export async function claimWarm(input: WarmIdentityInput & { profile: string; look?: PoolLook; debug(message: string): void }): Promise<ClaimedSandbox | undefined> {
   const { engine, debug } = input;
   // The image lookup runs beside the list: one round trip instead of two when the pool has members.
-  const imageLookup = engine.inspectImage(input.body.Image).catch(() => undefined);
-  const members = await listPool(engine, input.profile);
+  const look = input.look ?? lookAtPool(engine, input.profile, input.body.Image);
+  const members = await look.members;
   if (members.length === 0) return coldBecause(debug, 'no warm sandbox');
-  const hash = await warmHash(input, false, imageLookup);
+  const hash = await warmHash(input, false, look.image);
   if (typeof hash !== 'string') return coldBecause(debug, hash.reason);
   const decision = decidePool(members, hash);
   for (const stale of decision.stale) {

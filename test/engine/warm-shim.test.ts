@@ -171,6 +171,30 @@ describeEngine('warm start through the native shim', () => {
     expect(await eventually(() => members(name).length === 0, 10_000)).toBe(true);
   });
 
+  test('a broker with no member of this profile answers "cold" at once: the node launcher starts it cold and it works', async () => {
+    const name = 'hws-other';
+    profiles.push(name, `${name}-unpooled`);
+    const w = world(name);
+    worlds.push(w);
+    await warm(w);
+    expect(brokerPid(w)).toBeDefined();
+    // A second profile of the same user, never warmed: the broker runs, but has nothing for it.
+    const other = { ...w, file: path.join(w.dir, `${name}-unpooled.yaml`) };
+    writeFileSync(other.file, readFileSync(w.file, 'utf8').replace(`name: ${name}\n`, `name: ${name}-unpooled\n`));
+    const session = await connectShim(other);
+    try {
+      expect(textOf(await session.client.callTool({ name: 'echo', arguments: { message: 'unpooled' } }))).toBe('Echo: unpooled');
+      expect(cmdline(session.pid() as number)).toMatch(/node .*bin\/mcp-sandbox\.js run -v /);
+      expect(session.stderr()).toContain('no warm sandbox: cold start');
+      // The pooled profile's member is untouched.
+      expect(idle(name)).toHaveLength(1);
+    } finally {
+      await session.close();
+    }
+    expect(await eventually(() => members(`${name}-unpooled`).length === 0, 10_000)).toBe(true);
+    await runCli(['warm', '--stop', w.file], { env: w.env });
+  });
+
   test('a shim SIGKILLed right after the first answer: the broker shuts its session down and removes the container', async () => {
     const name = 'hws-sigkill';
     profiles.push(name);
