@@ -11,7 +11,7 @@ const common = {
 
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], setupFiles: ['<rootDir>/test/unit/setup-env.ts'] },
-    { ...common, displayName: 'engine', testMatch: ['<rootDir>/test/engine/**/*.test.ts'], slowTestThreshold: 60 },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], setupFiles: ['<rootDir>/test/unit/setup-env.ts'], globalSetup: '<rootDir>/test/unit/global-setup.cjs', globalTeardown: '<rootDir>/test/unit/global-teardown.cjs' },
+    { ...common, displayName: 'engine', testMatch: ['<rootDir>/test/engine/**/*.test.ts'], slowTestThreshold: 60, globalSetup: '<rootDir>/test/engine/global-setup.cjs', globalTeardown: '<rootDir>/test/engine/global-teardown.cjs' },
   ],
 };
