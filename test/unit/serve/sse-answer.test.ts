@@ -1,0 +1,128 @@
+/**
+ * SseAnswer (src/serve/sse-answer.ts), serve's own SSE answer of a one-request POST: the
+ * transport's headers and framing, a quick answer in one socket write with its headers and the
+ * stream's end, progress events before it, keep-alive comments on a slow one, and nothing
+ * written once the client has gone.
+ */
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SseAnswer, sseEvent } from '../../../src/serve/sse-answer.js';
+
+const servers: Server[] = [];
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+async function serveWith(handler: (res: ServerResponse) => void): Promise<string> {
+  const server = createServer((_req, res) => handler(res));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+}
+
+function get(url: string): Promise<{ body: string; res: IncomingMessage }> {
+  return new Promise((resolve, reject) => {
+    request(url, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ body, res }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** Counts the socket's writes to the OS (one _write or _writev each). */
+function countWrites(res: ServerResponse): { writes: number } {
+  const count = { writes: 0 };
+  const socket = res.socket as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+  for (const key of ['_write', '_writev'] as const) {
+    const original = socket[key].bind(socket);
+    socket[key] = (...args: unknown[]): void => {
+      count.writes += 1;
+      original(...args);
+    };
+  }
+  return count;
+}
+
+const ANSWER = { jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'hi\nthere' }] } };
+
+it('frames a message as the transport does: one line of JSON, no event id', () => {
+  expect(sseEvent(ANSWER)).toBe(`event: message\ndata: ${JSON.stringify(ANSWER)}\n\n`);
+  expect(sseEvent(ANSWER).split('\n')).toHaveLength(4);
+});
+
+it('a quick answer: the transport headers, the event and the end of the stream in one write', async () => {
+  let count = { writes: 0 };
+  const url = await serveWith((res) => {
+    count = countWrites(res);
+    const answer = new SseAnswer(res, 'session-1', 1_000);
+    setImmediate(() => answer.finish(ANSWER));
+  });
+  const { body, res } = await get(url);
+  expect(res.statusCode).toBe(200);
+  expect(res.headers).toMatchObject({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no', 'mcp-session-id': 'session-1' });
+  expect(body).toBe(sseEvent(ANSWER));
+  expect(count.writes).toBe(1);
+});
+
+it('progress goes out before the answer, on the same stream', async () => {
+  const progress = { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } };
+  const url = await serveWith((res) => {
+    const answer = new SseAnswer(res, 's', 1_000);
+    answer.event(progress);
+    setImmediate(() => answer.finish(ANSWER));
+  });
+  expect((await get(url)).body).toBe(sseEvent(progress) + sseEvent(ANSWER));
+});
+
+it('a slow answer: headers after the hold, then keep-alive comments; close() ends it without an event', async () => {
+  let answer: SseAnswer | undefined;
+  const url = await serveWith((res) => {
+    answer = new SseAnswer(res, 's', 0, 5);
+  });
+  const got = new Promise<{ body: string; res: IncomingMessage }>((resolve, reject) => {
+    request(url, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+        if (body.includes(': keepalive\n\n')) answer?.close();
+      });
+      res.on('end', () => resolve({ body, res }));
+    })
+      .on('error', reject)
+      .end();
+  });
+  const { body, res } = await got;
+  expect(res.headers['content-type']).toBe('text/event-stream');
+  expect(body).toMatch(/^(: keepalive\n\n)+$/);
+  expect(answer?.live).toBe(false);
+});
+
+it('a client that went away: the answer is not written and nothing throws', async () => {
+  let answer: SseAnswer | undefined;
+  let closed: Promise<void> | undefined;
+  const url = await serveWith((res) => {
+    answer = new SseAnswer(res, 's', 0);
+    closed = new Promise((resolve) => res.once('close', () => resolve()));
+  });
+  await new Promise<void>((resolve, reject) => {
+    const req = request(url, (res) => {
+      res.destroy();
+      req.destroy();
+      resolve();
+    }).on('error', reject);
+    req.end();
+  });
+  await closed;
+  expect(answer?.live).toBe(false);
+  expect(() => answer?.finish(ANSWER)).not.toThrow();
+  expect(() => answer?.event(ANSWER)).not.toThrow();
+});
