@@ -23,7 +23,7 @@ import { headerOf, readJsonBody, sendJson, sendRpcError } from './http.js';
 import { SessionLimits, type LimitConfig } from './limits.js';
 import type { OriginPolicy } from './listen.js';
 import type { Sandbox, SandboxEnd, SandboxFactory } from './sandbox.js';
-import { SseAnswer } from './sse-answer.js';
+import { isPlainRequest, SseAnswer } from './sse-answer.js';
 import { HEADER_HOLD_MS, sendWebResponse, webRequestOf } from './web-http.js';
 
 export interface ServeServerOptions {
@@ -260,12 +260,12 @@ export class ServeServer {
   }
 
   /**
-   * A POST of one request the transport would take (its header checks, its JSON-RPC request
-   * schema, not initialize, an id not already open), answered on serve's own SSE path
+   * A POST of one request the transport would take (its header checks, a request its schema
+   * certainly accepts, not initialize, an id not already open), answered on serve's own SSE path
    * (./sse-answer.ts) without the transport: true if so. Everything else is left to it.
    */
   private answerHere(session: ServeSession, req: IncomingMessage, res: ServerResponse, body: unknown): boolean {
-    if (!transportTakes(req) || !isJSONRPCRequest(body) || body.method === 'initialize') return false;
+    if (!transportTakes(req) || !isPlainRequest(body) || body.method === 'initialize') return false;
     const key = idKey(body.id);
     if (session.pending.has(key) || session.ahead.has(key)) return false;
     session.answers.set(key, new SseAnswer(res, session.id, HEADER_HOLD_MS));

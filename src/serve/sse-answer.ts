@@ -15,6 +15,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import { DEFAULT_SSE_KEEP_ALIVE_MS } from '@modelcontextprotocol/sdk/server/sseKeepAlive.js';
+import { RELATED_TASK_META_KEY, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isObject } from '../gate/jsonrpc.js';
 
 /** The transport's headers for a POST's SSE stream. */
 const SSE_HEADERS: Readonly<Record<string, string>> = {
@@ -23,6 +25,29 @@ const SSE_HEADERS: Readonly<Record<string, string>> = {
   connection: 'keep-alive',
   'x-accel-buffering': 'no',
 };
+
+/**
+ * A JSON-RPC request of the plainest shape, one the SDK's request schema certainly accepts: its
+ * four keys only, an id (and a progress token, if any) that is a string or a safe integer,
+ * `params` and `_meta` objects, no task metadata. What this refuses may still be a request: it
+ * goes to the transport, whose schema decides. By hand because zod's parse of it was the largest
+ * single item left on this path.
+ */
+export function isPlainRequest(value: unknown): value is JSONRPCRequest {
+  if (!isObject(value) || value.jsonrpc !== '2.0' || typeof value.method !== 'string' || !isIdValue(value.id)) return false;
+  for (const key in value) if (key !== 'jsonrpc' && key !== 'id' && key !== 'method' && key !== 'params') return false;
+  const params = value.params;
+  if (params === undefined) return !('params' in value);
+  if (!isObject(params)) return false;
+  const meta = params._meta;
+  if (meta === undefined) return !('_meta' in params);
+  if (!isObject(meta) || RELATED_TASK_META_KEY in meta) return false;
+  return isIdValue(meta.progressToken) || !('progressToken' in meta);
+}
+
+function isIdValue(value: unknown): boolean {
+  return typeof value === 'string' || Number.isSafeInteger(value);
+}
 
 /** One message as the transport frames it on a stream without an event store. */
 export function sseEvent(message: unknown): string {

@@ -2,11 +2,13 @@
  * SseAnswer (src/serve/sse-answer.ts), serve's own SSE answer of a one-request POST: the
  * transport's headers and framing, a quick answer in one socket write with its headers and the
  * stream's end, progress events before it, keep-alive comments on a slow one, and nothing
- * written once the client has gone.
+ * written once the client has gone; isPlainRequest accepts only what the SDK's request schema
+ * accepts.
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SseAnswer, sseEvent } from '../../../src/serve/sse-answer.js';
+import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isPlainRequest, SseAnswer, sseEvent } from '../../../src/serve/sse-answer.js';
 
 const servers: Server[] = [];
 
@@ -125,4 +127,47 @@ it('a client that went away: the answer is not written and nothing throws', asyn
   expect(answer?.live).toBe(false);
   expect(() => answer?.finish(ANSWER)).not.toThrow();
   expect(() => answer?.event(ANSWER)).not.toThrow();
+});
+
+describe('isPlainRequest: a subset of the SDK request schema', () => {
+  const plain = [
+    { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'x' } } },
+    { jsonrpc: '2.0', id: 'a-1', method: 'tools/list' },
+    { jsonrpc: '2.0', id: 0, method: 'ping', params: {} },
+    { jsonrpc: '2.0', id: -3, method: 'tools/call', params: { name: 'hang', _meta: { progressToken: 'p', other: 1 } } },
+    { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { _meta: { progressToken: 7 } } },
+  ];
+  const notPlain = [
+    null,
+    'text',
+    [{ jsonrpc: '2.0', id: 1, method: 'ping' }],
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    { jsonrpc: '2.0', id: 1, result: {} },
+    { jsonrpc: '1.0', id: 1, method: 'ping' },
+    { jsonrpc: '2.0', id: 1.5, method: 'ping' },
+    { jsonrpc: '2.0', id: null, method: 'ping' },
+    { jsonrpc: '2.0', id: 2 ** 60, method: 'ping' },
+    { jsonrpc: '2.0', id: 1, method: 7 },
+    { jsonrpc: '2.0', id: 1, method: 'ping', extra: true },
+    { jsonrpc: '2.0', id: 1, method: 'ping', params: [1] },
+    { jsonrpc: '2.0', id: 1, method: 'ping', params: null },
+    { jsonrpc: '2.0', id: 1, method: 'ping', params: undefined },
+    { jsonrpc: '2.0', id: 1, method: 'ping', params: { _meta: 'x' } },
+    { jsonrpc: '2.0', id: 1, method: 'ping', params: { _meta: { progressToken: 1.5 } } },
+    { jsonrpc: '2.0', id: 1, method: 'ping', params: { _meta: { progressToken: null } } },
+    { jsonrpc: '2.0', id: 1, method: 'ping', params: { _meta: { 'io.modelcontextprotocol/related-task': { taskId: 't' } } } },
+    JSON.parse('{"jsonrpc":"2.0","id":1,"method":"ping","__proto__":{}}') as unknown,
+  ];
+
+  it('takes the common requests, all of which the SDK takes', () => {
+    for (const value of plain) {
+      expect([value, isPlainRequest(value)]).toEqual([value, true]);
+      expect(isJSONRPCRequest(value)).toBe(true);
+    }
+  });
+
+  it('leaves everything else to the transport, and never takes what the SDK would refuse', () => {
+    for (const value of notPlain) expect([value, isPlainRequest(value)]).toEqual([value, false]);
+    for (const value of [...plain, ...notPlain]) if (!isJSONRPCRequest(value)) expect(isPlainRequest(value)).toBe(false);
+  });
 });
