@@ -5,8 +5,10 @@
  * lands on its POST's stream and server-initiated requests and notifications on the GET stream.
  *
  * Per request: Origin/Host check (DNS rebinding), authentication (with serve.auth), then, for a
- * POST, every tools/call is authorized before the transport sees it. A POST of requests the
- * transport will take goes to the sandbox ahead of the transport's own work on it (sendAhead).
+ * POST, every tools/call is authorized before the transport sees it. A POST of one plain request
+ * within a session is answered on serve's own SSE path (answerHere, ./sse-answer.ts); another
+ * POST of requests the transport will take goes to the sandbox ahead of the transport's own work
+ * on it (sendAhead).
  * A session is bound to the subject that opened it; for anyone else it does not exist (404).
  * It ends at DELETE, after idleTimeout without a request, shortly after its client's last
  * connection closed, when the sandbox ends on its own, and at closeAll().

@@ -5,53 +5,12 @@
  * written once the client has gone; isPlainRequest accepts only what the SDK's request schema
  * accepts.
  */
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request, type IncomingMessage } from 'node:http';
 import { isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { isPlainRequest, SseAnswer, sseEvent } from '../../../src/serve/sse-answer.js';
+import { closeServers, countWrites, get, getAndLeave, serveWith } from './local-http.js';
 
-const servers: Server[] = [];
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
-async function serveWith(handler: (res: ServerResponse) => void): Promise<string> {
-  const server = createServer((_req, res) => handler(res));
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
-}
-
-function get(url: string): Promise<{ body: string; res: IncomingMessage }> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ body, res }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-
-/** Counts the socket's writes to the OS (one _write or _writev each). */
-function countWrites(res: ServerResponse): { writes: number } {
-  const count = { writes: 0 };
-  const socket = res.socket as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
-  for (const key of ['_write', '_writev'] as const) {
-    const original = socket[key].bind(socket);
-    socket[key] = (...args: unknown[]): void => {
-      count.writes += 1;
-      original(...args);
-    };
-  }
-  return count;
-}
+afterEach(closeServers);
 
 const ANSWER = { jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'hi\nthere' }] } };
 
@@ -62,7 +21,7 @@ it('frames a message as the transport does: one line of JSON, no event id', () =
 
 it('a quick answer: the transport headers, the event and the end of the stream in one write', async () => {
   let count = { writes: 0 };
-  const url = await serveWith((res) => {
+  const url = await serveWith((_req, res) => {
     count = countWrites(res);
     const answer = new SseAnswer(res, 'session-1', 1_000);
     setImmediate(() => answer.finish(ANSWER));
@@ -76,7 +35,7 @@ it('a quick answer: the transport headers, the event and the end of the stream i
 
 it('progress goes out before the answer, on the same stream', async () => {
   const progress = { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } };
-  const url = await serveWith((res) => {
+  const url = await serveWith((_req, res) => {
     const answer = new SseAnswer(res, 's', 1_000);
     answer.event(progress);
     setImmediate(() => answer.finish(ANSWER));
@@ -86,7 +45,7 @@ it('progress goes out before the answer, on the same stream', async () => {
 
 it('a slow answer: headers after the hold, then keep-alive comments; close() ends it without an event', async () => {
   let answer: SseAnswer | undefined;
-  const url = await serveWith((res) => {
+  const url = await serveWith((_req, res) => {
     answer = new SseAnswer(res, 's', 0, 5);
   });
   const got = new Promise<{ body: string; res: IncomingMessage }>((resolve, reject) => {
@@ -111,18 +70,11 @@ it('a slow answer: headers after the hold, then keep-alive comments; close() end
 it('a client that went away: the answer is not written and nothing throws', async () => {
   let answer: SseAnswer | undefined;
   let closed: Promise<void> | undefined;
-  const url = await serveWith((res) => {
+  const url = await serveWith((_req, res) => {
     answer = new SseAnswer(res, 's', 0);
     closed = new Promise((resolve) => res.once('close', () => resolve()));
   });
-  await new Promise<void>((resolve, reject) => {
-    const req = request(url, (res) => {
-      res.destroy();
-      req.destroy();
-      resolve();
-    }).on('error', reject);
-    req.end();
-  });
+  await getAndLeave(url);
   await closed;
   expect(answer?.live).toBe(false);
   expect(() => answer?.finish(ANSWER)).not.toThrow();
