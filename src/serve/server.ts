@@ -5,8 +5,10 @@
  * lands on its POST's stream and server-initiated requests and notifications on the GET stream.
  *
  * Per request: Origin/Host check (DNS rebinding), authentication (with serve.auth), then, for a
- * POST, every tools/call is authorized before the transport sees it. A POST of requests the
- * transport will take goes to the sandbox ahead of the transport's own work on it (sendAhead).
+ * POST, every tools/call is authorized before the transport sees it. A POST of one plain request
+ * within a session is answered on serve's own SSE path (answerHere, ./sse-answer.ts); another
+ * POST of requests the transport will take goes to the sandbox ahead of the transport's own work
+ * on it (sendAhead).
  * A session is bound to the subject that opened it; for anyone else it does not exist (404).
  * It ends at DELETE, after idleTimeout without a request, shortly after its client's last
  * connection closed, when the sandbox ends on its own, and at closeAll().
@@ -23,6 +25,7 @@ import { headerOf, readJsonBody, sendJson, sendRpcError } from './http.js';
 import { SessionLimits, type LimitConfig } from './limits.js';
 import type { OriginPolicy } from './listen.js';
 import type { Sandbox, SandboxEnd, SandboxFactory } from './sandbox.js';
+import { isPlainRequest, SseAnswer } from './sse-answer.js';
 import { HEADER_HOLD_MS, sendWebResponse, webRequestOf } from './web-http.js';
 
 export interface ServeServerOptions {
@@ -63,6 +66,8 @@ interface ServeSession {
    * answer) waits here.
    */
   ahead: Map<string, JsonRpcMessage[]>;
+  /** Requests answered on serve's own SSE path (./sse-answer.ts), by id key. */
+  answers: Map<string, SseAnswer>;
   /** POST and DELETE requests still open; GET streams open. */
   inFlight: number;
   streams: number;
@@ -99,7 +104,8 @@ export class ServeServer {
   };
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://serve.invalid').pathname;
+    // The endpoint as sent is its path already (the common case); anything else is parsed.
+    const path = req.url === this.options.endpointPath ? req.url : new URL(req.url ?? '/', 'http://serve.invalid').pathname;
     if (this.options.auth && req.method === 'GET' && this.metadataPaths.has(path)) return sendJson(res, 200, this.options.auth.metadata());
     if (path !== this.options.endpointPath) return sendJson(res, 404, { error: 'not_found', error_description: `the MCP endpoint is ${this.options.endpointPath}` });
     const refused = this.refuseOrigin(req);
@@ -194,7 +200,7 @@ export class ServeServer {
         if (session && this.sessions.get(id) === session) this.toClient(session, message);
       },
     });
-    session = { id, transport, sandbox, release, pending: new Map(), progress: new Map(), ahead: new Map(), inFlight: 0, streams: 0, ...(principal ? { principal } : {}) };
+    session = { id, transport, sandbox, release, pending: new Map(), progress: new Map(), ahead: new Map(), answers: new Map(), inFlight: 0, streams: 0, ...(principal ? { principal } : {}) };
     this.sessions.set(id, session);
     this.options.log(`session ${short(id)} started${principal ? ` for ${principal.subject}` : ''}`);
     void sandbox.ended.then((end) => this.end(id, describeEnd(end), end));
@@ -219,6 +225,7 @@ export class ServeServer {
   private async carry(session: ServeSession, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     if (req.method === 'GET') this.trackStream(session, res);
     else this.track(session, res);
+    if (req.method === 'POST' && this.answerHere(session, req, res, body)) return;
     const ahead = req.method === 'POST' ? this.sendAhead(session, req, body) : [];
     try {
       // The gate writes to the sandbox's stdin in microtasks after send(); the transport's
@@ -252,6 +259,20 @@ export class ServeServer {
       this.toSandbox(session, message as JSONRPCMessage);
     }
     return keys;
+  }
+
+  /**
+   * A POST of one request the transport would take (its header checks, a request its schema
+   * certainly accepts, not initialize, an id not already open), answered on serve's own SSE path
+   * (./sse-answer.ts) without the transport: true if so. Everything else is left to it.
+   */
+  private answerHere(session: ServeSession, req: IncomingMessage, res: ServerResponse, body: unknown): boolean {
+    if (!transportTakes(req) || !isPlainRequest(body) || body.method === 'initialize') return false;
+    const key = idKey(body.id);
+    if (session.pending.has(key) || session.ahead.has(key)) return false;
+    session.answers.set(key, new SseAnswer(res, session.id, HEADER_HOLD_MS));
+    this.toSandbox(session, body);
+    return true;
   }
 
   /** A message the transport hands on: to the sandbox, unless sendAhead already sent it. */
@@ -309,11 +330,18 @@ export class ServeServer {
       if (waiting) return void waiting.push(message);
       if (!session.pending.delete(key)) return this.options.log(`session ${short(session.id)}: dropped a response to no open request`);
       for (const [token, id] of session.progress) if (idKey(id) === key) session.progress.delete(token);
+      const answer = session.answers.get(key);
+      if (answer) {
+        session.answers.delete(key);
+        return answer.finish(message);
+      }
     } else if (message.method === 'notifications/progress') {
       const token = isObject(message.params) ? message.params.progressToken : undefined;
       related = isId(token) ? session.progress.get(idKey(token)) : undefined;
       const waiting = related === undefined ? undefined : session.ahead.get(idKey(related));
       if (waiting) return void waiting.push(message);
+      const answer = related === undefined ? undefined : session.answers.get(idKey(related));
+      if (answer) return answer.event(message);
     }
     session.transport.send(message as JSONRPCMessage, related === undefined ? undefined : { relatedRequestId: related }).catch((error: unknown) => {
       // Its stream is gone (the client went away mid-request): nothing to deliver to.
@@ -328,10 +356,13 @@ export class ServeServer {
     this.sessions.delete(id);
     clearTimeout(session.timer);
     const ending = (async (): Promise<void> => {
-      for (const requestId of session.pending.values()) {
+      for (const [key, requestId] of session.pending) {
         const error = { jsonrpc: '2.0' as const, id: requestId, error: { code: -32603, message: `the session's sandbox ended (${reason})` } };
-        await session.transport.send(error).catch(() => undefined);
+        const answer = session.answers.get(key);
+        if (answer) answer.finish(error);
+        else await session.transport.send(error).catch(() => undefined);
       }
+      for (const answer of session.answers.values()) answer.close();
       await session.transport.close().catch(() => undefined);
       const result = end ?? (await session.sandbox.close());
       session.release();

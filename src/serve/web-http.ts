@@ -4,8 +4,9 @@
  * every request; serve needs less of it: the request's body is already parsed (serve reads it to
  * authorize and to send requests ahead), and the Response's body only has to reach the socket.
  * Written here for a measured reason: every echo paid for hono's general conversion in CPU, and
- * on a busy machine serve's CPU is latency (docs/serve.md, "Figures"). The transport still makes
- * every protocol decision (checks, status codes, session ids, SSE framing).
+ * on a busy machine serve's CPU is latency (docs/serve.md, "Figures"). The transport makes every
+ * protocol decision (checks, status codes, session ids, SSE framing) for what comes this way; a
+ * POST of one plain request within a session takes serve's own path instead (./sse-answer.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 

@@ -4,55 +4,10 @@
  * a GET stream's at once; other bodies go whole with their length; a client that goes away
  * cancels the stream; the Web request carries the headers as they came.
  */
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { sendWebResponse, webRequestOf } from '../../../src/serve/web-http.js';
+import { closeServers, countWrites, get, getAndLeave, serveWith } from './local-http.js';
 
-const servers: Server[] = [];
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
-async function serveWith(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp?x=1`;
-}
-
-/** The response's arrival (headers) and its body, with when each came. */
-function get(url: string, headers: Record<string, string> = {}): Promise<{ headersAt: number; endAt: number; body: string; res: IncomingMessage }> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    request(url, { headers }, (res) => {
-      const headersAt = Date.now() - start;
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ headersAt, endAt: Date.now() - start, body, res }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-
-/** Counts what the socket hands the OS: one _write or _writev per write system call. */
-function countWrites(res: ServerResponse): { writes: number } {
-  const count = { writes: 0 };
-  const socket = res.socket as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
-  for (const key of ['_write', '_writev'] as const) {
-    const original = socket[key].bind(socket);
-    socket[key] = (...args: unknown[]): void => {
-      count.writes += 1;
-      original(...args);
-    };
-  }
-  return count;
-}
+afterEach(closeServers);
 
 /** An SSE Response whose one event is enqueued after `eventMs`, the stream closed in the same turn (as the transport does for a last answer). */
 function sseResponse(eventMs: number, onCancel?: () => void): Response {
@@ -124,14 +79,7 @@ it('a client that goes away cancels the stream, and the send resolves', async ()
       0,
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    const req = request(url, (res) => {
-      res.destroy();
-      req.destroy();
-      resolve();
-    }).on('error', reject);
-    req.end();
-  });
+  await getAndLeave(url);
   const deadline = Date.now() + 2000;
   while (!cancelled && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   expect(cancelled).toBe(true);

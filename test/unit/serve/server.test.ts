@@ -236,6 +236,51 @@ describe('serve: requests sent to the sandbox ahead of the transport', () => {
   });
 });
 
+describe("serve: one-request POSTs on serve's own SSE path", () => {
+  /** Status, the headers that matter, and the body of an SSE answer. */
+  async function sseOf(response: Response): Promise<{ status: number; headers: Record<string, string | null>; events: unknown[] }> {
+    const body = await response.text();
+    const frames = body.split('\n\n').filter((f) => f !== '');
+    const events = frames.map((f) => {
+      const match = /^event: message\ndata: (.*)$/.exec(f);
+      return match ? (JSON.parse(match[1] ?? '') as unknown) : f;
+    });
+    const names = ['content-type', 'cache-control', 'connection', 'x-accel-buffering', 'mcp-session-id'];
+    return { status: response.status, headers: Object.fromEntries(names.map((n) => [n, response.headers.get(n)])), events };
+  }
+
+  test("a single request's answer is what the transport gives the same request in a batch of one", async () => {
+    const w = await world();
+    const init = await post(w.url, INIT);
+    const session = { 'mcp-session-id': init.headers.get('mcp-session-id') ?? '', 'mcp-protocol-version': '2025-06-18' };
+    await init.text();
+    const call = (id: number): unknown => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'count', arguments: {} } });
+    const own = await sseOf(await post(w.url, call(20), session));
+    const transport = await sseOf(await post(w.url, [call(21)], session));
+    expect(own.status).toBe(200);
+    expect(own.headers).toEqual(transport.headers);
+    expect(own.headers['content-type']).toBe('text/event-stream');
+    expect(own.events).toEqual([{ jsonrpc: '2.0', id: 20, result: { content: [{ type: 'text', text: `${session['mcp-session-id']}:1` }] } }]);
+    expect(transport.events).toEqual([{ jsonrpc: '2.0', id: 21, result: { content: [{ type: 'text', text: `${session['mcp-session-id']}:2` }] } }]);
+  });
+
+  test("progress, then the session's end: both reach the request's own stream, the error as its answer", async () => {
+    const w = await world();
+    const init = await post(w.url, INIT);
+    const session = { 'mcp-session-id': init.headers.get('mcp-session-id') ?? '', 'mcp-protocol-version': '2025-06-18' };
+    await init.text();
+    const hang = post(w.url, { jsonrpc: '2.0', id: 'h', method: 'tools/call', params: { name: 'hang', arguments: {}, _meta: { progressToken: 'p' } } }, session);
+    expect(await until(() => (w.factory.sandboxes[0]?.held.length ?? 0) > 0)).toBe(true);
+    w.factory.sandboxes[0]?.crash();
+    const answer = await sseOf(await hang);
+    expect(answer.events).toEqual([
+      { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'p', progress: 1, total: 2 } },
+      { jsonrpc: '2.0', id: 'h', error: { code: -32603, message: expect.stringMatching(/sandbox ended/) as unknown } },
+    ]);
+    expect(await until(() => w.server.size === 0)).toBe(true);
+  });
+});
+
 describe('serve: limits', () => {
   test('over serve.sessions.max: 503 with a JSON-RPC error, no sandbox created; a slot frees at DELETE', async () => {
     const w = await world({ limits: { max: 2, perSubject: 2 } });
