@@ -43,6 +43,9 @@ export interface EgressOptions extends RenderOptions {
 /** Milliseconds from the start of `startEgress` to each part being ready. */
 export interface EgressTimings {
   network: number;
+  /** The holder's create, and its start call, returned. */
+  holderCreated: number;
+  holderStarted: number;
   /** The holder's rules are in place (it logged so). */
   firewall: number;
   /** The holder's resolver answers: the namespace is confined (onConfined). */
@@ -106,7 +109,7 @@ export async function startEgress(options: EgressOptions): Promise<EgressSession
       holderId: holder.id,
       proxyId: proxy.id,
       proxyAddress: bodies.addresses.proxy,
-      timings: { network: networkMs, firewall: firewallAt - t0, dns: dnsAt - t0, proxy: (proxyAt as number) - t0, total: Date.now() - t0 },
+      timings: { network: networkMs, holderCreated: holder.createdAt - t0, holderStarted: holder.startedAt - t0, firewall: firewallAt - t0, dns: dnsAt - t0, proxy: (proxyAt as number) - t0, total: Date.now() - t0 },
       stop,
     };
   } catch (error) {
@@ -170,10 +173,11 @@ async function startHelper(
   body: CreateBody,
   name: string,
   { marks, onStarted, startAfter }: HelperStart,
-): Promise<Started & { ready: Promise<number[]> }> {
+): Promise<Started & { ready: Promise<number[]>; createdAt: number; startedAt: number }> {
   const { engine } = options;
   const proxy = body.Labels[LABELS.egress] === 'proxy';
   const { id } = await engine.createContainer(body, name);
+  const createdAt = Date.now();
   const [stream] = await Promise.all([engine.attach(id), proxy ? engine.connectNetwork(options.upstreamNetwork ?? 'bridge', id) : undefined]);
   // A reset attach (engine restart, container gone) ends the log stream, never the launcher.
   stream.on('error', () => undefined);
@@ -206,15 +210,17 @@ async function startHelper(
   // If start fails, nobody awaits readiness: the closing stream must not be an unhandled rejection.
   readyAt.catch(() => undefined);
   await startAfter;
+  let startedAt = 0;
   try {
     await engine.start(id);
+    startedAt = Date.now();
   } finally {
     onStarted?.();
   }
   const readyBy = withTimeout(readyAt, options.timeoutMs ?? 20_000, `the egress container ${name} was not ready`);
   // Awaited by the caller once both helpers have started; a failure before that is not unhandled.
   readyBy.catch(() => undefined);
-  return { id, stream, ready: readyBy };
+  return { id, stream, ready: readyBy, createdAt, startedAt };
 }
 
 /** Closes the attaches (the containers then exit), removes them, then the network. */

@@ -73,7 +73,7 @@ function fakeKeeper(dir: string, options: { idleSeconds?: number; imageId?: stri
   const start = async (session: string, sink: (event: EgressEvent) => void): Promise<EgressSession> => {
     sinks.set(session, sink);
     if (options.hold) await held;
-    return { networkMode: `container:${session}`, env: [], networkId: 'n', holderId: 'h', proxyId: 'p', proxyAddress: '198.19.0.2', timings: { network: 1, firewall: 2, dns: 3, proxy: 4, total: 5 }, stop: async () => void stopped.push(session) };
+    return { networkMode: `container:${session}`, env: [], networkId: 'n', holderId: 'h', proxyId: 'p', proxyAddress: '198.19.0.2', timings: { network: 1, holderCreated: 1, holderStarted: 2, firewall: 2, dns: 3, proxy: 4, total: 5 }, stop: async () => void stopped.push(session) };
   };
   return { paths, stopped, removed, sinks, release, keeper: startKeeper({ paths, hash: 'f'.repeat(64), idleSeconds: options.idleSeconds ?? 60, engine, start, imageId: async () => options.imageId ?? IMAGE }) };
 }

@@ -120,6 +120,8 @@ test('startEgress: network, then the holder (setting the firewall itself) and th
   expect(proxy.Env.some((e) => e.startsWith('EGRESS_RULES'))).toBe(false);
   expect(events.map((e) => `${e.kind} ${e.name}`)).toEqual(expect.arrayContaining(['dns-refused evil.test', 'connection evil.test']));
   expect(session.timings.firewall).toBeLessThanOrEqual(session.timings.dns);
+  expect(session.timings.network).toBeLessThanOrEqual(session.timings.holderCreated);
+  expect(session.timings.holderCreated).toBeLessThanOrEqual(session.timings.holderStarted);
   await session.stop();
   expect(engine.log.slice(-3)).toEqual(expect.arrayContaining(['remove mcp-sandbox-egress-s1-dns', 'remove mcp-sandbox-egress-s1-proxy']));
   expect(engine.log[engine.log.length - 1]).toBe('network-remove net1');
