@@ -65,8 +65,7 @@ const OWN_PATTERNS: ReadonlyArray<readonly [string, RegExp]> = [
  * webhook (its keyword is in CASELESS_KEYWORDS) and the connection strings (`@` has none).
  */
 export const RULE_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
-  // (SECRET|secret|Secret)_?(ACCESS|access|Access): not the word "secret" alone.
-  '@secretlint/secretlint-rule-aws': ['ecretA', 'ecreta', 'ecret_A', 'ecret_a', 'ECRETA', 'ECRETa', 'ECRET_A', 'ECRET_a'],
+  '@secretlint/secretlint-rule-aws': ['ecret', 'ECRET'],
   '@secretlint/secretlint-rule-privatekey': ['PRIVATE KEY'],
   '@secretlint/secretlint-rule-npm': ['npm_'],
   '@secretlint/secretlint-rule-basicauth': ['@'],

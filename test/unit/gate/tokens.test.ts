@@ -74,8 +74,9 @@ describe('token finder', () => {
   });
 
   test('a tools/list with $schema URLs and everyday words holds no keyword: the preset is not loaded for it', () => {
-    const schema = { type: 'object', properties: { 'task-id': { type: 'string', description: 'the secret name; see https://example.com/docs' } }, required: ['task-id'], additionalProperties: false, $schema: 'http://json-schema.org/draft-07/schema#' };
-    const list = JSON.stringify({ result: { tools: [{ name: 'get-secret', description: 'Reads a secret (https://docs.example.com/task-list)', inputSchema: schema }] }, jsonrpc: '2.0', id: 2 });
+    // ("secret" still is one: AWS's keyword is `ecret`, docs/gate.md Memory says why.)
+    const schema = { type: 'object', properties: { 'task-id': { type: 'string', description: 'the task name; see https://example.com/docs' } }, required: ['task-id'], additionalProperties: false, $schema: 'http://json-schema.org/draft-07/schema#' };
+    const list = JSON.stringify({ result: { tools: [{ name: 'get-task', description: 'Reads a task (https://docs.example.com/task-list, ftp://mirror.example.com/x)', inputSchema: schema }] }, jsonrpc: '2.0', id: 2 });
     expect(ruleKeywords.inText(list)).toBe(false);
     expect(ruleKeywords.inText(list + ' '.repeat(9000))).toBe(false);
     expect(ruleKeywords.inBytes(Buffer.from(list))).toBe(false);
