@@ -9,6 +9,10 @@
  * separator character (`_ - . :`) is found through the occurrences of that character (memchr
  * fast, and rare in the long runs of token characters that make the rules slow), and is checked
  * only there; the few keywords without one are searched for directly.
+ *
+ * A keyword given as caseless (written in lower case) is found in any case of its letters, for
+ * the rules whose patterns have the i flag; it must hold a separator character, so it is only
+ * ever compared where one is, never searched for in a case-folded copy of the text.
  */
 
 /** Separator characters a keyword is found through, the rarest in ordinary text first. */
@@ -19,6 +23,7 @@ interface Anchored {
   index: number;
   text: string;
   bytes: Buffer;
+  caseless: boolean;
 }
 
 /** The keywords found through one anchor character, by where it sits in them and by their first character. */
@@ -37,11 +42,14 @@ export class KeywordIndex {
   private readonly anchored: AnchorGroup[] = [];
   private readonly direct: Array<{ index: number; text: string; bytes: Buffer }> = [];
 
-  constructor(readonly keywords: readonly string[]) {
+  /** `caseless`: the keywords (lower case, each with a separator character) found in any case. */
+  constructor(readonly keywords: readonly string[], private readonly caseless: ReadonlySet<string> = new Set()) {
     keywords.forEach((text, index) => {
       if (text.length === 0 || /[^\x20-\x7e]/.test(text)) throw new Error(`keyword ${JSON.stringify(text)}: printable ASCII only`);
       const anchor = ANCHORS.find((char) => text.includes(char));
       const bytes = Buffer.from(text, 'latin1');
+      const folds = caseless.has(text);
+      if (folds && (anchor === undefined || text !== text.toLowerCase())) throw new Error(`caseless keyword ${JSON.stringify(text)}: lower case, with one of ${ANCHORS.join(' ')}`);
       if (anchor === undefined) {
         this.direct.push({ index, text, bytes });
         return;
@@ -51,8 +59,9 @@ export class KeywordIndex {
       const offset = text.indexOf(anchor);
       let atOffset = group.byOffset.find((o) => o.offset === offset);
       if (!atOffset) group.byOffset.push((atOffset = { offset, byFirst: new Map() }));
-      const first = text.charCodeAt(0);
-      atOffset.byFirst.set(first, [...(atOffset.byFirst.get(first) ?? []), { index, text, bytes }]);
+      const keyword = { index, text, bytes, caseless: folds };
+      const firsts = new Set([text.charCodeAt(0), folds ? text.toUpperCase().charCodeAt(0) : text.charCodeAt(0)]);
+      for (const first of firsts) atOffset.byFirst.set(first, [...(atOffset.byFirst.get(first) ?? []), keyword]);
       group.count += 1;
     });
   }
@@ -73,7 +82,7 @@ export class KeywordIndex {
    */
   anyInText(text: string): boolean {
     if (text.length <= SHORT_TEXT_CHARS) {
-      this.alternation ??= new RegExp(this.keywords.map((keyword) => keyword.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'));
+      this.alternation ??= new RegExp(this.keywords.map((keyword) => alternative(keyword, this.caseless.has(keyword))).join('|'));
       return this.alternation.test(text);
     }
     return this.search(text, new Array<boolean>(this.keywords.length).fill(false), true);
@@ -94,7 +103,7 @@ export class KeywordIndex {
           const candidates = at >= offset ? byFirst.get(text.charCodeAt(at - offset)) : undefined;
           if (!candidates) continue;
           for (const keyword of candidates) {
-            if (found[keyword.index] || !text.startsWith(keyword.text, at - offset)) continue;
+            if (found[keyword.index] || !textAt(text, keyword, at - offset)) continue;
             if (first) return true;
             found[keyword.index] = true;
             any = true;
@@ -113,7 +122,7 @@ export class KeywordIndex {
       for (let at = bytes.indexOf(code); at !== -1; at = bytes.indexOf(code, at + 1)) {
         for (const { offset, byFirst } of byOffset) {
           const candidates = at >= offset ? byFirst.get(bytes[at - offset] as number) : undefined;
-          if (candidates) for (const keyword of candidates) if (bytesAt(bytes, keyword.bytes, at - offset)) return true;
+          if (candidates) for (const keyword of candidates) if (bytesAt(bytes, keyword, at - offset)) return true;
         }
       }
     }
@@ -121,8 +130,30 @@ export class KeywordIndex {
   }
 }
 
-function bytesAt(haystack: Buffer, needle: Buffer, start: number): boolean {
+/** The keyword as an alternative of the short texts' regex: escaped, its letters as [xX] when caseless. */
+function alternative(keyword: string, caseless: boolean): string {
+  const escaped = keyword.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return caseless ? escaped.replace(/[a-z]/g, (letter) => `[${letter}${letter.toUpperCase()}]`) : escaped;
+}
+
+/**
+ * Whether a character (code) is the keyword's: the same, or for a caseless keyword's letter its
+ * ASCII upper case (the i flag without u folds no other character to an ASCII letter).
+ */
+function sameCode(have: number, want: number, caseless: boolean): boolean {
+  return have === want || (caseless && want >= 0x61 && want <= 0x7a && have === want - 0x20);
+}
+
+function textAt(text: string, keyword: Anchored, start: number): boolean {
+  if (!keyword.caseless) return text.startsWith(keyword.text, start);
+  if (start < 0 || start + keyword.text.length > text.length) return false;
+  for (let i = 0; i < keyword.text.length; i += 1) if (!sameCode(text.charCodeAt(start + i), keyword.text.charCodeAt(i), true)) return false;
+  return true;
+}
+
+function bytesAt(haystack: Buffer, keyword: Anchored, start: number): boolean {
+  const needle = keyword.bytes;
   if (start < 0 || start + needle.length > haystack.length) return false;
-  for (let i = 0; i < needle.length; i += 1) if (haystack[start + i] !== needle[i]) return false;
+  for (let i = 0; i < needle.length; i += 1) if (!sameCode(haystack[start + i] as number, needle[i] as number, keyword.caseless)) return false;
   return true;
 }

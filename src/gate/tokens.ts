@@ -52,35 +52,38 @@ const OWN_PATTERNS: ReadonlyArray<readonly [string, RegExp]> = [
 ];
 
 /**
- * For each rule, literals one of which every match of the rule contains (read from the rule's
- * patterns: the prefix of a token format, `://` of URLs and connection strings, ...). A rule
+ * For each rule, literals one of which every match the rule reports contains (read from the
+ * rule's patterns: the prefix of a token format, the `@` after the password of a URL or a
+ * connection string, which reports only one with credentials, ...). A rule
  * whose keywords are all absent from a text is not run on it: the 25 rules over a text cost a
  * fixed amount per message and ~8-20 ms per MB of long ones (BENCHMARKS.md, gate section),
  * while looking for the keywords costs a fraction of a millisecond per MB (keywords.ts).
  * A rule not listed here runs on every text. test/unit/gate/tokens.test.ts pins the preset's
  * patterns: when an upgrade changes them, it fails until this table has been checked again.
- * (Case: only the rules with the i flag, slack's webhook and the connection strings, match
- * other cases; their keyword `://` has none.)
+ * Not `://`: every tool's `$schema` URL holds it, and a client's tools/list then loaded the
+ * preset in every session. Case: only the rules with the i flag match other cases, slack's
+ * webhook (its keyword is in CASELESS_KEYWORDS) and the connection strings (`@` has none).
  */
 export const RULE_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
   '@secretlint/secretlint-rule-aws': ['ecret', 'ECRET'],
   '@secretlint/secretlint-rule-privatekey': ['PRIVATE KEY'],
   '@secretlint/secretlint-rule-npm': ['npm_'],
-  '@secretlint/secretlint-rule-basicauth': ['://'],
-  '@secretlint/secretlint-rule-slack': ['xoxb-', 'xoxp-', 'xapp-', 'xoxa-', 'xoxo-', 'xoxr-', '://'],
+  '@secretlint/secretlint-rule-basicauth': ['@'],
+  '@secretlint/secretlint-rule-slack': ['xoxb-', 'xoxp-', 'xapp-', 'xoxa-', 'xoxo-', 'xoxr-', 'hooks.slack.com/'],
   '@secretlint/secretlint-rule-sendgrid': ['SG.'],
   '@secretlint/secretlint-rule-shopify': ['shppa_', 'shpca_', 'shpat_', 'shpss_'],
   '@secretlint/secretlint-rule-github': ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
   '@secretlint/secretlint-rule-gitlab': ['glpat-'],
   '@secretlint/secretlint-rule-grafana': ['glc_', 'glsa_'],
-  '@secretlint/secretlint-rule-openai': ['sk-'],
+  // Both of its formats hold the marker (base64 of "OpenAI"); `sk-` is in words like task-id.
+  '@secretlint/secretlint-rule-openai': ['T3BlbkFJ'],
   '@secretlint/secretlint-rule-anthropic': ['sk-ant-api0'],
   '@secretlint/secretlint-rule-groq': ['gsk_'],
   '@secretlint/secretlint-rule-huggingface': ['hf_'],
   '@secretlint/secretlint-rule-linear': ['lin_api_'],
   '@secretlint/secretlint-rule-notion': ['ntn_'],
   '@secretlint/secretlint-rule-1password': ['ops_ey'],
-  '@secretlint/secretlint-rule-database-connection-string': ['://'],
+  '@secretlint/secretlint-rule-database-connection-string': ['@'],
   '@secretlint/secretlint-rule-hashicorp-vault': ['hvs.', 'hvb.', 'hvr.'],
   '@secretlint/secretlint-rule-vercel': ['vcp_', 'vci_', 'vca_', 'vcr_', 'vck_'],
   '@secretlint/secretlint-rule-databricks': ['dapi'],
@@ -93,6 +96,9 @@ export const RULE_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
   'mcp-sandbox/stripe': ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_'],
   'mcp-sandbox/jwt': ['.eyJ'],
 };
+
+/** Keywords of RULE_KEYWORDS found in any case of their letters (their rule's pattern has the i flag). */
+export const CASELESS_KEYWORDS: ReadonlySet<string> = new Set(['hooks.slack.com/']);
 
 /** The longest keyword in RULE_KEYWORDS: a keyword across two pieces lies within this many bytes of their seam. */
 export const LONGEST_KEYWORD = Math.max(...Object.values(RULE_KEYWORDS).flat().map((keyword) => keyword.length));
@@ -111,7 +117,7 @@ export const ruleKeywords = {
 };
 
 function allKeywords(): KeywordIndex {
-  keywordsOfAll ??= new KeywordIndex([...new Set(Object.values(RULE_KEYWORDS).flat())]);
+  keywordsOfAll ??= new KeywordIndex([...new Set(Object.values(RULE_KEYWORDS).flat())], CASELESS_KEYWORDS);
   return keywordsOfAll;
 }
 
@@ -175,7 +181,7 @@ function buildFinder(rules: readonly RuleCreator[]): TokenFinder {
 /** Per rule (by position), whether it can match a text; and whether any can match some bytes. */
 function keywordGates(rules: readonly string[]): { runs(text: string): (rule: number) => boolean; mayHold(bytes: Buffer): boolean; mayHoldText(text: string): boolean } {
   const all = [...new Set(rules.flatMap((rule) => RULE_KEYWORDS[rule] ?? []))];
-  const index = new KeywordIndex(all);
+  const index = new KeywordIndex(all, CASELESS_KEYWORDS);
   const ofRule = rules.map((rule) => RULE_KEYWORDS[rule]?.map((keyword) => all.indexOf(keyword)));
   // A rule without keywords of its own (not in the table) runs on every text.
   const unlisted = ofRule.some((keywords) => keywords === undefined);

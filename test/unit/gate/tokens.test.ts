@@ -4,7 +4,7 @@
  * are the ones RULE_KEYWORDS was read from.
  */
 import { createHash } from 'node:crypto';
-import { loadTokenFinder, RULE_KEYWORDS } from '../../../src/gate/tokens.js';
+import { CASELESS_KEYWORDS, loadTokenFinder, RULE_KEYWORDS, ruleKeywords } from '../../../src/gate/tokens.js';
 
 const r = (chars: string, n: number): string => Array.from({ length: n }, (_, i) => chars[(i * 7 + 3) % chars.length]).join('');
 const ALNUM = 'aB3dE5gH7jK9mN1pQ2sT4vW6yZ8cF0';
@@ -16,6 +16,9 @@ const SAMPLES: Array<[string, string]> = [
   ['gitlab', `glpat-${r(ALNUM, 20)}`],
   ['slack', 'xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJklmn'],
   ['slack webhook', `https://hooks.slack.com/services/T${r(ALNUM, 8)}/B${r(ALNUM, 8)}/${r(ALNUM, 24)}`],
+  // Its pattern has the i flag.
+  ['slack webhook in upper case', `HTTPS://HOOKS.SLACK.COM/SERVICES/T${r(ALNUM, 8)}/B${r(ALNUM, 8)}/${r(ALNUM, 24)}`],
+  ['aws secret access key, no separators', `SecretAccessKey: ${r(ALNUM, 40)}`],
   ['aws secret access key', `aws_secret_access_key = ${r(ALNUM, 40)}`],
   ['private key', `-----BEGIN RSA PRIVATE KEY-----\nMI${r(ALNUM, 62)}\n${r(ALNUM, 64)}\n${r(ALNUM, 64)}\n-----END RSA PRIVATE KEY-----`],
   ['npm token', `npm_${r(ALNUM, 36)}`],
@@ -36,6 +39,9 @@ const SAMPLES: Array<[string, string]> = [
   ['basic auth in a URL', 'see https://admin:hunter2@example.com/path'],
   ['postgres connection string', 'postgres://app:s3cret@db.internal:5432/prod'],
   ['mongodb connection string', 'mongodb+srv://app:s3cret@cluster0.example.net/db'],
+  ['mysql connection string', 'jdbc:mysql://app:s3cret@db.internal:3306/prod'],
+  ['postgres connection string in upper case', 'POSTGRESQL://APP:S3CRET@DB.INTERNAL/PROD'],
+  ['openai project key', `sk-proj-${r(ALNUM, 74)}T3BlbkFJ${r(ALNUM, 74)}`],
   ['stripe', `sk_live_${r(ALNUM, 24)}`],
   ['grafana cloud', `glc_${r('aB3/dE5+gH7/jK9m', 40)}`],
   ['jwt', 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'],
@@ -56,6 +62,24 @@ describe('token finder', () => {
     const raw = `{"text":"${'x'.repeat(300_000)} ${JSON.stringify(text).slice(1, -1)} ${'y'.repeat(300_000)}"}`;
     expect(find.mayHold(Buffer.from(raw))).toBe(true);
     expect(find.find(raw).length).toBeGreaterThan(0);
+  });
+
+  test.each(SAMPLES)('every match in a %s sample holds a keyword of the rule that reported it', async (_kind, text) => {
+    const find = await loadTokenFinder();
+    for (const match of find.find(text)) {
+      const found = text.slice(match.start, match.end);
+      const keywords = RULE_KEYWORDS[match.rule] ?? [];
+      expect([match.rule, keywords.some((k) => (CASELESS_KEYWORDS.has(k) ? found.toLowerCase() : found).includes(k))]).toEqual([match.rule, true]);
+    }
+  });
+
+  test('a tools/list with $schema URLs and everyday words holds no keyword: the preset is not loaded for it', () => {
+    // ("secret" still is one: AWS's keyword is `ecret`, docs/gate.md Memory says why.)
+    const schema = { type: 'object', properties: { 'task-id': { type: 'string', description: 'the task name; see https://example.com/docs' } }, required: ['task-id'], additionalProperties: false, $schema: 'http://json-schema.org/draft-07/schema#' };
+    const list = JSON.stringify({ result: { tools: [{ name: 'get-task', description: 'Reads a task (https://docs.example.com/task-list, ftp://mirror.example.com/x)', inputSchema: schema }] }, jsonrpc: '2.0', id: 2 });
+    expect(ruleKeywords.inText(list)).toBe(false);
+    expect(ruleKeywords.inText(list + ' '.repeat(9000))).toBe(false);
+    expect(ruleKeywords.inBytes(Buffer.from(list))).toBe(false);
   });
 
   test('ordinary messages, and long runs of token characters, never reach the rules', async () => {
