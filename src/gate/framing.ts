@@ -41,7 +41,8 @@ export class LineFramer {
     while (start < chunk.length) {
       const nl = chunk.indexOf(10, start);
       const end = nl === -1 ? chunk.length : nl + 1;
-      const piece = chunk.subarray(start, end);
+      // A chunk that is one whole line (the usual small message) is taken as it is, no view made.
+      const piece = start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end);
       start = end;
       if (this.skipping) {
         this.skipping.length += piece.length;
