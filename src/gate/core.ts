@@ -26,7 +26,7 @@ export interface GateOutput {
   toClient(bytes: Buffer | readonly Buffer[]): void;
 }
 
-interface Pending {
+export interface Pending {
   id: JsonRpcId;
   method: string;
   tool?: string;
@@ -66,7 +66,7 @@ const GATE_LIST_TIMEOUT_MS = 30_000;
 
 export class GateCore {
   private readonly now: () => number;
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new PendingCalls();
   private readonly own = new Map<string, { resolve: (message: JsonRpcMessage | undefined) => void; timer: NodeJS.Timeout }>();
   private readonly ownPrefix = `mcp-sandbox-gate-${randomBytes(6).toString('hex')}-`;
   private ownCounter = 0;
@@ -397,6 +397,11 @@ export class GateCore {
     try {
       if (clean && line.length >= LARGE_LINE && this.passLarge(line)) return;
       const text = textOf(line);
+      if (line.length < LARGE_LINE && this.forwardsUnread(text, clean)) {
+        this.out.toClient(line.parts);
+        this.bookForwarded(text, line.length);
+        return;
+      }
       const message = parseText(text);
       let outcome: Outcome = FORWARD;
       if (Array.isArray(message)) outcome = this.serverBatch(message, line.length);
@@ -414,6 +419,25 @@ export class GateCore {
     } finally {
       this.release();
     }
+  }
+
+  /**
+   * True when nothing this server line could say changes what the gate does with it: no secret
+   * can be in it, and no request of the gate's own, no list to filter and no roots/list to
+   * answer is possible. Such a line is forwarded before it is parsed; the parse and the booking
+   * come after the write (bookForwarded), off the echo's round trip.
+   */
+  private forwardsUnread(text: string, clean: boolean): boolean {
+    if (!clean && this.config.secretScan !== 'off' && this.scanner.mayHoldText(text)) return false;
+    if (this.own.size > 0 || this.pending.lists > 0) return false;
+    return this.config.roots === 'client' || !text.includes('roots/list');
+  }
+
+  /** The bookkeeping of a line forwardsUnread let through: the same as for any forwarded answer. */
+  private bookForwarded(text: string, bytes: number): void {
+    const message = parseText(text);
+    if (Array.isArray(message)) this.serverBatch(message, bytes);
+    else if (isObject(message)) this.serverMessage(message as JsonRpcMessage, bytes);
   }
 
   private serverOutcome(outcome: Outcome, line: Line): void {
@@ -670,6 +694,35 @@ const LIST_FIELDS: Record<string, { key: string; name: string; policy: 'tools' |
   'resources/templates/list': { key: 'resourceTemplates', name: 'uriTemplate', policy: 'resources' },
   'prompts/list': { key: 'prompts', name: 'name', policy: 'prompts' },
 };
+
+/**
+ * The requests awaiting their answer, by id key, with a count of the list requests among them
+ * (whose answers the gate may filter: while none is open, a server line can go out unread).
+ */
+export class PendingCalls extends Map<string, Pending> {
+  lists = 0;
+
+  override set(key: string, entry: Pending): this {
+    this.forget(key);
+    if (LIST_FIELDS[entry.method]) this.lists += 1;
+    return super.set(key, entry);
+  }
+
+  override delete(key: string): boolean {
+    this.forget(key);
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.lists = 0;
+    super.clear();
+  }
+
+  private forget(key: string): void {
+    const entry = this.get(key);
+    if (entry && LIST_FIELDS[entry.method]) this.lists -= 1;
+  }
+}
 
 /** The pending call's audit summary of its arguments, made once; the parsed request is let go. */
 function summarise(entry: Pending): void {

@@ -63,8 +63,18 @@ function compile(schema: unknown, root: boolean): QuickCheck | undefined {
     if (check === undefined) return undefined;
     if (check !== NOTHING) checks.push(check);
   }
+  return allOf(checks);
+}
+
+/**
+ * The checks run on every tools/call, mostly before V8 has optimized them: indexed loops and no
+ * wrapper around a single check, rather than iterators, destructuring and callbacks per call.
+ */
+function allOf(checks: readonly QuickCheck[]): QuickCheck {
+  if (checks.length === 0) return NOTHING;
+  if (checks.length === 1) return checks[0] as QuickCheck;
   return (data) => {
-    for (const check of checks) if (!check(data)) return false;
+    for (let i = 0; i < checks.length; i += 1) if (!(checks[i] as QuickCheck)(data)) return false;
     return true;
   };
 }
@@ -108,7 +118,15 @@ function typeCheck(value: unknown): QuickCheck | undefined {
   const types = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(types) || types.length === 0 || new Set(types).size !== types.length) return undefined;
   if (!types.every((type) => typeof type === 'string' && TYPES.has(type))) return undefined;
-  return (data) => types.some((type: string) => hasType(data, type));
+  const names = types as string[];
+  if (names.length === 1) {
+    const only = names[0] as string;
+    return (data) => hasType(data, only);
+  }
+  return (data) => {
+    for (let i = 0; i < names.length; i += 1) if (hasType(data, names[i] as string)) return true;
+    return false;
+  };
 }
 
 function hasType(data: unknown, type: string): boolean {
@@ -140,15 +158,20 @@ function safeName(name: string): boolean {
 
 function propertiesCheck(value: unknown): QuickCheck | undefined {
   if (!isRecord(value)) return undefined;
-  const entries: Array<[string, QuickCheck]> = [];
+  const names: string[] = [];
+  const checks: QuickCheck[] = [];
   for (const [name, sub] of Object.entries(value)) {
     const check = compile(sub, false);
     if (!check || !safeName(name)) return undefined;
-    entries.push([name, check]);
+    names.push(name);
+    checks.push(check);
   }
   return (data) => {
     if (!isRecord(data)) return true;
-    for (const [name, check] of entries) if (Object.hasOwn(data, name) && !check(data[name])) return false;
+    for (let i = 0; i < names.length; i += 1) {
+      const name = names[i] as string;
+      if (Object.hasOwn(data, name) && !(checks[i] as QuickCheck)(data[name])) return false;
+    }
     return true;
   };
 }
@@ -156,7 +179,11 @@ function propertiesCheck(value: unknown): QuickCheck | undefined {
 function requiredCheck(value: unknown): QuickCheck | undefined {
   if (!Array.isArray(value) || !value.every((name) => typeof name === 'string' && safeName(name)) || new Set(value).size !== value.length) return undefined;
   const names = value as string[];
-  return (data) => !isRecord(data) || names.every((name) => Object.hasOwn(data, name));
+  return (data) => {
+    if (!isRecord(data)) return true;
+    for (let i = 0; i < names.length; i += 1) if (!Object.hasOwn(data, names[i] as string)) return false;
+    return true;
+  };
 }
 
 function additionalCheck(value: unknown, properties: unknown): QuickCheck | undefined {
@@ -166,7 +193,11 @@ function additionalCheck(value: unknown, properties: unknown): QuickCheck | unde
   if (!check) return undefined;
   return (data) => {
     if (!isRecord(data)) return true;
-    for (const key of Object.keys(data)) if (!declared.has(key) && !check(data[key])) return false;
+    const keys = Object.keys(data);
+    for (let i = 0; i < keys.length; i += 1) {
+      const key = keys[i] as string;
+      if (!declared.has(key) && !check(data[key])) return false;
+    }
     return true;
   };
 }
