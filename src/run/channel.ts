@@ -34,8 +34,8 @@ export interface Channels {
   release(): void;
 }
 
-/** Connects the attach `socket` to `io`, through `stage` when there is one; `reclaim` is told every chunk carried. */
-export function openChannels(socket: Duplex, io: ChannelIo, events: ChannelEvents, stage?: MessageStage, reclaim: (bytes: number) => void = reclaimer()): Channels {
+/** Connects the attach `socket` to `io`, through `stage` when there is one. */
+export function openChannels(socket: Duplex, io: ChannelIo, events: ChannelEvents, stage?: MessageStage): Channels {
   const toClient = stage ? stage.toClient : io.stdout;
   const outputDone = serverToClient(socket, toClient, io.stderr, stage ? undefined : events.onFirstOutput);
   if (stage) {
@@ -43,15 +43,9 @@ export function openChannels(socket: Duplex, io: ChannelIo, events: ChannelEvent
     if (events.onFirstOutput) stage.toClient.once('data', () => setImmediate(() => events.onFirstOutput?.()));
   }
   // Big messages leave big garbage: collect it as it accumulates (see reclaim.ts).
+  const reclaim = reclaimer();
   socket.on('data', (chunk: Buffer) => reclaim(chunk.length));
   io.stdin.on('data', (chunk: Buffer) => reclaim(chunk.length));
-  if (stage) {
-    // A stage holds a long message until its end (the gate) and hands it on as the peer reads it:
-    // counting what leaves it too frees each held message once it is written out, before the
-    // answer to it has come in beside its garbage (docs/gate.md, Memory).
-    stage.toServer.on('data', (chunk: Buffer) => reclaim(chunk.length));
-    stage.toClient.on('data', (chunk: Buffer) => reclaim(chunk.length));
-  }
   socket.on('error', (error) => events.debug(`attach stream error: ${error.message}`));
   const toServer = clientToServer(socket, io.stdin, stage);
   io.stdin.on('end', events.onClientEof);
