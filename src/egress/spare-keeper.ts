@@ -14,10 +14,11 @@
  * the keeper's).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import type { NetworkEngineClient } from '../engine/client.js';
 import { listenOwnerOnly } from '../fs/owner-socket.js';
+import { takePidLock } from '../fs/pid-lock.js';
 import type { EgressEvent } from './events.js';
 import type { EgressSession } from './start.js';
 import { DONE_LINE, parseSpareRequest, type SparePaths, type SpareReply } from './spare.js';
@@ -263,26 +264,10 @@ export { ownerOnlyDir } from '../fs/owner-socket.js';
 
 /**
  * The keeper's pid lock: created exclusively; one whose holder is gone (or is not a keeper: a
- * reused pid) is taken over. Not warm-lock.ts's, which wakes its holder with SIGUSR2 and only
- * counts pool reapers as holders.
+ * reused pid) is taken over. Unlike warm-lock.ts's, a live holder is not woken.
  */
 export function takeKeeperLock(file: string): boolean {
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return true;
-    } catch {
-      if (keeperAlive(file)) return false;
-      try {
-        unlinkSync(file);
-      } catch {
-        // someone else cleared it
-      }
-    }
-  }
-  return false;
+  return takePidLock(file, keeperAlive);
 }
 
 function keeperAlive(file: string): boolean {

@@ -4,7 +4,8 @@
  * over; a live holder is woken with SIGUSR2 instead, so the work it was asked for is done by the
  * one process that holds it.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { takePidLock } from '../fs/pid-lock.js';
 
 /** The signal that wakes a holder: "look again now" (sweep, recount). Never SIGUSR1: node starts its inspector on it. */
 export const WAKE_SIGNAL = 'SIGUSR2';
@@ -14,23 +15,9 @@ const held = new Set<string>();
 
 /** Takes the lock, or wakes its live holder and returns false. */
 export function takeLock(file: string): boolean {
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      held.add(file);
-      return true;
-    } catch {
-      if (wakeHolder(file)) return false;
-      try {
-        unlinkSync(file);
-      } catch {
-        // someone else cleared it
-      }
-    }
-  }
-  return false;
+  if (!takePidLock(file, wakeHolder)) return false;
+  held.add(file);
+  return true;
 }
 
 /** Wakes the live holder of a lock; false when there is none. */
