@@ -96,14 +96,9 @@ const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
 
 /** A request line, or undefined for anything malformed (the keeper then closes the connection). */
 export function parseSpareRequest(line: string): SpareRequest | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { op, container, imageId } = value as Record<string, unknown>;
+  const value = objectOf(line);
+  if (!value) return undefined;
+  const { op, container, imageId } = value;
   if (op === 'want') return { op };
   if (op !== 'claim' || typeof container !== 'string' || !SERVER_NAME.test(container)) return undefined;
   if (typeof imageId !== 'string' || !IMAGE_ID.test(imageId)) return undefined;
@@ -112,17 +107,21 @@ export function parseSpareRequest(line: string): SpareRequest | undefined {
 
 /** A reply line, or undefined for anything else. */
 export function parseSpareReply(line: string): SpareReply | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const reply = value as Record<string, unknown>;
+  const reply = objectOf(line);
+  if (!reply) return undefined;
   if (typeof reply.event === 'object' && reply.event !== null) return { event: reply.event as EgressEvent };
   if (reply.ok === false) return { ok: false, reason: String(reply.reason ?? '') };
   if (reply.ok !== true || typeof reply.session !== 'string' || !NAME.test(reply.session)) return undefined;
   if (!Array.isArray(reply.env) || !reply.env.every((e) => typeof e === 'string')) return undefined;
   return { ok: true, session: reply.session, env: reply.env as string[], timings: (reply.timings ?? {}) as Record<string, number> };
+}
+
+/** A line's JSON object, or undefined for anything else (a line of the socket is not trusted). */
+function objectOf(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
