@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import type { NetworkEngineClient } from '../engine/client.js';
-import { listenOwnerOnly } from '../fs/owner-socket.js';
+import { closeOwnerOnly, listenOwnerOnly } from '../fs/owner-socket.js';
 import { takePidLock } from '../fs/pid-lock.js';
 import type { EgressEvent } from './events.js';
 import type { EgressSession } from './start.js';
@@ -179,15 +179,10 @@ class SpareKeeper {
     if (this.leaving) return;
     this.leaving = true;
     clearTimeout(this.timer);
-    this.server.close(() => {
+    closeOwnerOnly(this.server, this.options.paths.socket, () => {
       releaseKeeperLock(this.options.paths.lock);
       this.resolveClosed();
     });
-    try {
-      unlinkSync(this.options.paths.socket);
-    } catch {
-      // gone already
-    }
   }
 }
 

@@ -4,7 +4,7 @@
  * keeper are told secrets and trusted by launchers through such sockets, so a directory another
  * user could have made or widened is refused rather than used.
  */
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 
@@ -46,4 +46,24 @@ export async function listenOwnerOnly(socketPath: string, onConnection?: (socket
     // the directory is owner-only all the same
   }
   return server;
+}
+
+/**
+ * Stops listening and removes the socket and its directory (which holds nothing else), so a
+ * process of ours that ends leaves neither in the temp directory. Call it while still holding
+ * the lock that makes this process the only listener there, so that no successor's directory is
+ * removed. `done`: called once the last connection has ended.
+ */
+export function closeOwnerOnly(server: Server, socketPath: string, done?: () => void): void {
+  server.close(() => done?.());
+  try {
+    unlinkSync(socketPath);
+  } catch {
+    // node removed it on close already
+  }
+  try {
+    rmdirSync(path.dirname(socketPath));
+  } catch {
+    // not empty or gone: left as it is
+  }
 }

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { listenOwnerOnly } from '../fs/owner-socket.js';
+import { closeOwnerOnly, listenOwnerOnly } from '../fs/owner-socket.js';
 import type { SessionIo, ShutdownSignal } from './session.js';
 import { decodeHeader, encodeFrame, FRAME, FrameReader, SIGNAL_NAMES, type ShimHeader } from './warm-frames.js';
 
@@ -86,7 +86,7 @@ export async function listenBroker(socketPath: string, options: BrokerOptions): 
     get active() {
       return active;
     },
-    close: () => server.close(),
+    close: () => closeOwnerOnly(server, socketPath),
   };
 }
 

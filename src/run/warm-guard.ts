@@ -14,7 +14,7 @@
 import { createConnection, type Socket } from 'node:net';
 import path from 'node:path';
 import type { EngineClient } from '../engine/client.js';
-import { listenOwnerOnly, ownerOnlyDir } from '../fs/owner-socket.js';
+import { closeOwnerOnly, listenOwnerOnly, ownerOnlyDir } from '../fs/owner-socket.js';
 import { enforce, type Watchdog, type WatchdogOrder } from './watchdog.js';
 
 /** What the reaper is told: the watchdog's order less the endpoint. */
@@ -81,7 +81,7 @@ export async function listenGuard(socketPath: string, options: GuardServerOption
     get active() {
       return active;
     },
-    close: () => server.close(),
+    close: () => closeOwnerOnly(server, socketPath),
   };
 }
 

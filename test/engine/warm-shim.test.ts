@@ -132,6 +132,9 @@ describeEngine('warm start through the native shim', () => {
     expect(audit).toContain('"type":"session-end"');
     expect(audit).not.toContain(secret.HWS_TOKEN);
     await runCli(['warm', '--stop', w.file], { env: w.env });
+    // The reaper leaves once nothing is idle: its broker's and guard's socket directories go with it.
+    const socketDirs = (): string[] => readdirSync(w.env.TMPDIR as string).filter((f) => f.endsWith('.d'));
+    expect(await eventually(() => brokerPid(w) === undefined && socketDirs().length === 0, 30_000)).toBe(true);
   });
 
   test('the exit code: stdin EOF ends the session with 0, SIGTERM to the shim with 143', async () => {
