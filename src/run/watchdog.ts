@@ -127,9 +127,15 @@ export function watchdogMain(stdin: NodeJS.ReadableStream = process.stdin): void
   for (const signal of ['SIGINT', 'SIGHUP', 'SIGPIPE'] as const) process.on(signal, () => undefined);
 }
 
+/** When the watchdog removes the container again after the egress set is gone, in units of `recheckMs`. */
+const LATER_RECHECKS = [2, 4, 8];
+
 /**
- * Stops (TERM, KILL after the order's timeout) and removes the container, then removes it once
- * more: a create that was in flight when the launcher died lands after the first remove. Never throws.
+ * Stops (TERM, KILL after the order's timeout) and removes the container, then removes it again
+ * on a widening schedule: a create that was in flight when the launcher died lands after the
+ * first remove, and on a busy engine a call can fail or land late (a CI run once left a
+ * stubborn server running after a signal and a SIGKILL: nothing else removes it before the next
+ * `run` of its profile). A remove of the session's unique name hits nothing else. Never throws.
  */
 export async function enforce(order: Omit<WatchdogOrder, 'endpoint'> & Partial<Pick<WatchdogOrder, 'endpoint'>>, engine: EngineClient, recheckMs = 1000): Promise<void> {
   try {
@@ -138,6 +144,10 @@ export async function enforce(order: Omit<WatchdogOrder, 'endpoint'> & Partial<P
     await new Promise((resolve) => setTimeout(resolve, recheckMs));
     await engine.remove(order.container, { force: true }).catch(() => undefined);
     if (order.egressSession) await removeEgressSet(engine as NetworkEngineClient, order.egressSession);
+    for (const units of LATER_RECHECKS) {
+      await new Promise((resolve) => setTimeout(resolve, units * recheckMs));
+      await engine.remove(order.container, { force: true }).catch(() => undefined);
+    }
   } finally {
     engine.close();
   }

@@ -22,7 +22,7 @@ describe('watchdog order', () => {
 });
 
 describe('enforce', () => {
-  test('stops with the timeout, removes, and removes once more for a create that was in flight', async () => {
+  test('stops with the timeout, removes, and removes again four times for a create that was in flight or a call that failed', async () => {
     const engine = new FakeEngine();
     const stops: Array<[string, number]> = [];
     (engine as unknown as { stop(id: string, t: number): Promise<void> }).stop = async (id, t) => {
@@ -30,7 +30,7 @@ describe('enforce', () => {
     };
     await enforce({ endpoint: engine.endpoint, container: 'mcp-sandbox-x-1-abc', stopTimeout: 1 }, engine, 5);
     expect(stops).toEqual([['mcp-sandbox-x-1-abc', 1]]);
-    expect(engine.removed).toEqual(['mcp-sandbox-x-1-abc', 'mcp-sandbox-x-1-abc']);
+    expect(engine.removed).toEqual(Array.from({ length: 5 }, () => 'mcp-sandbox-x-1-abc'));
   });
   test('an engine that fails every call does not make it throw', async () => {
     const engine = new FakeEngine();
