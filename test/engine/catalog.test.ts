@@ -51,7 +51,9 @@ describeEngine('catalog: node servers build and start under runsc with their pro
   beforeAll(() => {
     memoryVolumeExisted = volumeExists(MEMORY_VOLUME);
     execFileSync('bash', [path.join(ROOT, 'scripts', 'build-local-bases.sh'), 'node'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    config = writeUserConfig(tempDir(), 'runtimes:\n  runsc: { none: runsc, bridge: runsc-net, host: runsc-net }\n');
+    // No spare egress sets: an allowlisted catalog server's session would otherwise leave a keeper
+    // and its set idling for spareIdle after the test (egress-spare.test.ts covers spares).
+    config = writeUserConfig(tempDir(), 'runtimes:\n  runsc: { none: runsc, bridge: runsc-net, host: runsc-net }\negress: { spareIdle: 0 }\n');
   });
 
   test.each(CASES)('$profile', async ({ profile, tools, env }) => {
