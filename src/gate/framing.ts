@@ -116,7 +116,11 @@ export class LineFramer {
 
   /** Appends a piece to the file; a write that fails brings the line back into memory. */
   private toFile(file: SpillFile, piece: Buffer): void {
-    if (!this.spilled) return void this.parts.push(piece);
+    if (!this.spilled) {
+      // Back in memory, unless the line is being skipped (what was written could not be read back).
+      if (!this.skipping) this.parts.push(piece);
+      return;
+    }
     try {
       file.append(piece);
       return;
@@ -133,6 +137,7 @@ export class LineFramer {
       this.spill?.log?.(`gate: reading a long message back from its temporary file failed: ${(error as Error).message}`);
       this.skipping = { head: file.head, tail: lastBytes([file.tail, piece]), length: this.held };
       this.parts = [];
+      this.held = 0;
     } finally {
       file.close();
     }

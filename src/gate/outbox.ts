@@ -45,7 +45,8 @@ export class Outbox {
 
   /** Pushes on until the stream wants no more or nothing is left. */
   pull(): void {
-    if (this.later) return;
+    // Nothing waits (the usual read of a stream of small messages), or a turn is scheduled.
+    if (this.later || (!this.reading && this.queue.length === 0)) return;
     this.turn = 0;
     for (;;) {
       if (this.target.destroyed) return this.stop();

@@ -159,6 +159,17 @@ describe('spilling long held lines', () => {
     expect(io.opened).toHaveLength(2);
   });
 
+  test('a disk that fails and cannot give back what it took: the line is refused, no byte of it forwarded', async () => {
+    const io = { ...countedIo(SPILL_AT_BYTES + 3 * PIECE), read: (): number => { throw new Error('EIO: i/o error'); } };
+    const h = await session(io);
+    expect((await throughToServer(h, call(10, 'y'.repeat(3 * SPILL_AT_BYTES)))).length).toBe(0);
+    expect((h.clientGot().at(-1) as { id: number; error: { code: number } }).id).toBe(10);
+    expect(h.logs.some((line) => line.includes('EIO'))).toBe(true);
+    // The next line is whole again.
+    const next = call(11, 'short');
+    expect((await throughToServer(h, next)).equals(next)).toBe(true);
+  });
+
   test('no file can be made: the line stays in memory', async () => {
     const io: SpillIo = { ...diskIo, open: () => { throw new Error('EACCES: permission denied'); } };
     const h = await session(io);
