@@ -8,22 +8,23 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GATE_ERRORS, errorLine, idKey, isId, isObject, messageLine, resultLine, type GateErrorCode, type JsonRpcId, type JsonRpcMessage } from './jsonrpc.js';
-import { bytesOf, headOf, lastByteOf, lineOf, sniffId, sniffIsRequest, tailOf, textOf, type Line } from './framing.js';
+import { bytesOf, forwardable, headOf, lastByteOf, lineOf, sniffId, sniffIsRequest, tailOf, textOf, type Line } from './framing.js';
 import { CallLimits } from './limits.js';
 import { NameMatcher } from './policy.js';
 import { Prescan } from './prescan.js';
 import { redact } from './redact.js';
 import { rootsOfMounts } from './roots.js';
 import { SecretScanner } from './secrets.js';
+import type { SpillFile } from './spill.js';
 import { NeedsWholeMessage, readSkeleton } from './skeleton.js';
 import { loadTokenFinder } from './tokens.js';
 import { ToolState, type Verdict } from './tools.js';
 import type { GateConfig, GateContext } from './types.js';
 
-/** Where the gate's output goes: one buffer, or a line forwarded as the pieces it came in. */
+/** Where the gate's output goes: one buffer, or a line forwarded as the pieces it came in (or from its file). */
 export interface GateOutput {
-  toServer(bytes: Buffer | readonly Buffer[]): void;
-  toClient(bytes: Buffer | readonly Buffer[]): void;
+  toServer(bytes: Buffer | readonly Buffer[] | SpillFile): void;
+  toClient(bytes: Buffer | readonly Buffer[] | SpillFile): void;
 }
 
 export interface Pending {
@@ -59,7 +60,10 @@ const DROP: Outcome = { kind: 'drop' };
  * and a client's tools/call is read as a skeleton (longClientMessage).
  */
 const LARGE_LINE = 256 * 1024;
-/** In a skeleton, strings of this many bytes or more are counted, not made. */
+/**
+ * In a skeleton, strings of this many bytes or more are counted, not made. Under a spill
+ * file's read size (spill.ts): a short string then spans at most two of its reused pieces.
+ */
 const LONG_STRING_BYTES = 16 * 1024;
 /** How long a tools/list the gate sends on its own may take. */
 const GATE_LIST_TIMEOUT_MS = 30_000;
@@ -154,7 +158,7 @@ export class GateCore {
   }
 
   private clientOutcome({ outcome, book }: Decided, line: Line): void {
-    if (outcome.kind === 'forward') this.out.toServer(line.parts);
+    if (outcome.kind === 'forward') this.out.toServer(forwardable(line));
     else if (outcome.kind === 'replace') this.out.toServer(messageLine(outcome.message));
     else if (outcome.kind === 'answer') this.out.toClient(outcome.line);
     this.release();
@@ -176,7 +180,7 @@ export class GateCore {
    * tools/call, or a decision that needs a long string whole; nothing was booked then).
    */
   private async longClientMessage(line: Line): Promise<Decided | undefined> {
-    const skeleton = readSkeleton(line.parts, LONG_STRING_BYTES);
+    const skeleton = readSkeleton(line.spill ? line.spill.reusedPieces() : line.parts, LONG_STRING_BYTES);
     // Only what the ordinary reading would decide the same way: a tools/call whose id and name are plain values.
     if (!isObject(skeleton) || skeleton.method !== 'tools/call' || !isId(skeleton.id) || !isObject(skeleton.params) || typeof skeleton.params.name !== 'string') return undefined;
     try {
@@ -443,7 +447,7 @@ export class GateCore {
   private serverOutcome(outcome: Outcome, line: Line): void {
     if (outcome.kind === 'drop') return;
     if (outcome.kind === 'answer') return this.out.toClient(outcome.line);
-    this.out.toClient(outcome.kind === 'replace' ? messageLine(outcome.message) : line.parts);
+    this.out.toClient(outcome.kind === 'replace' ? messageLine(outcome.message) : forwardable(line));
   }
 
   /**
@@ -461,7 +465,7 @@ export class GateCore {
     if (entry.admitted) this.limits.release();
     const isError = /^\s*\{[^{}[\]]*?"error"\s*:/.test(head.toString('utf8')) || /"isError"\s*:\s*true/.test(tail.toString('utf8'));
     this.recordCall(entry, undefined, 'allow', undefined, { id, ...(isError ? { error: true } : {}) }, line.length);
-    this.out.toClient(line.parts);
+    this.out.toClient(forwardable(line));
     return true;
   }
 

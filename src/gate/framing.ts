@@ -9,12 +9,43 @@
  * joined copy) in the launcher's memory.
  */
 import { StringDecoder } from 'node:string_decoder';
+import type { SpillFile } from './spill.js';
 
 /** One line as the pieces it arrived in (their concatenation is the line). */
 export interface Line {
   readonly parts: readonly Buffer[];
   /** Total bytes of the parts. */
   readonly length: number;
+  /**
+   * Set when the line was spilled to a file (spill.ts): its bytes are there, and `parts` reads
+   * them all back into memory, for the rare paths that need the line whole.
+   */
+  readonly spill?: SpillFile;
+}
+
+/** Where a long line goes to a file instead of memory (the framer's option). */
+export interface SpillOption {
+  /** Held bytes from which the line goes to a file. */
+  readonly at: number;
+  open(): SpillFile | undefined;
+  log?(message: string): void;
+}
+
+/** A spilled line: its bytes are read back only when a path asks for them whole. */
+class SpilledLine implements Line {
+  private loaded: Buffer[] | undefined;
+
+  constructor(readonly spill: SpillFile, readonly length: number) {}
+
+  get parts(): readonly Buffer[] {
+    this.loaded ??= this.spill.readAll();
+    return this.loaded;
+  }
+}
+
+/** What goes out for a line forwarded as it came: its pieces, or its file. */
+export function forwardable(line: Line): readonly Buffer[] | SpillFile {
+  return line.spill ?? line.parts;
 }
 
 export interface FrameSink {
@@ -33,8 +64,10 @@ export class LineFramer {
   private parts: Buffer[] = [];
   private held = 0;
   private skipping: { head: Buffer; tail: Buffer; length: number } | undefined;
+  /** The current line's file, once it is spilled; false: it stays in memory (no file could be made or written). */
+  private spilled: SpillFile | false | undefined;
 
-  constructor(private readonly maxBytes: number, private readonly sink: FrameSink) {}
+  constructor(private readonly maxBytes: number, private readonly sink: FrameSink, private readonly spill?: SpillOption) {}
 
   push(chunk: Buffer): void {
     let start = 0;
@@ -48,16 +81,65 @@ export class LineFramer {
         this.skipping.length += piece.length;
         this.skipping.tail = lastBytes([this.skipping.tail, piece]);
       } else if (this.held + piece.length - (nl === -1 ? 0 : 1) > this.maxBytes) {
-        const head = Buffer.concat([...this.parts.slice(0, 2), piece.subarray(0, OVERSIZE_HEAD_BYTES)]).subarray(0, OVERSIZE_HEAD_BYTES);
-        this.skipping = { head: Buffer.from(head), tail: lastBytes([...this.parts.slice(-1), piece]), length: this.held + piece.length };
+        const file = this.spilled || undefined;
+        const first = file ? [file.head] : this.parts.slice(0, 2);
+        const last = file ? [file.tail] : this.parts.slice(-1);
+        const head = Buffer.concat([...first, piece.subarray(0, OVERSIZE_HEAD_BYTES)]).subarray(0, OVERSIZE_HEAD_BYTES);
+        this.skipping = { head: Buffer.from(head), tail: lastBytes([...last, piece]), length: this.held + piece.length };
+        file?.close();
+        this.spilled = undefined;
         this.parts = [];
         this.held = 0;
+      } else if (this.spilled) {
+        this.held += piece.length;
+        this.toFile(this.spilled, piece);
+        // A spilled line's pieces are gone once written: the last one is scanned here too.
+        this.sink.partial?.(piece);
       } else {
         this.parts.push(piece);
         this.held += piece.length;
         if (nl === -1) this.sink.partial?.(piece);
+        if (nl === -1 && this.spill && this.spilled === undefined && this.held >= this.spill.at) this.startSpill(this.spill);
       }
       if (nl !== -1) this.complete();
+    }
+  }
+
+  private startSpill(option: SpillOption): void {
+    const file = option.open();
+    this.spilled = file ?? false;
+    if (!file) return;
+    const parts = this.parts;
+    this.parts = [];
+    for (const part of parts) this.toFile(file, part);
+  }
+
+  /** Appends a piece to the file; a write that fails brings the line back into memory. */
+  private toFile(file: SpillFile, piece: Buffer): void {
+    if (!this.spilled) {
+      // Back in memory, unless the line is being skipped (what was written could not be read back).
+      if (!this.skipping) this.parts.push(piece);
+      return;
+    }
+    try {
+      file.append(piece);
+      return;
+    } catch (error) {
+      this.spill?.log?.(`gate: writing a long message to its temporary file failed, holding it in memory: ${(error as Error).message}`);
+    }
+    this.spilled = false;
+    try {
+      this.parts = file.readAll();
+      this.parts.push(piece);
+    } catch (error) {
+      // What was written cannot be read back: the line is lost, so it is skipped as one that
+      // cannot pass (answered when its id can be read), never forwarded in part.
+      this.spill?.log?.(`gate: reading a long message back from its temporary file failed: ${(error as Error).message}`);
+      this.skipping = { head: file.head, tail: lastBytes([file.tail, piece]), length: this.held };
+      this.parts = [];
+      this.held = 0;
+    } finally {
+      file.close();
     }
   }
 
@@ -67,13 +149,15 @@ export class LineFramer {
   }
 
   private complete(): void {
+    const spilled = this.spilled;
+    this.spilled = undefined;
     if (this.skipping) {
       const { head, tail, length } = this.skipping;
       this.skipping = undefined;
       this.sink.oversize(head, tail, length);
       return;
     }
-    const line: Line = { parts: this.parts, length: this.held };
+    const line: Line = spilled ? new SpilledLine(spilled, this.held) : { parts: this.parts, length: this.held };
     this.parts = [];
     this.held = 0;
     this.sink.line(line);
@@ -87,6 +171,7 @@ export function lineOf(bytes: Buffer): Line {
 
 /** The line's first `count` bytes (a copy only when they span pieces). */
 export function headOf(line: Line, count = OVERSIZE_HEAD_BYTES): Buffer {
+  if (line.spill) return line.spill.head.subarray(0, count);
   const first = line.parts[0] ?? Buffer.alloc(0);
   if (first.length >= count || line.parts.length === 1) return first.subarray(0, count);
   const taken: Buffer[] = [];
@@ -101,6 +186,7 @@ export function headOf(line: Line, count = OVERSIZE_HEAD_BYTES): Buffer {
 
 /** The line's last `count` bytes (a copy only when they span pieces). */
 export function tailOf(line: Line, count = OVERSIZE_HEAD_BYTES): Buffer {
+  if (line.spill) return line.spill.tail.subarray(Math.max(0, line.spill.tail.length - count));
   const last = line.parts.at(-1) ?? Buffer.alloc(0);
   if (last.length >= count || line.parts.length === 1) return last.subarray(Math.max(0, last.length - count));
   const taken: Buffer[] = [];
@@ -116,6 +202,7 @@ export function tailOf(line: Line, count = OVERSIZE_HEAD_BYTES): Buffer {
 
 /** The line's last byte (10 for a line with its newline). */
 export function lastByteOf(line: Line): number | undefined {
+  if (line.spill) return line.spill.tail.at(-1);
   return line.parts.at(-1)?.at(-1);
 }
 
@@ -132,6 +219,7 @@ export function textOf(line: Line): string {
 
 /** The line as one buffer (only where one is needed). */
 export function bytesOf(line: Line): Buffer {
+  if (line.spill) return line.spill.readAt(0, line.length);
   return line.parts.length === 1 ? (line.parts[0] as Buffer) : Buffer.concat(line.parts as Buffer[], line.length);
 }
 

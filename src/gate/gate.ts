@@ -12,7 +12,9 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { GateCore } from './core.js';
 import type { Prescan } from './prescan.js';
-import { LineFramer, headOf, sniffId, sniffIsRequest, tailOf, type Line } from './framing.js';
+import { LineFramer, headOf, sniffId, sniffIsRequest, tailOf, type Line, type SpillOption } from './framing.js';
+import { Outbox } from './outbox.js';
+import { SpillFile, diskIo, type SpillIo } from './spill.js';
 import type { GateConfig, GateContext, GateStage } from './types.js';
 
 type Side = 'client' | 'server';
@@ -24,6 +26,18 @@ type Item = { kind: 'line'; line: Line; prescan?: Prescan | undefined } | { kind
 const EMPTY: Item = { kind: 'line', line: { parts: [], length: 0 } };
 /** A line in pieces up to this size is joined before it goes out: one write per message. */
 const JOIN_BELOW_BYTES = 64 * 1024;
+/**
+ * A line held from this many bytes on goes to a temporary file (spill.ts): chosen by
+ * measurement (docs/gate.md, Memory). Not below the core's long-line size (core.ts), so a
+ * spilled line always takes the core's long paths.
+ */
+export const SPILL_AT_BYTES = 256 * 1024;
+
+/** Test seams: the file I/O and the threshold. */
+export interface GateSpillOptions {
+  io?: SpillIo;
+  at?: number;
+}
 
 function totalLength(parts: readonly Buffer[]): number {
   let total = 0;
@@ -31,22 +45,25 @@ function totalLength(parts: readonly Buffer[]): number {
   return total;
 }
 
-export function createGate(config: GateConfig, context: GateContext): GateStage {
+export function createGate(config: GateConfig, context: GateContext, spillOptions: GateSpillOptions = {}): GateStage {
   let core: GateCore | undefined;
   let loading: Promise<GateCore> | undefined;
   const streams: Partial<Record<'toServer' | 'toClient', Transform>> = {};
+  const outboxes: Partial<Record<'toServer' | 'toClient', Outbox>> = {};
   // After its input ended a direction pushes nothing more (push after EOF is an error).
   const ended = new Set<Transform>();
   // A line forwarded unchanged comes as the pieces it arrived in. A short one goes out as one
   // buffer (one write to the socket or stdout, as without the gate); a long one piece by piece,
-  // so it is never held twice.
-  const emit = (stream: 'toServer' | 'toClient', bytes: Buffer | readonly Buffer[]): void => {
+  // so it is never held twice; a spilled one from its file as the stream takes it.
+  const emit = (stream: 'toServer' | 'toClient', bytes: Buffer | readonly Buffer[] | SpillFile): void => {
     const target = streams[stream];
-    if (!target || ended.has(target) || target.destroyed) return;
-    if (Buffer.isBuffer(bytes)) target.push(bytes);
-    else if (bytes.length === 1) target.push(bytes[0]);
-    else if (totalLength(bytes) <= JOIN_BELOW_BYTES) target.push(Buffer.concat(bytes as Buffer[]));
-    else for (const part of bytes) target.push(part);
+    const outbox = outboxes[stream];
+    if (!target || !outbox || ended.has(target) || target.destroyed) return;
+    if (Buffer.isBuffer(bytes)) outbox.push(bytes);
+    else if (bytes instanceof SpillFile) outbox.send(bytes);
+    else if (bytes.length === 1) outbox.push(bytes[0] as Buffer);
+    else if (totalLength(bytes) <= JOIN_BELOW_BYTES) outbox.push(Buffer.concat(bytes as Buffer[]));
+    else for (const part of bytes) outbox.push(part);
   };
   const getCore = (): GateCore | Promise<GateCore> =>
     core ??
@@ -58,17 +75,41 @@ export function createGate(config: GateConfig, context: GateContext): GateStage 
     ended.add(stream);
   };
   const loaded = (): GateCore | undefined => core;
-  streams.toServer = direction('client', config.limits.maxMessageBytes, { getCore, core: loaded, context, onEnd });
-  streams.toClient = direction('server', config.limits.maxMessageBytes, { getCore, core: loaded, context, onEnd });
+  const files = new Set<SpillFile>();
+  const spill = spillOption(spillOptions, context, files);
+  const hooks = (forward: 'toServer' | 'toClient'): DirectionHooks => ({ getCore, core: loaded, context, onEnd, outbox: () => outboxes[forward], spill });
+  streams.toServer = direction('client', config.limits.maxMessageBytes, hooks('toServer'));
+  streams.toClient = direction('server', config.limits.maxMessageBytes, hooks('toClient'));
+  outboxes.toServer = new Outbox(streams.toServer, context);
+  outboxes.toClient = new Outbox(streams.toClient, context);
   return {
     toServer: streams.toServer,
     toClient: streams.toClient,
     close: async (): Promise<void> => {
+      outboxes.toServer?.stop();
+      outboxes.toClient?.stop();
+      for (const file of files) file.close();
+      files.clear();
       try {
         core?.close();
       } catch (error) {
         context.log?.(`gate close: ${(error as Error).message}`);
       }
+    },
+  };
+}
+
+/** The framer's spill option: each file made is tracked, so the gate's close closes any still open. */
+function spillOption(options: GateSpillOptions, context: GateContext, files: Set<SpillFile>): SpillOption {
+  const io = options.io ?? diskIo;
+  return {
+    at: options.at ?? SPILL_AT_BYTES,
+    log: context.log,
+    open: (): SpillFile | undefined => {
+      for (const file of files) if (file.closed) files.delete(file);
+      const file = SpillFile.open(io, context.log);
+      if (file) files.add(file);
+      return file;
     },
   };
 }
@@ -79,6 +120,9 @@ interface DirectionHooks {
   core(): GateCore | undefined;
   context: GateContext;
   onEnd(stream: Transform): void;
+  /** Where this direction forwards to: its next chunk waits until a line from a file is out. */
+  outbox(): Outbox | undefined;
+  spill: SpillOption;
 }
 
 function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transform {
@@ -87,7 +131,9 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
   // The server's long lines are scanned for secrets piece by piece as they arrive (prescan.ts).
   // null: this line started before the core was loaded, so it is scanned whole at the end.
   let prescan: Prescan | null | undefined;
-  const framer = new LineFramer(maxBytes, {
+  const framer = new LineFramer(
+    maxBytes,
+    {
     line: (line) => {
       items.push({ kind: 'line', line, prescan: prescan ?? undefined });
       prescan = undefined;
@@ -103,7 +149,9 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
       prescan = undefined;
       items.push({ kind: 'oversize', head, tail, length });
     },
-  });
+  },
+    hooks.spill,
+  );
   const run = (core: GateCore, batch: Item[], from: number): void | Promise<void> => runBatch(side, hooks.context, core, batch, from);
   const drain = (): void | Promise<void> => {
     const batch = items;
@@ -122,7 +170,13 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
       callback(error as Error);
       return;
     }
-    if (waiting) waiting.then(() => callback(), callback);
+    if (waiting) waiting.then(() => afterOut(callback), callback);
+    else afterOut(callback);
+  };
+  /** A line forwarded from its file is out before the next chunk is taken (backpressure). */
+  const afterOut = (callback: (error?: Error | null) => void): void => {
+    const idle = hooks.outbox()?.idle();
+    if (idle) idle.then(() => callback(), callback);
     else callback();
   };
   const stream: Transform = new Transform({
@@ -131,6 +185,11 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
     // message crawled in at one read per event-loop turn (BENCHMARKS.md, gate section).
     writableHighWaterMark: STREAM_HIGH_WATER_MARK,
     readableHighWaterMark: STREAM_HIGH_WATER_MARK,
+    // The reader wants more: a line being forwarded from its file goes on.
+    read(this: Transform, size: number): void {
+      hooks.outbox()?.pull();
+      Transform.prototype._read.call(this, size);
+    },
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
       framer.push(chunk);
       settle(callback);
@@ -172,12 +231,22 @@ function runBatch(side: Side, context: DirectionHooks['context'], core: GateCore
     }
     if (waiting) {
       return waiting.then(
-        () => runBatch(side, context, core, batch, i + 1),
+        () => {
+          decided(item);
+          return runBatch(side, context, core, batch, i + 1);
+        },
         (error: unknown) => {
           dropFailed(side, context, core, item, error);
+          decided(item);
           return runBatch(side, context, core, batch, i + 1);
         },
       );
     }
+    decided(item);
   }
+}
+
+/** The core is done with the line: its file closes once any forwarding from it is out. */
+function decided(item: Item): void {
+  if (item.kind === 'line') item.line.spill?.release();
 }

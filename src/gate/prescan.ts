@@ -45,7 +45,8 @@ export class Prescan {
   finish(line: Line): boolean {
     if (!this.flagged) {
       let skip = this.scanned;
-      for (const part of line.parts) {
+      // A spilled line's pieces all came through add() (its parts would read the file back).
+      if (skip < line.length) for (const part of line.parts) {
         if (skip < part.length) this.gathered.push(skip > 0 ? part.subarray(skip) : part);
         skip = Math.max(0, skip - part.length);
       }

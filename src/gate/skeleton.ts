@@ -46,10 +46,13 @@ const MAX_DEPTH = 64;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-/** Reads the line from its pieces; undefined when it cannot be read exactly (see above). */
-export function readSkeleton(parts: readonly Buffer[], longAt: number): unknown {
+/**
+ * Reads the line from its pieces, taken one after the other (a spilled line's are read back
+ * from its file as the reader goes); undefined when it cannot be read exactly (see above).
+ */
+export function readSkeleton(parts: Iterable<Buffer>, longAt: number): unknown {
   try {
-    const reader = new Reader(parts, longAt);
+    const reader = new Reader(parts[Symbol.iterator](), longAt);
     const value = reader.value(0);
     reader.skipSpace();
     return reader.atEnd() ? value : undefined;
@@ -66,27 +69,34 @@ const fail = (): never => {
 };
 
 class Reader {
-  private part = 0;
+  /** The piece being read (undefined: past the last one). */
+  private piece: Buffer | undefined;
   private at = 0;
 
-  constructor(private readonly parts: readonly Buffer[], private readonly longAt: number) {
+  constructor(private readonly source: Iterator<Buffer>, private readonly longAt: number) {
+    this.piece = this.nextPiece();
     this.settle();
+  }
+
+  private nextPiece(): Buffer | undefined {
+    const next = this.source.next();
+    return next.done === true ? undefined : next.value;
   }
 
   /** Moves past exhausted pieces. */
   private settle(): void {
-    while (this.part < this.parts.length && this.at >= (this.parts[this.part] as Buffer).length) {
-      this.part += 1;
+    while (this.piece !== undefined && this.at >= this.piece.length) {
+      this.piece = this.nextPiece();
       this.at = 0;
     }
   }
 
   atEnd(): boolean {
-    return this.part >= this.parts.length;
+    return this.piece === undefined;
   }
 
   private peek(): number {
-    return this.atEnd() ? -1 : ((this.parts[this.part] as Buffer)[this.at] as number);
+    return this.piece === undefined ? -1 : (this.piece[this.at] as number);
   }
 
   private next(): number {
@@ -173,22 +183,33 @@ class Reader {
    */
   private string(): string | LongString {
     this.next();
-    const raw: Buffer[] = [];
+    let raw: Buffer[] = [];
     let rawLength = 0;
+    // From `longAt` bytes on the string is counted as it goes, so its pieces are not kept (a
+    // spilled line's are read back one at a time).
+    let counter: StringCounter | undefined;
     // The string's bytes so far end in an odd run of backslashes: the next byte is escaped.
     let escaped = false;
     for (;;) {
-      const piece = this.parts[this.part];
+      const piece = this.piece;
       if (!piece) return fail();
       const end = stringEnd(piece, this.at, escaped);
       const stop = end === -1 ? piece.length : end;
-      raw.push(piece.subarray(this.at, stop));
-      rawLength += stop - this.at;
+      if (counter) counter.feed(piece, this.at, stop);
+      else {
+        raw.push(piece.subarray(this.at, stop));
+        rawLength += stop - this.at;
+        if (rawLength >= this.longAt) {
+          counter = new StringCounter();
+          for (const chunk of raw) counter.feed(chunk, 0, chunk.length);
+          raw = [];
+        }
+      }
       if (end === -1) escaped = endsEscaped(piece, this.at, escaped);
       this.at = stop;
       if (end !== -1) {
         this.next();
-        return rawLength < this.longAt ? shortString(raw, rawLength) : longString(raw);
+        return counter ? counter.finish() : shortString(raw, rawLength);
       }
       this.settle();
     }
@@ -222,12 +243,6 @@ function endsEscaped(piece: Buffer, from: number, escaped: boolean): boolean {
   for (; back >= from && piece[back] === BACKSLASH; back -= 1) slashes += 1;
   if (back < from && escaped) slashes += 1;
   return slashes % 2 === 1;
-}
-
-function longString(raw: readonly Buffer[]): LongString {
-  const counter = new StringCounter();
-  for (const chunk of raw) counter.feed(chunk, 0, chunk.length);
-  return counter.finish();
 }
 
 function shortString(raw: Buffer[], length: number): string {

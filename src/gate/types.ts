@@ -25,6 +25,11 @@ export interface GateContext {
   clock?: () => number;
   /** Launcher diagnostics (stderr, --verbose). */
   log?: (message: string) => void;
+  /**
+   * Told the bytes the gate reads back from a spill file (spill.ts) as it forwards them: the
+   * launcher collects that garbage as it does the bytes that come in (src/run/reclaim.ts).
+   */
+  reclaim?: (bytes: number) => void;
   /** The client's `initialize` (for the session-start audit record): name, version, protocol. */
   onInitialize?: (client: { name?: string; version?: string; protocolVersion?: string }) => void;
   /** A tools/call forwarded to the server (`start`) and its end, however it ended: the egress audit names the calls in flight. */

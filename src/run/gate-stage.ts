@@ -9,6 +9,7 @@ import type { SandboxSpec } from '../compile/spec.js';
 import type { EngineClient } from '../engine/client.js';
 import { openAuditLog, type AuditLog, type AuditPrincipal } from '../gate/audit/log.js';
 import { createGate } from '../gate/gate.js';
+import { reclaimer } from './reclaim.js';
 import { createPinningCheck } from '../gate/lock.js';
 import { readLockFor } from '../gate/lock-read.js';
 import type { MessageStage } from './stage.js';
@@ -66,6 +67,8 @@ export function openGateSession(input: GateStageInput): GateSession {
     audit,
     pinning,
     log: input.debug,
+    // Scavenges only: what is read back from a spill file is pushed and written out at once, so it dies young.
+    reclaim: reclaimer(1024 * 1024, 0),
     onInitialize: announce,
     onToolCall: (call) => calls.note(call),
   });

@@ -2,7 +2,7 @@
  * Drives a gate in-process: lines written as the client and as the server, what comes out
  * on each side collected. write() resolves once the gate has handled the line.
  */
-import { createGate } from '../../../src/gate/gate.js';
+import { createGate, type GateSpillOptions } from '../../../src/gate/gate.js';
 import { GATE_DEFAULTS, gateConfigOf, type RawGateSections } from '../../../src/gate/config.js';
 import type { AuditSink, PinningCheck, ToolDescriptor } from '../../../src/gate/ports.js';
 import type { GateConfig, GateContext, GateStage } from '../../../src/gate/types.js';
@@ -42,13 +42,13 @@ function lines(chunks: Buffer[]): unknown[] {
     .map((line) => JSON.parse(line) as unknown);
 }
 
-export function harness(raw: RawGateSections | GateConfig = {}, context: Partial<GateContext> = {}): Harness {
+export function harness(raw: RawGateSections | GateConfig = {}, context: Partial<GateContext> = {}, spill: GateSpillOptions = {}): Harness {
   const config = 'auditArguments' in raw ? (raw as GateConfig) : gateConfigOf(raw as RawGateSections);
   const records: Array<Record<string, unknown>> = [];
   const logs: string[] = [];
   const audit: AuditSink = { record: (entry) => records.push(entry), close: async () => undefined };
   let now = 1_000_000;
-  const gate = createGate(config, { secrets: {}, mounts: [], audit, pinning: NO_PINNING, clock: () => now, log: (m) => logs.push(m), ...context });
+  const gate = createGate(config, { secrets: {}, mounts: [], audit, pinning: NO_PINNING, clock: () => now, log: (m) => logs.push(m), ...context }, spill);
   const toServer: Buffer[] = [];
   const toClient: Buffer[] = [];
   gate.toServer.on('data', (chunk: Buffer) => toServer.push(chunk));
