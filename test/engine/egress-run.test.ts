@@ -5,18 +5,22 @@
  * Every target is one this test creates on this machine: a container on its own network (the
  * proxy's upstream network, `egress.network`; the name is mapped in `egress.hosts`) and a
  * listener on the host on 0.0.0.0. Nothing of the egress set outlives the session, nor a
- * SIGKILLed launcher (after the sweep `run` and `gc` perform).
+ * SIGKILLed launcher (after the sweep `run` and `gc` perform). `serve` of the same profile gives
+ * each HTTP session its own set, which goes with that session.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { jest } from '@jest/globals';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { resolveEndpoint } from '../../src/engine/endpoint.js';
 import { HttpEngineClient } from '../../src/engine/http-client.js';
 import { sweepEgressNetworks } from '../../src/egress/sweep.js';
 import { LABELS } from '../../src/labels.js';
 import { INITIALIZE_LINE, NODE_IMAGE, ROOT, connect, runCli, containersOfLauncher, describeEngine, eventually, spawnCli, tempDir, writeProfile, writeUserConfig } from './helpers/engine.js';
+import { startServeCli } from './helpers/serve.js';
 
 jest.setTimeout(180_000);
 
@@ -144,6 +148,34 @@ describeEngine('run with an egress allowlist (real engine, server under runsc)',
     const call = records.find((r) => r.type === 'call' && r.tool === 'fetch' && r.id === (allowed?.toolCalls as Array<{ id: unknown }>)[0]?.id);
     expect(call).toBeDefined();
     expect(egress.every((r) => typeof r.session === 'string' && r.session === records.find((x) => x.type === 'session-start')?.session)).toBe(true);
+  });
+
+  test('served over HTTP: each session gets its own set, the allowlist holds, DELETE removes only its set', async () => {
+    const served = await startServeCli([profile, '--listen', '127.0.0.1:0', '--auth', 'none', '--verbose'], env);
+    const pid = served.child.pid as number;
+    const sessions = [0, 1].map(() => ({ transport: new StreamableHTTPClientTransport(served.url), client: new Client({ name: 'egress-serve-test', version: '1.0.0' }) }));
+    try {
+      for (const { client, transport } of sessions) await client.connect(transport);
+      const [a, b] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
+      const fetchUrl = async (url: string): Promise<string> => textOf(await a.client.callTool({ name: 'fetch', arguments: { url } }));
+      expect(await fetchUrl(`https://${ALLOWED}/`)).toBe(`200 target allowed host=${ALLOWED}`);
+      expect(await fetchUrl('https://denied.run.test/')).toMatch(/^error (ENOTFOUND|EAI_AGAIN)/);
+      expect(await fetchUrl(`http://172.17.0.1:${hostPort}/`)).toMatch(/^error /);
+      // serve's sessions run in its own process: each set carries serve's pid as its launcher.
+      expect(egressLeftOf(pid).networks).toHaveLength(2);
+      await a.transport.terminateSession();
+      await eventually(() => containersOfLauncher(pid).length === 1 && egressLeftOf(pid).networks.length === 1, 30_000, 250);
+      expect(egressLeftOf(pid).networks).toHaveLength(1);
+      expect(textOf(await b.client.callTool({ name: 'fetch', arguments: { url: `https://${ALLOWED}/` } }))).toBe(`200 target allowed host=${ALLOWED}`);
+      await b.transport.terminateSession();
+      await eventually(() => containersOfLauncher(pid).length === 0 && egressLeftOf(pid).networks.length === 0 && egressLeftOf(pid).containers.length === 0, 30_000, 250);
+      expect({ server: containersOfLauncher(pid), ...egressLeftOf(pid) }).toEqual({ server: [], containers: [], networks: [] });
+    } finally {
+      for (const { client } of sessions) await client.close();
+      served.child.kill('SIGTERM');
+      await served.exited;
+    }
+    expect(served.stdout()).toBe('');
   });
 
   test('a SIGKILLed launcher leaves nothing: the set containers end with its attach, the watchdog removes the network', async () => {
