@@ -199,12 +199,7 @@ async function startHelper(
       const event = parse(line);
       if (event) options.sink?.(event);
     };
-    const split = lineSplitter(onLine);
-    const sink: Sink = (chunk, done) => {
-      split(chunk);
-      done();
-    };
-    stream.pipe(new Demuxer(sink, sink));
+    demuxLines(stream, onLine);
     stream.on('close', () => reject(new Error(`the egress container ${name} ended before it was ready: ${log.join(' | ') || 'no output'}`)));
   });
   // If start fails, nobody awaits readiness: the closing stream must not be an unhandled rejection.
@@ -221,6 +216,16 @@ async function startHelper(
   // Awaited by the caller once both helpers have started; a failure before that is not unhandled.
   readyBy.catch(() => undefined);
   return { id, stream, ready: readyBy, createdAt, startedAt };
+}
+
+/** Feeds each line of an attached container's output (stdout and stderr) to `onLine` (also loopback.ts). */
+export function demuxLines(stream: Duplex, onLine: (line: string) => void): void {
+  const split = lineSplitter(onLine);
+  const sink: Sink = (chunk, done) => {
+    split(chunk);
+    done();
+  };
+  stream.pipe(new Demuxer(sink, sink));
 }
 
 /** Closes the attaches (the containers then exit), removes them, then the network. */
@@ -248,7 +253,8 @@ async function removeNetworkWhenFree(engine: NetworkEngineClient, network: strin
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** Rejects with `what` if `promise` has not settled within `ms` (also the loopback set's, loopback.ts). */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);

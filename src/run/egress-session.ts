@@ -14,6 +14,7 @@ import type { EgressEvent } from '../egress/events.js';
 import { EGRESS_IMAGE } from '../egress/containers.js';
 import { DEFAULT_SPARE_IDLE, recipePlan, spareHash, spareRecipe, type SpareRecipe } from '../egress/spare.js';
 import { claimSpare, requestSpare, type ClaimedSpare } from '../egress/spare-client.js';
+import { LOOPBACK_SERVER_NETWORK, loopbackEgressOn, loopbackServes, startLoopbackEgress } from '../egress/loopback.js';
 import { startEgress } from '../egress/start.js';
 import { sweepEgressNetworks } from '../egress/sweep.js';
 import { SandboxError } from '../errors.js';
@@ -45,6 +46,8 @@ export interface RunEgress {
   confined: Promise<void>;
   /** Resolves once the proxy is up as well. */
   ready: Promise<unknown>;
+  /** The server's own network settings instead of joining a holder (the loopback prototype, egress/loopback.ts). */
+  serverNetwork?: { NetworkMode: string; Dns: string[] };
   /** Removes the set (waiting for a start still under way); never throws. */
   stop(): Promise<void>;
   /** The client's input, its messages after the first held until the proxy is up (holdAfterFirstLine). */
@@ -108,7 +111,8 @@ export async function beginEgress(input: EgressStartInput): Promise<RunEgress> {
     await claimed.release();
     await sweep;
   }, holdInput: (stdin) => stdin };
-  const own = ownEgress(input, engine, recipe);
+  const plan = recipePlan(recipe);
+  const own = loopbackEgressOn() && loopbackServes(plan) ? loopbackEgress(input, engine, recipe, serverStarted) : ownEgress(input, engine, recipe);
   return {
     ...own,
     ...common,
@@ -160,6 +164,32 @@ function ownEgress(input: EgressStartInput, engine: NetworkEngineClient, recipe:
       const session = await ready.catch(() => undefined);
       await session?.stop().catch((error: unknown) => debug(`egress stop failed: ${(error as Error).message} (gc removes it)`));
     },
+  };
+}
+
+/** The loopback prototype's set (egress/loopback.ts): the server starts at once, in a namespace with `lo` alone. */
+function loopbackEgress(input: EgressStartInput, engine: NetworkEngineClient, recipe: SpareRecipe, serverStarted: Promise<void>): Pick<RunEgress, 'session' | 'confined' | 'ready' | 'stop' | 'serverNetwork'> {
+  const { debug } = input;
+  const set = startLoopbackEgress({
+    engine,
+    plan: recipePlan(recipe),
+    sessionId: input.session,
+    server: `mcp-sandbox-${input.session}`,
+    serverStarted,
+    ...recipe.render,
+    labels: { [LABELS.launcherPid]: String(process.pid), [LABELS.launcherHost]: hostname(), [LABELS.version]: VERSION },
+    sink: (event) => input.record?.(egressRecord(event, input.callsDuring)),
+  });
+  set.ready.then(
+    (timings) => debug(`egress set (loopback) ready ${JSON.stringify(timings)}`),
+    (error: unknown) => debug(`egress set (loopback) failed: ${(error as Error).message}`),
+  );
+  return {
+    session: input.session,
+    confined: Promise.resolve(),
+    ready: set.ready,
+    serverNetwork: { ...LOOPBACK_SERVER_NETWORK, Dns: [...LOOPBACK_SERVER_NETWORK.Dns] },
+    stop: () => set.stop().catch((error: unknown) => debug(`egress stop failed: ${(error as Error).message} (gc removes it)`)),
   };
 }
 

@@ -278,6 +278,8 @@ async function runProfile(context: RunContext, engine: EngineClient, secretValue
   const egress = await extra.egress;
   // A claimed spare's holder is named by its own egress session (egress-session.ts).
   const body = launchBody(spec, context.runtime, secretValues, egress?.session);
+  // The loopback prototype's server keeps a namespace of its own (egress/loopback.ts).
+  if (egress?.serverNetwork) Object.assign(body.HostConfig, egress.serverNetwork);
   const warm = await claimOrCold(context, engine, body, secretValues, extra, egress);
   const name = warm?.claimed?.name ?? `mcp-sandbox-${session}`;
   const order = { endpoint: context.endpoint, container: name, stopTimeout: 1, ...(egress ? { egressSession: egress.session } : {}) };
