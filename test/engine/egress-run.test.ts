@@ -9,7 +9,7 @@
  * each HTTP session its own set, which goes with that session.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { jest } from '@jest/globals';
@@ -20,6 +20,7 @@ import { HttpEngineClient } from '../../src/engine/http-client.js';
 import { sweepEgressNetworks } from '../../src/egress/sweep.js';
 import { LABELS } from '../../src/labels.js';
 import { INITIALIZE_LINE, NODE_IMAGE, ROOT, connect, runCli, containersOfLauncher, describeEngine, eventually, spawnCli, tempDir, writeProfile, writeUserConfig } from './helpers/engine.js';
+import { makeTestCerts } from './helpers/test-certs.js';
 import { startServeCli } from './helpers/serve.js';
 
 jest.setTimeout(180_000);
@@ -34,15 +35,6 @@ function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).trim();
 }
 
-function makeCerts(dir: string): void {
-  const ssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=egress run test CA');
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'req.pem', '-subj', `/CN=${ALLOWED}`);
-  writeFileSync(path.join(dir, 'san.ext'), `subjectAltName=DNS:${ALLOWED},DNS:denied.run.test\n`);
-  ssl('x509', '-req', '-in', 'req.pem', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'cert.pem', '-days', '2', '-extfile', 'san.ext');
-  for (const f of ['ca.pem', 'cert.pem', 'key.pem']) chmodSync(path.join(dir, f), 0o644);
-  chmodSync(dir, 0o755);
-}
 
 /** Egress containers and networks of one launcher (they carry its pid label). */
 function egressLeftOf(pid: number): { containers: string[]; networks: string[] } {
@@ -66,7 +58,7 @@ const engine = new HttpEngineClient(resolveEndpoint());
 beforeAll(async () => {
   if (spawnSync('docker', ['image', 'inspect', 'mcp-sandbox/egress:local'], { stdio: 'ignore' }).status !== 0) return;
   execFileSync('mkdir', ['-p', certDir]);
-  makeCerts(certDir);
+  makeTestCerts(certDir, 'egress run test CA', [ALLOWED, 'denied.run.test']);
   docker('network', 'create', '--label', TEST_LABEL, UP);
   docker('run', '-d', '--name', `${RUN}-target`, '--label', TEST_LABEL, '--runtime', 'runc', '--network', UP, '-e', 'TARGET_NAME=allowed', '-v', `${FIXTURES}:/probe:ro`, '-v', `${certDir}:/certs:ro`, NODE_IMAGE, 'node', '/probe/target.cjs');
   targetIp = docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${UP}").IPAddress}}`, `${RUN}-target`);

@@ -8,7 +8,7 @@
  * end (they remove their sets), and nothing of theirs is left.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { jest } from '@jest/globals';
@@ -19,6 +19,7 @@ import { LABELS } from '../../src/labels.js';
 import { prepareForRun } from '../../src/run/launch.js';
 import { loadUserConfig } from '../../src/run/user-config.js';
 import { INITIALIZE_LINE, NODE_IMAGE, ROOT, connect, runCli, containersOfLauncher, describeEngine, eventually, spawnCli, tempDir, writeProfile, writeUserConfig } from './helpers/engine.js';
+import { makeTestCerts } from './helpers/test-certs.js';
 
 jest.setTimeout(240_000);
 
@@ -34,15 +35,6 @@ function docker(...args: string[]): string {
 
 const lines = (text: string | undefined): string[] => (text ?? '').split('\n').filter(Boolean);
 
-function makeCerts(dir: string): void {
-  const ssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=egress spare test CA');
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'req.pem', '-subj', `/CN=${ALLOWED}`);
-  writeFileSync(path.join(dir, 'san.ext'), `subjectAltName=DNS:${ALLOWED},DNS:denied.run.test\n`);
-  ssl('x509', '-req', '-in', 'req.pem', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'cert.pem', '-days', '2', '-extfile', 'san.ext');
-  for (const f of ['ca.pem', 'cert.pem', 'key.pem']) chmodSync(path.join(dir, f), 0o644);
-  chmodSync(dir, 0o755);
-}
 
 /** Spare containers on this test's upstream network (every spare proxy is on it). */
 function spareProxies(): string[] {
@@ -93,7 +85,7 @@ let firstHash = '';
 beforeAll(async () => {
   if (spawnSync('docker', ['image', 'inspect', 'mcp-sandbox/egress:local'], { stdio: 'ignore' }).status !== 0) return;
   execFileSync('mkdir', ['-p', certDir]);
-  makeCerts(certDir);
+  makeTestCerts(certDir, 'egress spare test CA', [ALLOWED, 'denied.run.test']);
   docker('network', 'create', '--label', TEST_LABEL, UP);
   docker('run', '-d', '--name', `${RUN}-target`, '--label', TEST_LABEL, '--runtime', 'runc', '--network', UP, '-e', 'TARGET_NAME=allowed', '-v', `${FIXTURES}:/probe:ro`, '-v', `${certDir}:/certs:ro`, NODE_IMAGE, 'node', '/probe/target.cjs');
   targetIp = docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${UP}").IPAddress}}`, `${RUN}-target`);

@@ -11,7 +11,7 @@
  *   host a net.Server on 0.0.0.0
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,7 @@ import { startEgress, type EgressSession, type EgressTimings } from '../../src/e
 import { sweepEgressNetworks } from '../../src/egress/sweep.js';
 import { LABELS } from '../../src/labels.js';
 import { NODE_IMAGE, ROOT, describeEngine, eventually, tempDir } from './helpers/engine.js';
+import { makeTestCerts } from './helpers/test-certs.js';
 
 jest.setTimeout(180_000);
 
@@ -44,16 +45,6 @@ function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }).trim();
 }
 
-/** A CA and a server certificate for every test name, made with openssl in `dir`. */
-function makeCerts(dir: string): void {
-  const ssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=egress test CA');
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'req.pem', '-subj', '/CN=api.allowed.test');
-  writeFileSync(path.join(dir, 'san.ext'), `subjectAltName=${NAMES.map((n) => `DNS:${n}`).join(',')}\n`);
-  ssl('x509', '-req', '-in', 'req.pem', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'cert.pem', '-days', '2', '-extfile', 'san.ext');
-  for (const f of ['ca.pem', 'cert.pem', 'key.pem']) chmodSync(path.join(dir, f), 0o644);
-  chmodSync(dir, 0o755); // the sandboxed probe runs as 10001
-}
 
 function ipOn(container: string, network: string): string {
   return docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container);
@@ -105,7 +96,7 @@ function startTarget(name: string, network: string, ip: string | undefined, labe
 
 async function setUp(): Promise<void> {
   certDir = tempDir('mcp-sandbox-egress-certs-');
-  makeCerts(certDir);
+  makeTestCerts(certDir, 'egress test CA', NAMES);
   docker('network', 'create', '--label', TEST_LABEL, '--subnet', '192.88.99.0/24', NET.up);
   docker('network', 'create', '--label', TEST_LABEL, NET.priv);
   docker('network', 'create', '--label', TEST_LABEL, '--subnet', '169.254.123.0/24', NET.ll);
