@@ -134,22 +134,22 @@ function direction(side: Side, maxBytes: number, hooks: DirectionHooks): Transfo
   const framer = new LineFramer(
     maxBytes,
     {
-    line: (line) => {
-      items.push({ kind: 'line', line, prescan: prescan ?? undefined });
-      prescan = undefined;
+      line: (line) => {
+        items.push({ kind: 'line', line, prescan: prescan ?? undefined });
+        prescan = undefined;
+      },
+      partial:
+        side === 'server'
+          ? (piece) => {
+              if (prescan === undefined) prescan = hooks.core()?.prescan() ?? null;
+              prescan?.add(piece);
+            }
+          : undefined,
+      oversize: (head, tail, length) => {
+        prescan = undefined;
+        items.push({ kind: 'oversize', head, tail, length });
+      },
     },
-    partial:
-      side === 'server'
-        ? (piece) => {
-            if (prescan === undefined) prescan = hooks.core()?.prescan() ?? null;
-            prescan?.add(piece);
-          }
-        : undefined,
-    oversize: (head, tail, length) => {
-      prescan = undefined;
-      items.push({ kind: 'oversize', head, tail, length });
-    },
-  },
     hooks.spill,
   );
   const run = (core: GateCore, batch: Item[], from: number): void | Promise<void> => runBatch(side, hooks.context, core, batch, from);
