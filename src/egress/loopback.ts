@@ -23,6 +23,7 @@ import { EGRESS_IMAGE, helperBody } from './containers.js';
 import type { EgressPlan } from './plan.js';
 import { SANDBOX_SERVICE_ADDRESS } from './proxy-env.js';
 import { demuxLines, withTimeout } from './start.js';
+import { LOOPBACK_DIR_PREFIX, sweepLoopbackDirs } from './sweep.js';
 
 /** The switch of the prototype: off unless set to 1. */
 export function loopbackEgressOn(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -163,7 +164,8 @@ interface Part {
 
 /** Makes the sockets' directory: owner-only parent (no other host user reaches it), writable child for nobody. */
 function socketsDir(): { dir: string; sockets: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mcp-sandbox-egress-'));
+  // The launcher's pid in the name: a sweep removes the directory once the launcher is gone (sweep.ts).
+  const dir = mkdtempSync(path.join(tmpdir(), `${LOOPBACK_DIR_PREFIX}${process.pid}-`));
   const sockets = path.join(dir, 'sockets');
   mkdirSync(sockets);
   // The containers see only this child (the mount point): nobody creates and connects sockets there.
@@ -176,6 +178,8 @@ export function startLoopbackEgress(options: LoopbackOptions): LoopbackSession {
   const t0 = Date.now();
   const { engine } = options;
   const { dir, sockets } = socketsDir();
+  // What a SIGKILLed launcher's set left (its containers end with their attach; this does not).
+  setImmediate(() => sweepLoopbackDirs());
   const bodies = loopbackBodies(options, sockets);
   const parts: Part[] = [];
   let stopped = false;

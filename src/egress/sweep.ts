@@ -2,9 +2,13 @@
  * Strays of egress sets whose launcher is gone (SIGKILL, power loss): the holder and the proxy
  * remove themselves when their attach closes, the network cannot. A network of ours whose
  * launcher (pid and host labels) no longer runs on this machine is removed together with any
- * container of its session. Called before a new egress set starts and by `gc`.
+ * container of its session. Called before a new egress set starts and by `gc`. The loopback
+ * prototype's sets have no network; what they leave is their sockets' directory on the host,
+ * named with the launcher's pid, swept by the next loopback start and by `gc` (sweepLoopbackDirs).
  */
-import { hostname } from 'node:os';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
 import type { NetworkEngineClient } from '../engine/client.js';
 import { LABELS } from '../labels.js';
 
@@ -81,4 +85,38 @@ export async function listEgressSets(engine: NetworkEngineClient): Promise<Egres
       labels: network.Labels ?? {},
     };
   });
+}
+
+/** The loopback prototype's sockets directory: `<prefix><launcher pid>-<random>` under the temp dir. */
+export const LOOPBACK_DIR_PREFIX = 'mcp-sandbox-egress-';
+
+/**
+ * Removes the sockets directories (loopback.ts) of launchers that no longer run, ours only (a
+ * directory another user owns is theirs to sweep); returns the removed paths (with `dryRun`,
+ * those it would remove). Never throws: a
+ * directory still busy or gone already is left to the next sweep.
+ */
+export function sweepLoopbackDirs(options: { root?: string; isAlive?: (pid: number) => boolean; dryRun?: boolean } = {}): string[] {
+  const { root = tmpdir(), isAlive = alive } = options;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return removed;
+  }
+  const pattern = new RegExp(`^${LOOPBACK_DIR_PREFIX}(\\d+)-`);
+  for (const name of names) {
+    const pid = Number(pattern.exec(name)?.[1]);
+    if (!(pid > 0) || isAlive(pid)) continue;
+    const dir = path.join(root, name);
+    try {
+      if (statSync(dir).uid !== process.getuid?.()) continue;
+      if (!options.dryRun) rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      // Raced with another sweep or its launcher's own stop.
+    }
+  }
+  return removed;
 }
