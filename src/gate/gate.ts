@@ -31,7 +31,7 @@ const JOIN_BELOW_BYTES = 64 * 1024;
  * measurement (docs/gate.md, Memory). Not below the core's long-line size (core.ts), so a
  * spilled line always takes the core's long paths.
  */
-export const SPILL_AT_BYTES = 256 * 1024;
+export const SPILL_AT_BYTES = 2 * 1024 * 1024;
 
 /** Test seams: the file I/O and the threshold. */
 export interface GateSpillOptions {
