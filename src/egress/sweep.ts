@@ -6,7 +6,7 @@
  * prototype's sets have no network; what they leave is their sockets' directory on the host,
  * named with the launcher's pid, swept by the next loopback start and by `gc` (sweepLoopbackDirs).
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NetworkEngineClient } from '../engine/client.js';
@@ -92,9 +92,9 @@ export const LOOPBACK_DIR_PREFIX = 'mcp-sandbox-egress-';
 
 /**
  * Removes the sockets directories (loopback.ts) of launchers that no longer run, ours only (a
- * directory another user owns is theirs to sweep); returns the removed paths (with `dryRun`,
- * those it would remove). Never throws: a
- * directory still busy or gone already is left to the next sweep.
+ * directory another user owns is theirs to sweep, and a link is never followed); returns the
+ * removed paths (with `dryRun`, those it would remove). Never throws: a directory gone already
+ * is left to the next sweep.
  */
 export function sweepLoopbackDirs(options: { root?: string; isAlive?: (pid: number) => boolean; dryRun?: boolean } = {}): string[] {
   const { root = tmpdir(), isAlive = alive } = options;
@@ -111,7 +111,8 @@ export function sweepLoopbackDirs(options: { root?: string; isAlive?: (pid: numb
     if (!(pid > 0) || isAlive(pid)) continue;
     const dir = path.join(root, name);
     try {
-      if (statSync(dir).uid !== process.getuid?.()) continue;
+      const stat = lstatSync(dir);
+      if (!stat.isDirectory() || stat.uid !== process.getuid?.()) continue;
       if (!options.dryRun) rmSync(dir, { recursive: true, force: true });
       removed.push(dir);
     } catch {
