@@ -223,8 +223,11 @@ export function bytesOf(line: Line): Buffer {
   return line.parts.length === 1 ? (line.parts[0] as Buffer) : Buffer.concat(line.parts as Buffer[], line.length);
 }
 
-function lastBytes(parts: Buffer[]): Buffer {
-  const joined = Buffer.concat(parts);
+/** A copy of the last OVERSIZE_HEAD_BYTES of `parts`, joining pieces only when the last is shorter. */
+export function lastBytes(parts: readonly Buffer[]): Buffer {
+  const last = parts.at(-1);
+  if (last && last.length >= OVERSIZE_HEAD_BYTES) return Buffer.from(last.subarray(last.length - OVERSIZE_HEAD_BYTES));
+  const joined = Buffer.concat(parts as Buffer[]);
   return Buffer.from(joined.subarray(Math.max(0, joined.length - OVERSIZE_HEAD_BYTES)));
 }
 

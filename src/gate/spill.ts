@@ -15,6 +15,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmdirSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { OVERSIZE_HEAD_BYTES, lastBytes } from './framing.js';
 
 /** What a spill file does to the disk (tests replace it to make the disk fail). */
 export interface SpillIo {
@@ -26,8 +27,6 @@ export interface SpillIo {
 
 /** Bytes read back at a time (the pipe's read size). */
 export const SPILL_READ_BYTES = 64 * 1024;
-/** Bytes of each end of the line kept in memory: its id is read from them (framing.ts). */
-const END_BYTES = 512;
 
 export const diskIo: SpillIo = {
   open(): number {
@@ -49,7 +48,7 @@ export const diskIo: SpillIo = {
 export class SpillFile {
   /** The line's first and last bytes (copies), for its id and error flag. */
   head = Buffer.alloc(0);
-  tail = Buffer.alloc(0);
+  tail: Buffer = Buffer.alloc(0);
   length = 0;
   private fd: number | undefined;
   private users = 1;
@@ -72,8 +71,9 @@ export class SpillFile {
   append(piece: Buffer): void {
     if (this.fd === undefined) throw new Error('spill file closed');
     for (let done = 0; done < piece.length; ) done += this.io.write(this.fd, done === 0 ? piece : piece.subarray(done), this.length + done);
-    if (this.head.length < END_BYTES) this.head = Buffer.concat([this.head, piece.subarray(0, END_BYTES - this.head.length)]);
-    this.tail = piece.length >= END_BYTES ? Buffer.from(piece.subarray(piece.length - END_BYTES)) : Buffer.concat([this.tail, piece]).subarray(-END_BYTES);
+    // Its id and error flag are read from these, as from a held line's (framing.ts).
+    if (this.head.length < OVERSIZE_HEAD_BYTES) this.head = Buffer.concat([this.head, piece.subarray(0, OVERSIZE_HEAD_BYTES - this.head.length)]);
+    this.tail = lastBytes([this.tail, piece]);
     this.length += piece.length;
   }
 

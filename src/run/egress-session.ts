@@ -15,6 +15,7 @@ import { EGRESS_IMAGE } from '../egress/containers.js';
 import { DEFAULT_SPARE_IDLE, recipePlan, spareHash, spareRecipe, type SpareRecipe } from '../egress/spare.js';
 import { claimSpare, requestSpare, type ClaimedSpare } from '../egress/spare-client.js';
 import { LOOPBACK_SERVER_NETWORK, loopbackEgressOn, loopbackServes, startLoopbackEgress } from '../egress/loopback.js';
+import type { EgressPlan } from '../egress/plan.js';
 import { startEgress } from '../egress/start.js';
 import { sweepEgressNetworks } from '../egress/sweep.js';
 import { SandboxError } from '../errors.js';
@@ -111,8 +112,9 @@ export async function beginEgress(input: EgressStartInput): Promise<RunEgress> {
     await claimed.release();
     await sweep;
   }, holdInput: (stdin) => stdin };
-  const plan = recipePlan(recipe);
-  const own = loopbackEgressOn() && loopbackServes(plan) ? loopbackEgress(input, engine, recipe, serverStarted) : ownEgress(input, engine, recipe);
+  // The prototype's plan only with its switch on: the usual start computes none here.
+  const loopPlan = loopbackEgressOn() ? recipePlan(recipe) : undefined;
+  const own = loopPlan && loopbackServes(loopPlan) ? loopbackEgress(input, engine, recipe, loopPlan, serverStarted) : ownEgress(input, engine, recipe);
   return {
     ...own,
     ...common,
@@ -168,11 +170,11 @@ function ownEgress(input: EgressStartInput, engine: NetworkEngineClient, recipe:
 }
 
 /** The loopback prototype's set (egress/loopback.ts): the server starts at once, in a namespace with `lo` alone. */
-function loopbackEgress(input: EgressStartInput, engine: NetworkEngineClient, recipe: SpareRecipe, serverStarted: Promise<void>): Pick<RunEgress, 'session' | 'confined' | 'ready' | 'stop' | 'serverNetwork'> {
+function loopbackEgress(input: EgressStartInput, engine: NetworkEngineClient, recipe: SpareRecipe, plan: EgressPlan, serverStarted: Promise<void>): Pick<RunEgress, 'session' | 'confined' | 'ready' | 'stop' | 'serverNetwork'> {
   const { debug } = input;
   const set = startLoopbackEgress({
     engine,
-    plan: recipePlan(recipe),
+    plan,
     sessionId: input.session,
     server: `mcp-sandbox-${input.session}`,
     serverStarted,
