@@ -20,8 +20,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'mcp-sandbox.js');
 // The launcher measured against raw docker (render always uses the real CLI): for before/after experiments.
 const LAUNCHER = process.env.BENCH_LAUNCHER ? path.resolve(process.env.BENCH_LAUNCHER) : BIN;
-// BENCH_NODE_FLAGS: node flags for the launcher's process (space-separated), for experiments.
-const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+// BENCH_NODE_FLAGS: node flags for the launcher's process (space-separated; empty = none), for
+// experiments; unset = the flags a client's entry gives it (clientNodeFlags).
+const NODE_FLAGS = process.env.BENCH_NODE_FLAGS === undefined ? undefined : process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 7);
 const ECHOES = Number(process.env.BENCH_ECHOES ?? 200);
 const RUNTIMES = (process.env.BENCH_RUNTIMES ?? 'runsc,runc').split(',').filter(Boolean);
@@ -205,6 +206,20 @@ function profileText(runtime) {
   ].join('\n');
 }
 
+/**
+ * The node flags of the entry `desktop` writes for this profile (node entries: what the shim
+ * execs too), so the launcher is measured as clients start it (src/clients/launcher.ts
+ * RUN_NODE_FLAGS).
+ * @param {string} profile @param {NodeJS.ProcessEnv} env @returns {string[]}
+ */
+function clientNodeFlags(profile, env) {
+  const out = execFileSync(process.execPath, [BIN, 'desktop', '--client', 'claude-code', profile], { cwd: ROOT, encoding: 'utf8', env: { ...env, MCP_SANDBOX_LAUNCHER: 'node' } });
+  const entry = Object.values(JSON.parse(out).mcpServers)[0];
+  const at = entry.args.indexOf(BIN);
+  if (entry.command !== process.execPath || at < 0) throw new Error(`desktop printed an entry bench.mjs does not know: ${out.slice(0, 300)}`);
+  return entry.args.slice(0, at);
+}
+
 /** @param {string} profile @param {NodeJS.ProcessEnv} env @returns {string[]} */
 function renderArgv(profile, env) {
   const out = execFileSync(process.execPath, [BIN, 'render', profile, '--format', 'json'], { cwd: ROOT, encoding: 'utf8', env });
@@ -282,12 +297,14 @@ async function benchRuntime(runtime, dir) {
   const env = { ...process.env, MCP_SANDBOX_CONFIG: path.join(dir, 'no-config.yaml') };
   process.env.MCP_SANDBOX_CONFIG = env.MCP_SANDBOX_CONFIG;
   const argv = renderArgv(profile, env);
+  const flags = NODE_FLAGS ?? clientNodeFlags(profile, env);
+  log(`${runtime}: launcher started as node ${[...flags, path.relative(ROOT, LAUNCHER)].join(' ')} run <profile>`);
   const base = { MCP_SANDBOX_CONFIG: env.MCP_SANDBOX_CONFIG };
   /** @type {Record<Variant, { command: string, args: string[], env: Record<string, string> }>} */
   const variants = {
     raw: { command: /** @type {string} */ (argv[0]), args: argv.slice(1), env: base },
-    run: { command: process.execPath, args: [...NODE_FLAGS, LAUNCHER, 'run', profile], env: base },
-    off: { command: process.execPath, args: [...NODE_FLAGS, LAUNCHER, 'run', profile], env: { ...base, MCP_SANDBOX_GATE: 'off' } },
+    run: { command: process.execPath, args: [...flags, LAUNCHER, 'run', profile], env: base },
+    off: { command: process.execPath, args: [...flags, LAUNCHER, 'run', profile], env: { ...base, MCP_SANDBOX_GATE: 'off' } },
   };
   const measure = (/** @type {Variant} */ w) => session(variants[w].command, variants[w].args, variants[w].env);
   log(`${runtime}: warm-up`);
@@ -387,7 +404,7 @@ async function main() {
     '',
     `Machine: ${m.nproc} CPUs, ${m.memory}, kernel ${m.kernel}, ${m.runsc}, ${m.dockerd}, client ${m.docker}, node ${m.node}. Load average (1/5/15 min) ${loadBefore} at the start, ${loadAfter} at the end: other work on the machine shifts absolute figures, the paired ratios less.`,
     '',
-    'raw = `docker run -i` with the argv of `mcp-sandbox render <profile> --format json`; run = `mcp-sandbox run <profile>` with the MCP gate (its defaults: secret masking, roots, audit log); gate off = the same with `MCP_SANDBOX_GATE=off` (the warm-up run fills the profile cache, so measured runs hit it, like every start of a profile after its first). Profile: server-everything (`stdio`) in `' + IMAGE + '`, user 10001, the hardened defaults; the runc column uses a copy with `runtime: runc`.',
+    'raw = `docker run -i` with the argv of `mcp-sandbox render <profile> --format json`; run = `mcp-sandbox run <profile>`, started as a client\'s entry starts it (node with the entry\'s flags, src/clients/launcher.ts `RUN_NODE_FLAGS`), with the MCP gate (its defaults: secret masking, roots, audit log); gate off = the same with `MCP_SANDBOX_GATE=off` (the warm-up run fills the profile cache, so measured runs hit it, like every start of a profile after its first). Profile: server-everything (`stdio`) in `' + IMAGE + '`, user 10001, the hardened defaults; the runc column uses a copy with `runtime: runc`.',
     '',
     table(all),
     '',

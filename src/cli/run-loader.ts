@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { cachedDataVersionTag } from 'node:v8';
 import vm from 'node:vm';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { cacheKey, ownerOnlyDir, readOwnerOnly, tighten } from '../profile/cache-trust.js';
@@ -54,9 +55,14 @@ export function codeCacheDir(env: NodeJS.ProcessEnv): string | undefined {
   return path.join(base, 'mcp-sandbox', 'code');
 }
 
-/** The cache file for a bundle (one per bundle file name and node version). */
+/**
+ * The cache file for a bundle: one per bundle file name, node version and V8 flag set. V8
+ * rejects a cache made under other flags (the tag covers them), so `run` under RUN_NODE_FLAGS
+ * (src/clients/launcher.ts) and a plain `node bin/mcp-sandbox.js run` each keep their own
+ * instead of rewriting one file in turn.
+ */
 export function codeCacheFile(dir: string, bundle: string): string {
-  return path.join(dir, `${path.basename(bundle)}-${process.version}-${process.arch}.bin`);
+  return path.join(dir, `${path.basename(bundle)}-${process.version}-${process.arch}-${cachedDataVersionTag().toString(16)}.bin`);
 }
 
 function cacheMac(key: Buffer, source: string, data: Uint8Array): Buffer {

@@ -32,6 +32,19 @@ export interface LauncherContext {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * node's flags for `run`, the launcher a client starts for each server (docs/gate.md, Memory).
+ * Lite mode (no JIT: V8 interprets, keeps no optimised code, compiles nothing at run time) is
+ * what keeps the gate's launcher within its peak-RSS budget: the optimising compiler's zones,
+ * its worker threads' arenas and the code it makes were most of what the gate added
+ * (BENCHMARKS.md, launcher memory). It also leaves no run-time executable memory in the process
+ * that parses an untrusted server's output. `--no-expose-wasm`: lite mode turns WebAssembly off
+ * and says so on stderr unless it is off already; `run` uses none (no `fetch`). The native
+ * shim adds the same flags when it execs node for `run` (src/run/warm-shim.c, a unit test keeps
+ * the two lists equal); an npx entry cannot carry them (NODE_OPTIONS refuses `--lite-mode`).
+ */
+export const RUN_NODE_FLAGS: readonly string[] = ['--lite-mode', '--no-expose-wasm'];
+
 /** `npx -y mcp-sandbox`: needs npx (and network on first use) on the client's PATH. */
 export const NPX_LAUNCHER: Launcher = { command: 'npx', args: ['-y', 'mcp-sandbox'] };
 
@@ -40,7 +53,7 @@ const BIN = path.join('bin', 'mcp-sandbox.js');
 const SHIM = path.join('dist', 'native', 'mcp-sandbox');
 
 /**
- * `node <package>/bin/mcp-sandbox.js`, both absolute. The node path is `process.execPath` as
+ * `node <RUN_NODE_FLAGS> <package>/bin/mcp-sandbox.js`, both paths absolute. The node path is `process.execPath` as
  * is, not its realpath: a Homebrew or distro symlink keeps working across node upgrades, a
  * versioned Cellar path would not.
  */
@@ -53,7 +66,7 @@ export function resolveLauncher(ctx: LauncherContext = {}): Launcher {
     });
   }
   const shim = (ctx.env ?? process.env).MCP_SANDBOX_LAUNCHER === 'node' ? undefined : nativeShim(path.dirname(path.dirname(bin)));
-  return shim ? { command: shim, args: [] } : { command: execPath, args: [bin] };
+  return shim ? { command: shim, args: [] } : { command: execPath, args: [...RUN_NODE_FLAGS, bin] };
 }
 
 /** The package's native shim when the build made one and it can be run. */

@@ -38,6 +38,10 @@
 
 extern char **environ;
 
+/* node's flags for `run`: RUN_NODE_FLAGS in src/clients/launcher.ts (why there; a unit test keeps them equal). */
+static const char *const RUN_NODE_FLAGS[] = {"--lite-mode", "--no-expose-wasm"};
+#define RUN_NODE_FLAG_COUNT (sizeof RUN_NODE_FLAGS / sizeof RUN_NODE_FLAGS[0])
+
 /* The node launcher: <package>/bin/mcp-sandbox.js, the package being three levels above this file. */
 static void cold(int argc, char **argv) {
   char self[PATH_MAX], bin[PATH_MAX + 32];
@@ -50,11 +54,14 @@ static void cold(int argc, char **argv) {
     if (slash) *slash = 0;
   }
   snprintf(bin, sizeof bin, "%s/bin/mcp-sandbox.js", self);
-  char **args = calloc((size_t)argc + 2, sizeof *args);
+  char **args = calloc((size_t)argc + 2 + RUN_NODE_FLAG_COUNT, sizeof *args);
   if (!args) _exit(70);
-  args[0] = MCP_SANDBOX_NODE;
-  args[1] = bin;
-  for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
+  size_t at = 0;
+  args[at++] = MCP_SANDBOX_NODE;
+  if (argc >= 2 && strcmp(argv[1], "run") == 0)
+    for (size_t f = 0; f < RUN_NODE_FLAG_COUNT; f++) args[at++] = (char *)RUN_NODE_FLAGS[f];
+  args[at++] = bin;
+  for (int i = 1; i < argc; i++) args[at++] = argv[i];
   if (access(MCP_SANDBOX_NODE, X_OK) == 0) execv(MCP_SANDBOX_NODE, args);
   args[0] = "node";
   execvp("node", args);

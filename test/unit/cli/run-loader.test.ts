@@ -2,11 +2,14 @@
  * The run bundle's code cache (src/cli/run-loader.ts): used only when it is ours, authentic and
  * made for this very source; anything else is a miss that compiles as without a cache.
  */
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { cachedDataVersionTag } from 'node:v8';
 import vm from 'node:vm';
 import { codeCacheDir, codeCacheFile, loadBundle, readCodeCache, writeCodeCache } from '../../../src/cli/run-loader.js';
+import { RUN_NODE_FLAGS } from '../../../src/clients/launcher.js';
 import { cacheKey } from '../../../src/profile/cache-trust.js';
 
 const SOURCE = '(function (exports, require, module, __filename, __dirname, __bundleUrl) {\nexports.runMain = async () => 7;\nexports.url = __bundleUrl;\nexports.dir = __dirname;\n})';
@@ -99,4 +102,10 @@ test('MCP_SANDBOX_CACHE=0 and a missing per-user key write nothing', async () =>
   await settle();
   expect(existsSync(cacheFileOf())).toBe(false);
   expect(existsSync(path.join(root, 'cache2'))).toBe(false);
+});
+
+test('node under the run flags and plain node keep separate cache files (V8 rejects a cache of other flags)', () => {
+  const tagUnder = (flags: string[]): string => execFileSync(process.execPath, [...flags, '-p', "require('node:v8').cachedDataVersionTag().toString(16)"], { encoding: 'utf8' }).trim();
+  expect(path.basename(cacheFileOf())).toBe(`run.cjs-${process.version}-${process.arch}-${cachedDataVersionTag().toString(16)}.bin`);
+  expect(tagUnder([...RUN_NODE_FLAGS])).not.toBe(tagUnder([]));
 });

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildEntry, entryDifferences, entryProfile, isOurEntry } from '../../../src/clients/entries.js';
-import { NPX_LAUNCHER, resolveLauncher } from '../../../src/clients/launcher.js';
+import { NPX_LAUNCHER, RUN_NODE_FLAGS, resolveLauncher } from '../../../src/clients/launcher.js';
 import { CLIENT_FORMATS } from '../../../src/clients/paths.js';
 import { SandboxError } from '../../../src/errors.js';
 
@@ -89,20 +90,20 @@ describe('resolveLauncher', () => {
     return path.join(root, 'bin', 'mcp-sandbox.js');
   }
 
-  test('follows the npm bin symlink to the package and uses the node executable', () => {
+  test('follows the npm bin symlink to the package and uses the node executable with the run flags', () => {
     const bin = fakePackage(path.join(dir, 'lib', 'node_modules', 'mcp-sandbox'));
     mkdirSync(path.join(dir, 'bin'));
     symlinkSync(bin, path.join(dir, 'bin', 'mcp-sandbox'));
     expect(resolveLauncher({ argv1: path.join(dir, 'bin', 'mcp-sandbox'), execPath: '/opt/node/bin/node', moduleUrl: 'file:///nowhere/x.js' })).toEqual({
       command: '/opt/node/bin/node',
-      args: [bin],
+      args: [...RUN_NODE_FLAGS, bin],
     });
   });
 
   test('falls back to the package this module belongs to (tests, embedding)', () => {
     const bin = fakePackage(path.join(dir, 'pkg'));
     const moduleUrl = pathToFileURL(path.join(dir, 'pkg', 'dist', 'cli.js')).href;
-    expect(resolveLauncher({ argv1: '/usr/lib/node_modules/jest/bin/jest.js', execPath: '/n', moduleUrl }).args).toEqual([bin]);
+    expect(resolveLauncher({ argv1: '/usr/lib/node_modules/jest/bin/jest.js', execPath: '/n', moduleUrl }).args).toEqual([...RUN_NODE_FLAGS, bin]);
   });
 
   test('a package of another name is not the launcher', () => {
@@ -122,15 +123,32 @@ describe('resolveLauncher', () => {
     expect(entry).toEqual({ command: shim, args: ['run', PROFILE.file] });
     expect(isOurEntry(entry)).toBe(true);
     expect(entryProfile(entry)).toBe(PROFILE.file);
-    expect(resolveLauncher({ argv1: bin, execPath: '/n', env: { MCP_SANDBOX_LAUNCHER: 'node' } })).toEqual({ command: '/n', args: [bin] });
+    expect(resolveLauncher({ argv1: bin, execPath: '/n', env: { MCP_SANDBOX_LAUNCHER: 'node' } })).toEqual({ command: '/n', args: [...RUN_NODE_FLAGS, bin] });
     // Not executable: not used.
     chmodSync(shim, 0o644);
-    expect(resolveLauncher({ argv1: bin, execPath: '/n', env: {} })).toEqual({ command: '/n', args: [bin] });
+    expect(resolveLauncher({ argv1: bin, execPath: '/n', env: {} })).toEqual({ command: '/n', args: [...RUN_NODE_FLAGS, bin] });
   });
 
   test('in this repository: node and bin/mcp-sandbox.js', () => {
     const launcher = resolveLauncher();
     expect(launcher.command).toBe(process.execPath);
-    expect(launcher.args).toEqual([path.resolve('bin/mcp-sandbox.js')]);
+    expect(launcher.args).toEqual([...RUN_NODE_FLAGS, path.resolve('bin/mcp-sandbox.js')]);
+  });
+
+  test('an entry written before the run flags is ours, and drifted: desktop --check reports it, --install rewrites it', () => {
+    const bin = '/usr/local/lib/node_modules/mcp-sandbox/bin/mcp-sandbox.js';
+    const wanted = buildEntry(PROFILE, CLIENT_FORMATS['claude-desktop'], { launcher: { command: '/usr/local/bin/node', args: [...RUN_NODE_FLAGS, bin] } });
+    const old = { command: '/usr/local/bin/node', args: [bin, 'run', PROFILE.file] };
+    expect(isOurEntry(wanted)).toBe(true);
+    expect(entryProfile(wanted)).toBe(PROFILE.file);
+    expect(isOurEntry(old)).toBe(true);
+    expect(entryDifferences(old, wanted)).toEqual([expect.stringMatching(/^args is .*expected .*--lite-mode/)]);
+  });
+
+  test('the run flags start node: lite mode, no WebAssembly, and no warning on stderr', () => {
+    const r = spawnSync(process.execPath, [...RUN_NODE_FLAGS, '-p', 'typeof WebAssembly'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('undefined');
+    expect(r.stderr).toBe('');
   });
 });

@@ -3,11 +3,12 @@
  * (src/run/warm-broker.ts) with a stand-in for `run`, and the native shim itself
  * (dist/native/mcp-sandbox, src/run/warm-shim.c) against that broker: no engine involved.
  */
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { RUN_NODE_FLAGS } from '../../../src/clients/launcher.js';
 import { brokerSocketPath, listenBroker, type BrokerRequest, type BrokerRun, type BrokerServer } from '../../../src/run/warm-broker.js';
 import { decodeHeader, encodeFrame, encodeHeader, FRAME, FrameReader, HEADER_MAGIC, type Frame } from '../../../src/run/warm-frames.js';
 
@@ -233,6 +234,24 @@ function runShim(dir: string, args: string[], input: string, options: { signal?:
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout).create.Image).toBeDefined();
     });
+  });
+
+  test('a cold start of `run` gives node the run flags (RUN_NODE_FLAGS), other commands none', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hws-flags-'));
+    try {
+      // A copy of the shim whose "node" prints its arguments, one per line.
+      const node = path.join(dir, 'node-args');
+      writeFileSync(node, '#!/bin/sh\nprintf "%s\\n" "$@"\n', { mode: 0o755 });
+      const shim = path.join(dir, 'shim');
+      execFileSync(process.env.CC || 'cc', ['-O2', '-o', shim, path.resolve('src/run/warm-shim.c'), `-DMCP_SANDBOX_NODE=${JSON.stringify(node)}`]);
+      const argsOf = (args: string[]): string[] => execFileSync(shim, args, { env: { PATH: process.env.PATH ?? '', TMPDIR: dir }, encoding: 'utf8' }).trimEnd().split('\n');
+      const run = argsOf(['run', 'x.yaml']);
+      expect(run.slice(0, RUN_NODE_FLAGS.length)).toEqual([...RUN_NODE_FLAGS]);
+      expect(run.slice(RUN_NODE_FLAGS.length)).toEqual([expect.stringMatching(/\/bin\/mcp-sandbox\.js$/), 'run', 'x.yaml']);
+      expect(argsOf(['--version'])).toEqual([expect.stringMatching(/\/bin\/mcp-sandbox\.js$/), '--version']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('no broker (no socket directory): the node launcher, at once', async () => {
