@@ -36,10 +36,11 @@ function gc(): GcFunction | null {
  * arrives (the gate keeps a long line's pieces until its end; a pipe's queue while the peer is
  * slow) outlives two scavenges, so its buffers move to the old generation and stay until a
  * full collection, which a small heap rarely triggers: the next long message then came in
- * beside the garbage of the last one (a 10 MB echo through the gate: 80 -> 71 MB peak; every 2
- * or 4 MB measured no lower).
+ * beside the garbage of the last one. Every 4 MB: under lite mode (RUN_NODE_FLAGS,
+ * src/clients/launcher.ts) the gate's promoted pieces of 1 MB messages were the launcher's
+ * peak; 2 MB went no lower and cost more collections (BENCHMARKS.md, launcher memory).
  */
-export function reclaimer(every = 1024 * 1024, major = 8 * 1024 * 1024): (bytes: number) => void {
+export function reclaimer(every = 1024 * 1024, major = 4 * 1024 * 1024): (bytes: number) => void {
   let carried = 0;
   let sinceMajor = 0;
   return (bytes) => {

@@ -10,6 +10,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { jest } from '@jest/globals';
@@ -17,7 +18,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { resolveEndpoint } from '../../src/engine/endpoint.js';
 import { HttpEngineClient } from '../../src/engine/http-client.js';
-import { sweepEgressNetworks } from '../../src/egress/sweep.js';
+import { LOOPBACK_DIR_PREFIX, sweepEgressNetworks } from '../../src/egress/sweep.js';
 import { LABELS } from '../../src/labels.js';
 import { INITIALIZE_LINE, NODE_IMAGE, ROOT, connect, runCli, containersOfLauncher, describeEngine, eventually, spawnCli, tempDir, writeProfile, writeUserConfig } from './helpers/engine.js';
 import { makeTestCerts } from './helpers/test-certs.js';
@@ -89,7 +90,8 @@ beforeAll(async () => {
     `egress: { hosts: { ${ALLOWED}: ${targetIp} }, network: ${UP}, spareIdle: 0 }`,
     '',
   ].join('\n'));
-  env = { MCP_SANDBOX_CONFIG: config, MCP_SANDBOX_AUDIT_DIR: auditDir, EGRESS_RUN_HOST: ALLOWED, XDG_CACHE_HOME: path.join(dir, 'cache') };
+  // Explicit: the firewalled set's shape is asserted below whatever the default is.
+  env = { MCP_SANDBOX_EGRESS_LOOPBACK: '0', MCP_SANDBOX_CONFIG: config, MCP_SANDBOX_AUDIT_DIR: auditDir, EGRESS_RUN_HOST: ALLOWED, XDG_CACHE_HOME: path.join(dir, 'cache') };
 });
 
 afterAll(() => {
@@ -188,5 +190,39 @@ describeEngine('run with an egress allowlist (real engine, server under runsc)',
     // What the watchdog did not get to, run's next sweep and gc remove (egress.test.ts covers the sweep).
     await sweepEgressNetworks(engine, { labels: [`${LABELS.launcherPid}=${pid}`] });
     expect(left).toEqual({ server: [], containers: [], networks: [] });
+  });
+
+  test('the loopback set (MCP_SANDBOX_EGRESS_LOOPBACK=1): the server has only lo, reaches the allowed name and nothing else; nothing is left', async () => {
+    const loopEnv = { ...env, MCP_SANDBOX_EGRESS_LOOPBACK: '1' };
+    const session = await connect(profile, { env: loopEnv, runArgs: ['--verbose'] });
+    const pid = session.pid() as number;
+    const dirsOf = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith(`${LOOPBACK_DIR_PREFIX}${pid}-`));
+    try {
+      const server = docker('ps', '-q', '--filter', `label=${LABELS.profile}=egress-run-${RUN}`, '--filter', `label=${LABELS.launcherPid}=${pid}`);
+      expect(docker('inspect', '-f', '{{.HostConfig.Runtime}} {{.HostConfig.NetworkMode}}', server)).toMatch(/^runsc\S* none$/);
+      // No holder, no egress network: the set lives in the server's own namespace and a relay.
+      expect(egressLeftOf(pid).networks).toHaveLength(0);
+      expect(dirsOf()).toHaveLength(1);
+      const devices = docker('exec', server, 'cat', '/proc/net/dev').split('\n').slice(2).map((l) => l.trim().split(':')[0]);
+      expect(devices).toEqual(['lo']);
+      const fetchUrl = async (url: string): Promise<string> => textOf(await session.client.callTool({ name: 'fetch', arguments: { url } }));
+      expect(await fetchUrl(`https://${ALLOWED}/`)).toBe(`200 target allowed host=${ALLOWED}`);
+      expect(await fetchUrl('https://denied.run.test/')).toMatch(/^error (ENOTFOUND|EAI_AGAIN)/);
+      expect(await fetchUrl(`https://${targetIp}/`)).toMatch(/^error /);
+      expect(await fetchUrl(`http://172.17.0.1:${hostPort}/`)).toMatch(/^error /);
+      expect(await fetchUrl(`http://127.0.0.1:${hostPort}/`)).toMatch(/^error /);
+    } finally {
+      await session.close();
+    }
+    await eventually(() => containersOfLauncher(pid).length === 0 && egressLeftOf(pid).containers.length === 0 && dirsOf().length === 0, 30_000, 250);
+    expect({ server: containersOfLauncher(pid), ...egressLeftOf(pid), dirs: dirsOf() }).toEqual({ server: [], containers: [], networks: [], dirs: [] });
+    const records = readdirSync(auditDir)
+      .filter((f) => f.endsWith('.jsonl'))
+      .flatMap((f) => readFileSync(path.join(auditDir, f), 'utf8').split('\n').filter(Boolean))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const sessionId = records.find((r) => r.type === 'session-start' && r.launcherPid === pid)?.session;
+    expect(typeof sessionId).toBe('string');
+    const egress = records.filter((r) => r.type === 'egress' && r.session === sessionId);
+    expect(egress).toEqual(expect.arrayContaining([expect.objectContaining({ event: 'connection', name: ALLOWED, port: 443, verdict: 'allowed' })]));
   });
 });

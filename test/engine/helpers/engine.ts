@@ -8,10 +8,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, type StdioServerParameters } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { RUN_NODE_FLAGS } from '../../../src/clients/launcher.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 export const BIN = path.join(ROOT, 'bin', 'mcp-sandbox.js');
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'run');
+
+/** `run` starts as a client's entry starts it: node with RUN_NODE_FLAGS (lite mode); other commands with none. */
+function nodeFlagsFor(args: readonly string[]): readonly string[] {
+  return args[0] === 'run' ? RUN_NODE_FLAGS : [];
+}
 export const NODE_IMAGE = process.env.MCP_SANDBOX_TEST_NODE_IMAGE ?? 'mcp-sandbox-test/node:local';
 export const BUSYBOX_IMAGE = process.env.MCP_SANDBOX_TEST_BUSYBOX_IMAGE ?? 'mcp-sandbox-test/busybox:local';
 
@@ -90,7 +96,7 @@ export interface McpSession {
 export function connect(profile: string, options: { args?: string[]; env?: Record<string, string | undefined>; runArgs?: string[] } = {}): Promise<McpSession> {
   return connectCommand({
     command: process.execPath,
-    args: [BIN, 'run', ...(options.runArgs ?? []), profile, ...(options.args && options.args.length ? ['--', ...options.args] : [])],
+    args: [...RUN_NODE_FLAGS, BIN, 'run', ...(options.runArgs ?? []), profile, ...(options.args && options.args.length ? ['--', ...options.args] : [])],
     env: launcherEnv(options.env),
     cwd: ROOT,
   });
@@ -123,7 +129,7 @@ export interface CliResult {
 /** Runs the CLI to completion (stdin given or closed). */
 export function runCli(args: string[], options: { input?: string | Buffer; env?: Record<string, string | undefined>; timeout?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: launcherEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlagsFor(args), BIN, ...args], { cwd: ROOT, env: launcherEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -141,7 +147,7 @@ export function runCli(args: string[], options: { input?: string | Buffer; env?:
 
 /** Spawns the CLI and leaves stdin open (for signal tests). */
 export function spawnCli(args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: launcherEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [...nodeFlagsFor(args), BIN, ...args], { cwd: ROOT, env: launcherEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** Ids of the containers (all states) carrying a label (`key` or `key=value`). */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EXIT_CODES } from '../../../src/errors.js';
 import { runMain, type MainResult } from '../helpers/main.js';
+import { RUN_NODE_FLAGS } from '../../../src/clients/launcher.js';
 
 const FIXTURES = path.resolve('test/fixtures/desktop');
 const EVERYTHING = path.join(FIXTURES, 'everything-test.yaml');
@@ -33,7 +34,7 @@ test('prints the Claude Desktop snippet with absolute paths, 2-space indent', as
   const { code, stdout } = await cli(EVERYTHING);
   expect(code).toBe(0);
   expect(stdout).toBe(
-    `${JSON.stringify({ mcpServers: { 'everything-test': { command: process.execPath, args: [BIN, 'run', EVERYTHING] } } }, null, 2)}\n`,
+    `${JSON.stringify({ mcpServers: { 'everything-test': { command: process.execPath, args: [...RUN_NODE_FLAGS, BIN, 'run', EVERYTHING] } } }, null, 2)}\n`,
   );
   expect(existsSync(claudeConfig())).toBe(false);
 });
@@ -128,7 +129,7 @@ test('a foreign entry of the same name is refused with file:line:col; --force re
   expect(readFileSync(file, 'utf8')).toBe(original);
   const forced = await cli(EVERYTHING, '--install', '--client', 'cursor', '--force');
   expect(forced.code).toBe(0);
-  expect(JSON.parse(readFileSync(file, 'utf8')).mcpServers['everything-test'].args).toEqual([BIN, 'run', EVERYTHING]);
+  expect(JSON.parse(readFileSync(file, 'utf8')).mcpServers['everything-test'].args).toEqual([...RUN_NODE_FLAGS, BIN, 'run', EVERYTHING]);
 });
 
 test('a malformed config is left byte-identical and the error names file:line:col', async () => {

@@ -10,6 +10,7 @@ import { buildEntry, entryProfile, isOurEntry } from '../../../src/clients/entri
 import { CLIENT_FORMATS } from '../../../src/clients/paths.js';
 import { assertInsideDistro, throughWsl, windowsClientConfigPath, wslLauncher } from '../../../src/clients/wsl.js';
 import { runMain } from '../helpers/main.js';
+import { RUN_NODE_FLAGS } from '../../../src/clients/launcher.js';
 
 const PROFILE = { name: 'everything-test', file: '/home/alice/profiles/everything.yaml', secrets: [] };
 const LAUNCHER = { command: '/home/alice/.nvm/versions/node/v22.11.0/bin/node', args: ['/home/alice/.npm-global/lib/node_modules/mcp-sandbox/bin/mcp-sandbox.js'] };
@@ -91,7 +92,7 @@ describe('desktop --wsl (the CLI)', () => {
     const { code } = await runMain(['desktop', '--wsl', 'Ubuntu', '--install', '--config-path', config, profile]);
     expect(code).toBe(0);
     const written = JSON.parse(readFileSync(config, 'utf8')) as { mcpServers: Record<string, { command: string; args: string[] }> };
-    expect(written.mcpServers['everything-test']).toEqual({ command: 'wsl.exe', args: ['-d', 'Ubuntu', '--', process.execPath, path.resolve('bin/mcp-sandbox.js'), 'run', profile] });
+    expect(written.mcpServers['everything-test']).toEqual({ command: 'wsl.exe', args: ['-d', 'Ubuntu', '--', process.execPath, ...RUN_NODE_FLAGS, path.resolve('bin/mcp-sandbox.js'), 'run', profile] });
     const check = await runMain(['desktop', '--wsl', 'Ubuntu', '--check', '--config-path', config]);
     expect(check.code).toBe(0);
     expect(check.stdout).toMatch(/^ok +everything-test/m);
