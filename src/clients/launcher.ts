@@ -37,7 +37,7 @@ export interface LauncherContext {
  * Lite mode (no JIT: V8 interprets, keeps no optimised code, compiles nothing at run time) is
  * what keeps the gate's launcher within its peak-RSS budget: the optimising compiler's zones,
  * its worker threads' arenas and the code it makes were most of what the gate added
- * (BENCHMARKS.md, launcher memory). It also leaves no run-time executable memory in the process
+ * (BENCHMARKS.md, "Lite mode for `run`"). It also leaves no run-time executable memory in the process
  * that parses an untrusted server's output. `--no-expose-wasm`: lite mode turns WebAssembly off
  * and says so on stderr unless it is off already; `run` uses none (no `fetch`). The native
  * shim adds the same flags when it execs node for `run` (src/run/warm-shim.c, a unit test keeps
@@ -53,9 +53,9 @@ const BIN = path.join('bin', 'mcp-sandbox.js');
 const SHIM = path.join('dist', 'native', 'mcp-sandbox');
 
 /**
- * `node <RUN_NODE_FLAGS> <package>/bin/mcp-sandbox.js`, both paths absolute. The node path is `process.execPath` as
- * is, not its realpath: a Homebrew or distro symlink keeps working across node upgrades, a
- * versioned Cellar path would not.
+ * `node <RUN_NODE_FLAGS> <package>/bin/mcp-sandbox.js`, both paths absolute. The node path is
+ * `process.execPath` as is, not its realpath: a Homebrew or distro symlink keeps working across
+ * node upgrades, a versioned Cellar path would not.
  */
 export function resolveLauncher(ctx: LauncherContext = {}): Launcher {
   const execPath = ctx.execPath ?? process.execPath;

@@ -38,7 +38,7 @@ function gc(): GcFunction | null {
  * full collection, which a small heap rarely triggers: the next long message then came in
  * beside the garbage of the last one. Every 4 MB: under lite mode (RUN_NODE_FLAGS,
  * src/clients/launcher.ts) the gate's promoted pieces of 1 MB messages were the launcher's
- * peak; 2 MB went no lower and cost more collections (BENCHMARKS.md, launcher memory).
+ * peak; 2 MB went no lower and cost more collections (BENCHMARKS.md, "Lite mode for `run`").
  */
 export function reclaimer(every = 1024 * 1024, major = 4 * 1024 * 1024): (bytes: number) => void {
   let carried = 0;
