@@ -37,11 +37,12 @@ export interface LauncherContext {
  * Lite mode (no JIT: V8 interprets, keeps no optimised code, compiles nothing at run time) is
  * what keeps the gate's launcher within its peak-RSS budget: the optimising compiler's zones,
  * its worker threads' arenas and the code it makes were most of what the gate added
- * (BENCHMARKS.md, "Lite mode for `run`"). It also leaves no run-time executable memory in the process
- * that parses an untrusted server's output. `--no-expose-wasm`: lite mode turns WebAssembly off
- * and says so on stderr unless it is off already; `run` uses none (no `fetch`). The native
- * shim adds the same flags when it execs node for `run` (src/run/warm-shim.c, a unit test keeps
- * the two lists equal); an npx entry cannot carry them (NODE_OPTIONS refuses `--lite-mode`).
+ * (BENCHMARKS.md, "Lite mode for `run`"). It also leaves no run-time executable memory in the
+ * process that parses an untrusted server's output. `--no-expose-wasm`: lite mode turns
+ * WebAssembly off and says so on stderr unless it is off already; `run` uses none (no `fetch`).
+ * The native shim adds the same flags when it execs node for `run` (src/run/warm-shim.c, a unit
+ * test keeps the two lists equal); an npx entry cannot carry them (NODE_OPTIONS refuses
+ * `--lite-mode`).
  */
 export const RUN_NODE_FLAGS: readonly string[] = ['--lite-mode', '--no-expose-wasm'];
 
